@@ -1,0 +1,58 @@
+"""Customer sign-in sessions (bearer tokens) and staff sign-in checks."""
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from branchline.contacts.models import Customer
+from branchline.core.errors import NotFound, Unauthorized
+
+from .models import CustomerSession, token_digest
+
+DEMO_SSO_ISSUER = "demo-sso"
+
+
+def customer_session_start(*, customer: Customer) -> str:
+    """Issue a bearer token for `customer`; only its digest is stored."""
+    token = secrets.token_urlsafe(32)
+    hours = settings.BRANCHLINE["CUSTOMER_TOKEN_HOURS"]
+    CustomerSession.objects.create(
+        customer=customer, token_hash=token_digest(token), expires_at=timezone.now() + timedelta(hours=hours)
+    )
+    return token
+
+
+def customer_session_anonymous() -> tuple[Customer, str]:
+    with transaction.atomic():
+        customer = Customer.objects.create(is_authenticated=False, last_seen_at=timezone.now())
+        return customer, customer_session_start(customer=customer)
+
+
+def customer_session_demo_sso(*, subject: str) -> tuple[Customer, str]:
+    """Stand-in for the bank's SSO in the demo: signs in as a seeded demo customer.
+
+    Refuses unless the demo settings enabled it; production settings force it off."""
+    if not settings.DEMO_SSO_ENABLED:
+        raise NotFound()
+    customer = Customer.objects.filter(is_authenticated=True, sso_issuer=DEMO_SSO_ISSUER, sso_subject=subject).first()
+    if customer is None:
+        raise NotFound(code="unknown_customer")
+    return customer, customer_session_start(customer=customer)
+
+
+def customer_session_end(*, token: str) -> None:
+    CustomerSession.objects.filter(token_hash=token_digest(token), revoked_at=None).update(revoked_at=timezone.now())
+
+
+def customer_for_token(token: str | None) -> Customer:
+    """The customer a bearer token signs in, or Unauthorized (missing, unknown, expired)."""
+    if not token or len(token) > 200:
+        raise Unauthorized()
+    session = (
+        CustomerSession.objects.select_related("customer").filter(token_hash=token_digest(token)).first()
+    )
+    if session is None or not session.is_valid():
+        raise Unauthorized()
+    return session.customer

@@ -1,0 +1,86 @@
+from django.conf import settings
+from ninja import Router, Schema
+from ninja.errors import HttpError  # noqa: F401  (documented in OpenAPI via responses)
+
+from branchline.core.schemas import ErrorOut
+from branchline.conversations.schemas import CustomerRef
+
+from . import actions
+from .auth import customer_auth, staff_auth
+from .staff import staff_sign_in, staff_sign_out
+
+router = Router()
+
+
+class CustomerSessionOut(Schema):
+    token: str
+    expires_in: int
+    customer: CustomerRef
+
+
+class DemoSignIn(Schema):
+    subject: str
+
+
+class StaffSignIn(Schema):
+    username: str
+    password: str
+
+
+class StaffOut(Schema):
+    id: int
+    username: str
+    name: str
+    role: str
+    line_of_business: str | None
+
+
+def _customer_session_out(customer, token):
+    return {
+        "token": token,
+        "expires_in": settings.BRANCHLINE["CUSTOMER_TOKEN_HOURS"] * 3600,
+        "customer": {"id": customer.id, "name": customer.display_name, "authenticated": customer.is_authenticated},
+    }
+
+
+@router.post("/customer/sessions/anonymous", response={201: CustomerSessionOut, 429: ErrorOut},
+             tags=["customer"], summary="Start an anonymous (live-only) customer session")
+def customer_session_anonymous(request):
+    customer, token = actions.customer_session_anonymous()
+    return 201, _customer_session_out(customer, token)
+
+
+@router.post("/customer/sessions/demo", response={201: CustomerSessionOut, 404: ErrorOut, 422: ErrorOut},
+             tags=["customer"], summary="Demo only: sign in as a demo customer (stands in for the bank's SSO)")
+def customer_session_demo(request, payload: DemoSignIn):
+    customer, token = actions.customer_session_demo_sso(subject=payload.subject)
+    return 201, _customer_session_out(customer, token)
+
+
+@router.delete("/customer/session", auth=customer_auth, response={204: None, 401: ErrorOut}, tags=["customer"],
+               summary="Sign the customer's token out")
+def customer_session_end(request):
+    actions.customer_session_end(token=request.auth_token)
+    return 204, None
+
+
+def _staff_out(user):
+    return {"id": user.id, "username": user.username, "name": user.display_name, "role": user.role,
+            "line_of_business": user.line_of_business.name if user.line_of_business_id else None}
+
+
+@router.post("/staff/session", response={200: StaffOut, 401: ErrorOut, 422: ErrorOut}, tags=["staff"],
+             summary="Sign a member of staff in (sets the session cookie)")
+def staff_session_start(request, payload: StaffSignIn):
+    return _staff_out(staff_sign_in(request, username=payload.username, password=payload.password))
+
+
+@router.delete("/staff/session", auth=staff_auth, response={204: None, 401: ErrorOut}, tags=["staff"])
+def staff_session_end(request):
+    staff_sign_out(request)
+    return 204, None
+
+
+@router.get("/staff/me", auth=staff_auth, response={200: StaffOut, 401: ErrorOut}, tags=["staff"])
+def staff_me(request):
+    return _staff_out(request.user)

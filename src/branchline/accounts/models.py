@@ -1,0 +1,58 @@
+"""Staff users, their roles and lines of business, and customer sign-in sessions."""
+import hashlib
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class LineOfBusiness(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = _("line of business")
+        verbose_name_plural = _("lines of business")
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+
+
+class User(AbstractUser):
+    """A member of the bank's staff. Customers are never Users: see contacts.Customer."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    line_of_business = models.ForeignKey(
+        LineOfBusiness, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
+    max_concurrent_chats = models.PositiveSmallIntegerField(_("concurrent chats"), default=5)
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+def token_digest(token: str) -> str:
+    # Tokens are 256-bit random values, so a plain SHA-256 is enough to make a stolen
+    # database useless for impersonation (no need for a slow password hash).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CustomerSession(models.Model):
+    """A customer's bearer token for the JSON API and the socket (web widget or app)."""
+
+    customer = models.ForeignKey("contacts.Customer", on_delete=models.CASCADE, related_name="sessions")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def is_valid(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now

@@ -1,0 +1,45 @@
+"""Who is acting: a customer (bearer token) or a member of staff (session)."""
+from dataclasses import dataclass
+
+from branchline.realtime import audiences
+
+from .models import Role, User
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "customer" | "staff"
+    id: int
+    line_of_business_id: int | None = None
+    role: str | None = None
+    authenticated_customer: bool = False
+    display_name: str = ""
+
+    @property
+    def is_customer(self) -> bool:
+        return self.kind == "customer"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    def audiences(self) -> tuple[str, ...]:
+        """The audiences this principal's sockets join."""
+        if self.is_customer:
+            return (audiences.customer(self.id),)
+        keys = [audiences.staff(self.id)]
+        if self.line_of_business_id:
+            keys.append(audiences.queue(self.line_of_business_id))
+        return tuple(keys)
+
+    @classmethod
+    def of_customer(cls, customer) -> "Principal":
+        return cls("customer", customer.id, authenticated_customer=customer.is_authenticated,
+                   display_name=customer.display_name)
+
+    @classmethod
+    def of_staff(cls, user: User) -> "Principal":
+        return cls("staff", user.id, user.line_of_business_id, user.role, display_name=user.display_name)
+
+
+STAFF_ROLES = {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}

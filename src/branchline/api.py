@@ -1,0 +1,58 @@
+"""The JSON API: one NinjaAPI mounting each app's router; errors in one shape."""
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from branchline.accounts.api import router as accounts_router
+from branchline.cases.api import router as cases_router
+from branchline.conversations.api import router as conversations_router
+from branchline.core.errors import DomainError, InvalidInput, NotFound, Unauthorized
+
+api = NinjaAPI(
+    title="Branchline API",
+    version="1",
+    description="Conversations between a bank's customers and its staff. See docs/protocol.md for the socket.",
+    urls_namespace="api",
+)
+api.add_router("", accounts_router)
+api.add_router("", cases_router)
+api.add_router("", conversations_router)
+
+
+def _error_response(request, exc: DomainError, extra=None):
+    body = exc.as_dict()
+    if extra:
+        body.update(extra)
+    response = api.create_response(request, {"error": body}, status=exc.status)
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(max(1, round(exc.retry_after)))
+    return response
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc):
+    return _error_response(request, exc)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc):
+    details = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")} for e in exc.errors]
+    return _error_response(request, InvalidInput("The request is not valid: see details.", code="invalid"),
+                           {"details": details})
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, exc):
+    return _error_response(request, Unauthorized())
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error_response(request, NotFound())
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    error = DomainError(str(exc), code="http_error")
+    error.status = exc.status_code
+    return _error_response(request, error)

@@ -1,0 +1,21 @@
+"""The one ASGI application: Django for HTTP, our gateway for the socket, our lifespan."""
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "branchline.settings.demo")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_app = get_asgi_application()
+
+from branchline.realtime.gateway import websocket_app  # noqa: E402
+from branchline.realtime.lifespan import lifespan_app  # noqa: E402
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "http":
+        return await django_app(scope, receive, send)
+    if scope["type"] == "websocket":
+        return await websocket_app(scope, receive, send)
+    if scope["type"] == "lifespan":
+        return await lifespan_app(scope, receive, send)
+    raise ValueError(f"unsupported scope {scope['type']!r}")

@@ -1,0 +1,322 @@
+"""Every write to conversations and messages, whether it comes from the API, a page, a
+socket frame, a connector or a sweep. Each action checks permission, writes in one
+transaction and publishes its events after commit."""
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from branchline.accounts.principals import Principal
+from branchline.cases.actions import case_open_for_conversation
+from branchline.cases.models import Topic
+from branchline.connectors.models import web_channel
+from branchline.contacts.models import Customer
+from branchline.core import ratelimit
+from branchline.core.errors import Conflict, InvalidInput, NotFound
+from branchline.events import Event, publish
+from branchline.realtime import audiences
+
+from .models import Conversation, ConversationState, EndReason, Message, Sender, SystemCode
+from .payloads import conversation_for_customer, conversation_for_staff, message_payload
+from .selectors import RELATED, access_conversation, staff_unread_count
+
+CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _limits():
+    return settings.BRANCHLINE
+
+
+def clean_body(body) -> str:
+    if not isinstance(body, str):
+        raise InvalidInput("The message must be text.", code="message_invalid")
+    body = body.strip()
+    if not body:
+        raise InvalidInput("The message is empty.", code="message_empty")
+    limit = _limits()["MESSAGE_MAX_CHARS"]
+    if len(body) > limit:
+        raise InvalidInput(f"The message is longer than {limit} characters.", code="message_too_long")
+    if "\x00" in body:
+        raise InvalidInput("The message contains a NUL character.", code="message_invalid")
+    return body
+
+
+def clean_client_message_id(value) -> str:
+    if not isinstance(value, str) or not CLIENT_MESSAGE_ID.match(value):
+        raise InvalidInput(
+            "client_message_id must be 1-64 characters: letters, digits, '_', '-', '.', ':'.",
+            code="client_message_id_invalid",
+        )
+    return value
+
+
+def _rate_limit(principal: Principal) -> None:
+    limits = _limits()
+    ratelimit.hit(f"msg:{principal.kind}:{principal.id}", rate=limits["MESSAGE_RATE_PER_SECOND"],
+                  burst=limits["MESSAGE_RATE_BURST"])
+
+
+def _conversation_audiences(conversation: Conversation) -> tuple[str, ...]:
+    """Who follows a conversation's numbered stream: its customer, and its agent or,
+    while it waits, the staff of its queue."""
+    keys = [audiences.customer(conversation.customer_id)]
+    if conversation.assigned_agent_id:
+        keys.append(audiences.staff(conversation.assigned_agent_id))
+    elif conversation.state == ConversationState.WAITING:
+        keys.append(audiences.queue(conversation.line_of_business_id))
+    return tuple(keys)
+
+
+def _staff_audiences(conversation: Conversation) -> tuple[str, ...]:
+    keys = [audiences.queue(conversation.line_of_business_id)]
+    if conversation.assigned_agent_id:
+        keys.append(audiences.staff(conversation.assigned_agent_id))
+    return tuple(keys)
+
+
+def _append(conversation: Conversation, *, sender, body="", agent=None, system_code="", client_message_id=None):
+    """Add a message under the conversation's row lock (held by the caller) and publish it."""
+    now = timezone.now()
+    conversation.last_seq += 1
+    conversation.last_message_at = now
+    message = Message.objects.create(
+        conversation=conversation,
+        customer_id=conversation.customer_id,
+        seq=conversation.last_seq,
+        sender=sender,
+        agent=agent,
+        body=body,
+        system_code=system_code,
+        client_message_id=client_message_id,
+        created_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq, last_message_at=now)
+    publish(
+        Event(
+            "message.created",
+            _conversation_audiences(conversation),
+            {"message": message_payload(message)},
+            conversation_id=conversation.id,
+            seq=message.seq,
+        )
+    )
+    return message
+
+
+def _publish_conversation_updated(conversation_id: int) -> None:
+    """Tell each side the conversation's new state, in the shape it may see."""
+    conversation = Conversation.objects.select_related(*RELATED).get(pk=conversation_id)
+    publish(Event("conversation.updated", (audiences.customer(conversation.customer_id),),
+                  {"conversation": conversation_for_customer(conversation)}, conversation_id=conversation.id))
+    publish(Event("conversation.updated", _staff_audiences(conversation),
+                  {"conversation": conversation_for_staff(conversation, unread_count=staff_unread_count(conversation))},
+                  conversation_id=conversation.id))
+
+
+def customer_message_send(*, principal: Principal, body, client_message_id, topic_id=None) -> tuple[Message, bool]:
+    """A customer writes. Joins their open conversation, or starts one (and its case) on
+    the chosen topic. Returns (message, created); a retry with the same
+    client_message_id returns the first message and creates nothing."""
+    body = clean_body(body)
+    client_message_id = clean_client_message_id(client_message_id)
+    with transaction.atomic():
+        # The customer's row lock serialises their sends, so a retried first message can
+        # neither start a second conversation nor slip past the duplicate check.
+        customer = Customer.objects.select_for_update().filter(pk=principal.id).first()
+        if customer is None:
+            raise NotFound()
+        existing = Message.objects.filter(customer_id=customer.id, client_message_id=client_message_id,
+                                          sender=Sender.CUSTOMER).select_related("agent").first()
+        if existing:
+            return existing, False
+        _rate_limit(principal)
+        conversation = (
+            Conversation.objects.select_for_update()
+            .filter(customer_id=customer.id)
+            .exclude(state=ConversationState.ENDED)
+            .order_by("-created_at")
+            .first()
+        )
+        started = conversation is None
+        if started:
+            conversation = _conversation_start(customer, topic_id)
+        message = _append(conversation, sender=Sender.CUSTOMER, body=body, client_message_id=client_message_id)
+        if started:
+            _publish_conversation_updated(conversation.id)
+        if not customer.is_authenticated:  # a sign of life for the live-only grace period
+            Customer.objects.filter(pk=customer.pk).update(last_seen_at=timezone.now())
+    return message, True
+
+
+def _conversation_start(customer: Customer, topic_id) -> Conversation:
+    if topic_id is None:
+        raise InvalidInput("Choose a topic to start a conversation.", code="topic_required")
+    try:
+        topic = Topic.objects.select_related("case_type").get(pk=int(topic_id), is_active=True)
+    except (Topic.DoesNotExist, TypeError, ValueError):
+        raise NotFound("That topic does not exist.", code="topic_not_found") from None
+    case = case_open_for_conversation(customer=customer, topic=topic)
+    return Conversation.objects.create(
+        customer=customer,
+        case=case,
+        topic=topic,
+        channel=web_channel(),
+        line_of_business_id=topic.case_type.line_of_business_id,
+    )
+
+
+def _user(principal: Principal):
+    from branchline.accounts.models import User
+
+    return User.objects.get(pk=principal.id)
+
+
+def agent_message_send(*, principal: Principal, conversation_id, body, client_message_id) -> tuple[Message, bool]:
+    body = clean_body(body)
+    client_message_id = clean_client_message_id(client_message_id)
+    with transaction.atomic():
+        conversation = access_conversation(principal, conversation_id, for_update=True)
+        existing = conversation.messages.filter(client_message_id=client_message_id).select_related("agent").first()
+        if existing:
+            return existing, False
+        if conversation.assigned_agent_id != principal.id or conversation.state != ConversationState.ACTIVE:
+            raise Conflict("Take the conversation before writing in it; ended conversations are closed.",
+                           code="conversation_not_active")
+        _rate_limit(principal)
+        message = _append(conversation, sender=Sender.AGENT, body=body, agent=_user(principal),
+                          client_message_id=client_message_id)
+    return message, True
+
+
+def conversation_accept(*, principal: Principal, conversation_id) -> Conversation:
+    """An agent takes a waiting conversation. Of two agents accepting at once, exactly
+    one wins; the other gets Conflict."""
+    with transaction.atomic():
+        conversation = access_conversation(principal, conversation_id, for_update=True)
+        if conversation.state != ConversationState.WAITING:
+            if conversation.assigned_agent_id == principal.id and conversation.state == ConversationState.ACTIVE:
+                return conversation  # a retried accept
+            raise Conflict("Another agent has already taken this conversation.", code="already_taken")
+        agent = _user(principal)
+        conversation.state = ConversationState.ACTIVE
+        conversation.assigned_agent = agent
+        conversation.accepted_at = timezone.now()
+        conversation.save(update_fields=["state", "assigned_agent", "accepted_at"])
+        _append(conversation, sender=Sender.SYSTEM, agent=agent, system_code=SystemCode.AGENT_JOINED)
+        _publish_conversation_updated(conversation.id)
+    return conversation
+
+
+def conversation_end(*, principal: Principal, conversation_id) -> Conversation:
+    with transaction.atomic():
+        conversation = access_conversation(principal, conversation_id, for_update=True)
+        if conversation.state == ConversationState.ENDED:
+            return conversation
+        if conversation.assigned_agent_id != principal.id:
+            raise Conflict("Only the agent handling the conversation can end it.", code="conversation_not_active")
+        _end(conversation, EndReason.AGENT, SystemCode.ENDED)
+    return conversation
+
+
+def _end(conversation: Conversation, reason: str, system_code: str) -> None:
+    conversation.state = ConversationState.ENDED
+    conversation.ended_at = timezone.now()
+    conversation.end_reason = reason
+    conversation.save(update_fields=["state", "ended_at", "end_reason"])
+    _append(conversation, sender=Sender.SYSTEM, system_code=system_code)
+    _publish_conversation_updated(conversation.id)
+
+
+def conversations_end_abandoned(*, grace_seconds: int | None = None) -> int:
+    """Anonymous customers are live only: end the open conversations of those whose
+    sockets have all been gone for longer than the grace period. Idempotent; every
+    gateway process runs it periodically."""
+    grace = grace_seconds if grace_seconds is not None else _limits()["ANONYMOUS_GRACE_SECONDS"]
+    cutoff = timezone.now() - timedelta(seconds=grace)
+    candidates = list(
+        Conversation.objects.exclude(state=ConversationState.ENDED)
+        .filter(customer__is_authenticated=False, customer__last_seen_at__lt=cutoff)
+        .values_list("pk", flat=True)[:500]
+    )
+    ended = 0
+    for conversation_id in candidates:
+        with transaction.atomic():
+            conversation = (
+                Conversation.objects.select_for_update()
+                .filter(pk=conversation_id, customer__last_seen_at__lt=cutoff)
+                .exclude(state=ConversationState.ENDED)
+                .first()
+            )
+            if conversation is not None:
+                _end(conversation, EndReason.CUSTOMER_LEFT, SystemCode.CUSTOMER_LEFT)
+                ended += 1
+    return ended
+
+
+def customers_seen(customer_ids) -> None:
+    """The gateway's heartbeat: these customers have a socket open right now."""
+    if customer_ids:
+        Customer.objects.filter(pk__in=list(customer_ids)).update(last_seen_at=timezone.now())
+
+
+def receipt_update(*, principal: Principal, conversation_id, delivered_seq=None, read_seq=None) -> Conversation:
+    """Move this side's delivered/read marks forward (never back) and tell both sides."""
+    marks = {}
+    for name, value in (("delivered_seq", delivered_seq), ("read_seq", read_seq)):
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInput(f"{name} must be a non-negative whole number.", code="seq_invalid")
+        marks[name] = value
+    if not marks:
+        raise InvalidInput("Give delivered_seq or read_seq.", code="seq_invalid")
+    side = "customer" if principal.is_customer else "agent"
+    with transaction.atomic():
+        conversation = access_conversation(principal, conversation_id, for_update=True)
+        if principal.is_staff and conversation.assigned_agent_id != principal.id:
+            raise Conflict("Only the agent handling the conversation sends receipts.", code="conversation_not_active")
+        changed = []
+        if "read_seq" in marks:  # what was read was delivered too
+            marks["delivered_seq"] = max(marks.get("delivered_seq", 0), marks["read_seq"])
+        for name, value in marks.items():
+            field = f"{side}_{name}"
+            value = min(value, conversation.last_seq)
+            if value > getattr(conversation, field):
+                setattr(conversation, field, value)
+                changed.append(field)
+        if changed:
+            conversation.save(update_fields=changed)
+            publish(
+                Event(
+                    "receipt.updated",
+                    _conversation_audiences(conversation),
+                    {
+                        "conversation_id": conversation.id,
+                        "side": side,
+                        "delivered_seq": getattr(conversation, f"{side}_delivered_seq"),
+                        "read_seq": getattr(conversation, f"{side}_read_seq"),
+                    },
+                    conversation_id=conversation.id,
+                )
+            )
+    return conversation
+
+
+def typing_signal(*, principal: Principal, conversation_id, is_typing) -> None:
+    """Ephemeral: nothing is stored. Goes to the other side only."""
+    if not isinstance(is_typing, bool):
+        raise InvalidInput("is_typing must be true or false.", code="typing_invalid")
+    conversation = access_conversation(principal, conversation_id)
+    if conversation.state == ConversationState.ENDED:
+        return
+    if principal.is_customer:
+        targets = tuple(k for k in _conversation_audiences(conversation) if not audiences.is_customer_audience(k))
+    else:
+        if conversation.assigned_agent_id != principal.id:
+            return
+        targets = (audiences.customer(conversation.customer_id),)
+    publish(Event("typing", targets, {"conversation_id": conversation.id,
+                                      "sender": "customer" if principal.is_customer else "agent",
+                                      "is_typing": is_typing}, conversation_id=conversation.id))

@@ -1,0 +1,159 @@
+"""Conversations in the JSON API: the customer's side and the staff console's side."""
+from django.conf import settings
+from ninja import Query, Router, Schema
+
+from branchline.accounts.auth import customer_auth, staff_auth
+from branchline.core.errors import InvalidInput
+from branchline.core.schemas import ErrorOut
+
+from . import actions, selectors
+from .models import ConversationState
+from .payloads import conversation_for_customer, conversation_for_staff, message_payload
+from .schemas import (
+    CustomerConversationOut,
+    CustomerRef,
+    CustomerSendIn,
+    MessagePage,
+    ReceiptIn,
+    SendIn,
+    SendOut,
+    StaffConversationOut,
+)
+
+router = Router()
+ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def _limit(limit: int) -> int:
+    maximum = settings.BRANCHLINE["HISTORY_PAGE_MAX"]
+    if not 1 <= limit <= maximum:
+        raise InvalidInput(f"limit must be between 1 and {maximum}.", code="limit_invalid")
+    return limit
+
+
+def _page(messages, limit):
+    has_more = len(messages) > limit
+    return {"messages": [message_payload(m) for m in reversed(messages[:limit])], "has_more": has_more}
+
+
+# --- customer -------------------------------------------------------------------------
+
+class CustomerMeOut(Schema):
+    customer: CustomerRef
+    conversation: CustomerConversationOut | None
+    unread_count: int
+
+
+@router.get("/customer/me", auth=customer_auth, response={200: CustomerMeOut, **ERRORS}, tags=["customer"],
+            summary="Who the customer is, their open conversation and unread count")
+def customer_me(request):
+    principal = request.principal
+    conversation = selectors.customer_open_conversation(principal.id) or (
+        selectors.customer_latest_conversation(principal.id) if principal.authenticated_customer else None
+    )
+    return {
+        "customer": {"id": principal.id, "name": principal.display_name,
+                     "authenticated": principal.authenticated_customer},
+        "conversation": conversation_for_customer(conversation) if conversation else None,
+        "unread_count": selectors.customer_unread_count(principal.id),
+    }
+
+
+class CustomerHistoryQuery(Schema):
+    before_id: int | None = None
+    limit: int = 30
+
+
+@router.get("/customer/messages", auth=customer_auth, response={200: MessagePage, **ERRORS}, tags=["customer"],
+            summary="A page of the customer's history across all their conversations (newest page first)")
+def customer_messages(request, query: Query[CustomerHistoryQuery]):
+    limit = _limit(query.limit)
+    messages = selectors.messages_for_customer_before(request.principal.id, before_id=query.before_id, limit=limit + 1)
+    return _page(messages, limit)
+
+
+@router.post("/customer/messages", auth=customer_auth, response={200: SendOut, 201: SendOut, **ERRORS},
+             tags=["customer"], summary="Send a message (starts a conversation on topic_id if none is open)")
+def customer_message_send(request, payload: CustomerSendIn):
+    message, created = actions.customer_message_send(
+        principal=request.principal, body=payload.body, client_message_id=payload.client_message_id,
+        topic_id=payload.topic_id,
+    )
+    return (201 if created else 200), {"message": message_payload(message), "duplicate": not created}
+
+
+@router.post("/customer/conversations/{conversation_id}/receipt", auth=customer_auth,
+             response={200: CustomerConversationOut, **ERRORS}, tags=["customer"],
+             summary="Mark messages delivered / read up to a seq")
+def customer_receipt(request, conversation_id: int, payload: ReceiptIn):
+    conversation = actions.receipt_update(principal=request.principal, conversation_id=conversation_id,
+                                          delivered_seq=payload.delivered_seq, read_seq=payload.read_seq)
+    return conversation_for_customer(selectors.access_conversation(request.principal, conversation.id))
+
+
+# --- staff ----------------------------------------------------------------------------
+
+class StaffListQuery(Schema):
+    state: ConversationState = ConversationState.ACTIVE
+
+
+def _staff_view(principal, conversation_id):
+    conversation = selectors.access_conversation(principal, conversation_id)
+    return conversation_for_staff(conversation, unread_count=selectors.staff_unread_count(conversation))
+
+
+@router.get("/staff/conversations", auth=staff_auth, response={200: list[StaffConversationOut], **ERRORS},
+            tags=["staff"], summary="waiting (the queue), active (In Progress) or ended conversations")
+def staff_conversations(request, query: Query[StaffListQuery]):
+    return [conversation_for_staff(c, unread_count=c.unread)
+            for c in selectors.conversations_for_staff(request.principal, state=query.state)]
+
+
+@router.get("/staff/conversations/{conversation_id}", auth=staff_auth,
+            response={200: StaffConversationOut, **ERRORS}, tags=["staff"])
+def staff_conversation(request, conversation_id: int):
+    return _staff_view(request.principal, conversation_id)
+
+
+class SeqPageQuery(Schema):
+    before_seq: int | None = None
+    limit: int = 50
+
+
+@router.get("/staff/conversations/{conversation_id}/messages", auth=staff_auth,
+            response={200: MessagePage, **ERRORS}, tags=["staff"], summary="A page of a conversation's messages")
+def staff_messages(request, conversation_id: int, query: Query[SeqPageQuery]):
+    limit = _limit(query.limit)
+    conversation = selectors.access_conversation(request.principal, conversation_id)
+    return _page(selectors.messages_in_conversation_before(conversation, before_seq=query.before_seq, limit=limit + 1),
+                 limit)
+
+
+@router.post("/staff/conversations/{conversation_id}/accept", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"], summary="Take a waiting conversation")
+def staff_accept(request, conversation_id: int):
+    actions.conversation_accept(principal=request.principal, conversation_id=conversation_id)
+    return _staff_view(request.principal, conversation_id)
+
+
+@router.post("/staff/conversations/{conversation_id}/end", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"], summary="End a conversation")
+def staff_end(request, conversation_id: int):
+    actions.conversation_end(principal=request.principal, conversation_id=conversation_id)
+    return _staff_view(request.principal, conversation_id)
+
+
+@router.post("/staff/conversations/{conversation_id}/messages", auth=staff_auth,
+             response={200: SendOut, 201: SendOut, **ERRORS}, tags=["staff"], summary="Write to the customer")
+def staff_message_send(request, conversation_id: int, payload: SendIn):
+    message, created = actions.agent_message_send(principal=request.principal, conversation_id=conversation_id,
+                                                  body=payload.body, client_message_id=payload.client_message_id)
+    return (201 if created else 200), {"message": message_payload(message), "duplicate": not created}
+
+
+@router.post("/staff/conversations/{conversation_id}/receipt", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"])
+def staff_receipt(request, conversation_id: int, payload: ReceiptIn):
+    actions.receipt_update(principal=request.principal, conversation_id=conversation_id,
+                           delivered_seq=payload.delivered_seq, read_seq=payload.read_seq)
+    return _staff_view(request.principal, conversation_id)

@@ -1,0 +1,62 @@
+"""The wire shapes of conversations and messages, shared by the JSON API, socket events
+and resync, so a message looks the same however a client receives it."""
+from .models import Conversation, Message, Sender
+
+
+def message_payload(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "sender": message.sender,
+        "agent_name": message.agent.display_name if message.agent_id and message.sender != Sender.CUSTOMER else None,
+        "text": message.text(),
+        "system_code": message.system_code or None,
+        "client_message_id": message.client_message_id,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def conversation_for_customer(conversation: Conversation) -> dict:
+    """What a customer may know about their conversation (no staff-only fields)."""
+    agent = conversation.assigned_agent
+    return {
+        "id": conversation.id,
+        "state": conversation.state,
+        "topic": {"id": conversation.topic_id, "name": conversation.topic.name},
+        "agent_name": agent.display_name if agent else None,
+        "last_seq": conversation.last_seq,
+        "read_seq": conversation.customer_read_seq,
+        "agent_delivered_seq": conversation.agent_delivered_seq,
+        "agent_read_seq": conversation.agent_read_seq,
+        "created_at": conversation.created_at.isoformat(),
+        "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
+    }
+
+
+def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> dict:
+    agent = conversation.assigned_agent
+    customer = conversation.customer
+    return {
+        "id": conversation.id,
+        "state": conversation.state,
+        "case_id": conversation.case_id,
+        "topic": {"id": conversation.topic_id, "name": conversation.topic.name},
+        "case_type": {"id": conversation.case.case_type_id, "name": conversation.case.case_type.name},
+        "channel": conversation.channel.kind,
+        "customer": {
+            "id": customer.id,
+            "name": customer.display_name,
+            "authenticated": customer.is_authenticated,
+        },
+        "assigned_agent": {"id": agent.id, "name": agent.display_name} if agent else None,
+        "last_seq": conversation.last_seq,
+        "unread_count": unread_count,
+        "read_seq": conversation.agent_read_seq,
+        "customer_delivered_seq": conversation.customer_delivered_seq,
+        "customer_read_seq": conversation.customer_read_seq,
+        "created_at": conversation.created_at.isoformat(),
+        "accepted_at": conversation.accepted_at.isoformat() if conversation.accepted_at else None,
+        "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
+        "last_message_at": conversation.last_message_at.isoformat(),
+    }

@@ -1,0 +1,46 @@
+"""Token buckets, shared through Django's cache so that every process of a deployment
+(Redis cache) enforces one budget per sender."""
+import time
+
+from django.core.cache import cache
+
+from .errors import RateLimited
+
+
+class TokenBucket:
+    """In-memory bucket: one per socket, for frames. Not shared; no I/O."""
+
+    __slots__ = ("rate", "burst", "tokens", "stamp")
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> float:
+        """Take one token; return 0 if granted, else seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+def hit(key: str, *, rate: float, burst: int) -> None:
+    """Spend one unit of `key`'s shared budget or raise RateLimited.
+
+    A fixed window of burst/rate seconds holding `burst` units approximates the bucket
+    with one atomic cache increment, which both locmem and Redis caches provide."""
+    window = max(1, int(burst / rate))
+    slot = int(time.time() // window)
+    cache_key = f"rl:{key}:{slot}"
+    cache.add(cache_key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=window + 1)
+        count = 1
+    if count > burst:
+        raise RateLimited(retry_after=window - (time.time() % window))

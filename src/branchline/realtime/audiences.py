@@ -1,0 +1,22 @@
+"""The only place audiences are named.
+
+An audience is a key the gateway maps to open sockets. Customers are only ever members
+of their own `customer:` audience, so nothing published to a staff audience can reach
+them."""
+
+
+def customer(customer_id: int) -> str:
+    return f"customer:{customer_id}"
+
+
+def staff(user_id: int) -> str:
+    return f"staff:{user_id}"
+
+
+def queue(line_of_business_id: int) -> str:
+    """Staff of a line of business: who sees its waiting conversations."""
+    return f"queue:{line_of_business_id}"
+
+
+def is_customer_audience(key: str) -> bool:
+    return key.startswith("customer:")

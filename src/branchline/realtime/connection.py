@@ -1,0 +1,145 @@
+"""One open socket: its principal, its per-conversation cursors and its outgoing queue.
+
+Numbered events (messages) reach the socket exactly once and in order: a duplicate is
+dropped, and a gap (a notification lost while Redis was away, or a socket that resumed
+from an old number) is filled from the database before anything else is sent."""
+import asyncio
+import json
+import logging
+from collections import deque
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+
+
+async def db(fn, *args, **kwargs):
+    """Run ORM work off the event loop, in a pool thread with its own connection."""
+
+    def call():
+        close_old_connections()  # drop a connection broken by a database restart
+        return fn(*args, **kwargs)
+
+    return await sync_to_async(call, thread_sensitive=False)()
+
+
+class Connection:
+    def __init__(self, send, principal, *, queue_max: int):
+        self._send = send
+        self.principal = principal
+        self.cursors: dict[int, int] = {}
+        self.queue_max = queue_max
+        self.out: deque[str] = deque()
+        self.wake = asyncio.Event()
+        self.closed = False
+        self.syncing = False
+        self.held: list[tuple[int | None, int | None, str]] = []
+        self.writer = asyncio.create_task(self._write_loop())
+
+    # --- sending -------------------------------------------------------------------
+    def enqueue(self, text: str) -> None:
+        if self.closed:
+            return
+        if len(self.out) >= self.queue_max:
+            # A socket that cannot keep up is closed; its client resumes by number.
+            log.warning("closing a slow socket (%s queued frames)", len(self.out))
+            self.close(code=1013)
+            return
+        self.out.append(text)
+        self.wake.set()
+
+    def send_event(self, type_: str, **data) -> None:
+        self.enqueue(json.dumps({"type": type_, **data}, default=str))
+
+    async def _write_loop(self) -> None:
+        try:
+            while not self.closed:
+                await self.wake.wait()
+                self.wake.clear()
+                while self.out and not self.closed:
+                    await self._send({"type": "websocket.send", "text": self.out.popleft()})
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # the peer went away mid-send
+            self.closed = True
+
+    def close(self, code: int = 1000) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.wake.set()
+        asyncio.ensure_future(self._close(code))
+
+    async def _close(self, code: int) -> None:
+        try:
+            await self._send({"type": "websocket.close", "code": code})
+        except Exception:
+            pass
+
+    # --- numbered delivery -----------------------------------------------------------
+    def offer(self, conversation_id: int | None, seq: int | None, frame: str) -> None:
+        """Called by the registry for every event addressed to this socket."""
+        if self.syncing:
+            self.held.append((conversation_id, seq, frame))
+            return
+        if not self._place(conversation_id, seq, frame):
+            self.held.append((conversation_id, seq, frame))
+            self.start_sync()
+
+    def _place(self, conversation_id, seq, frame) -> bool:
+        """Send or drop a frame in order; False if it would leave a gap."""
+        if seq is None:
+            self.enqueue(frame)
+            return True
+        cursor = self.cursors.get(conversation_id)
+        if cursor is not None and seq <= cursor:
+            return True  # already delivered
+        if cursor is not None and seq > cursor + 1:
+            return False
+        self.cursors[conversation_id] = seq
+        self.enqueue(frame)
+        return True
+
+    def start_sync(self) -> None:
+        if not self.syncing and not self.closed:
+            self.syncing = True
+            asyncio.create_task(self._sync())
+
+    async def _sync(self) -> None:
+        from branchline.conversations.payloads import message_payload
+        from branchline.conversations.selectors import messages_missed
+
+        try:
+            for _attempt in range(20):
+                fetched = await db(messages_missed, self.principal, dict(self.cursors))
+                progressed = set()
+                for message in fetched:
+                    frame = json.dumps({"type": "message.created", "message": message_payload(message)}, default=str)
+                    if self._place(message.conversation_id, message.seq, frame):
+                        progressed.add(message.conversation_id)
+                held, self.held = self.held, []
+                for index, (conversation_id, seq, frame) in enumerate(held):
+                    if self._place(conversation_id, seq, frame):
+                        continue
+                    if conversation_id not in progressed and not any(
+                        m.conversation_id == conversation_id for m in fetched
+                    ):
+                        # The database has nothing newer for us here (e.g. no longer
+                        # visible): take the event as it is rather than wait forever.
+                        self.cursors[conversation_id] = seq
+                        self.enqueue(frame)
+                        continue
+                    self.held = held[index:] + self.held
+                    break
+                if not self.held:
+                    return
+        except Exception:
+            log.exception("resync failed; closing the socket so its client resumes")
+            self.close(code=1011)
+        finally:
+            self.syncing = False
+            if self.held and not self.closed:
+                held, self.held = self.held, []
+                for conversation_id, seq, frame in held:
+                    self.offer(conversation_id, seq, frame)

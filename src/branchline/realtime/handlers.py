@@ -1,0 +1,94 @@
+"""What each client frame does: validate, call the one action for it, answer."""
+from django.utils import timezone
+
+from branchline.accounts.principals import Principal
+from branchline.contacts.models import Customer
+from branchline.conversations import actions, selectors
+from branchline.conversations.payloads import conversation_for_customer, message_payload
+from branchline.core.errors import InvalidInput
+
+from .connection import Connection, db
+
+MAX_RESUME = 200
+
+
+def parse_resume(raw) -> dict[int, int]:
+    """{"<conversation id>": <last seq seen>, ...} -> {int: int}."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > MAX_RESUME:
+        raise InvalidInput(f"resume maps up to {MAX_RESUME} conversation ids to the last seq seen.",
+                           code="resume_invalid")
+    cursors = {}
+    for key, value in raw.items():
+        try:
+            conversation_id = int(key)
+        except (TypeError, ValueError):
+            raise InvalidInput("resume keys are conversation ids.", code="resume_invalid") from None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInput("resume values are the last seq seen (0 or more).", code="resume_invalid")
+        cursors[conversation_id] = value
+    return cursors
+
+
+def ready_payload(principal: Principal, resume: dict[int, int]) -> dict:
+    visible = set(
+        selectors.conversations_visible_to(principal).filter(pk__in=list(resume)).values_list("pk", flat=True)
+    )
+    payload = {
+        "principal": {"kind": principal.kind, "id": principal.id, "name": principal.display_name},
+        "rejected_resume": sorted(set(resume) - visible),
+        "_cursors": {cid: seq for cid, seq in resume.items() if cid in visible},
+    }
+    if principal.is_customer:
+        Customer.objects.filter(pk=principal.id).update(last_seen_at=timezone.now())
+        conversation = selectors.customer_open_conversation(principal.id)
+        payload["principal"]["authenticated"] = principal.authenticated_customer
+        payload["conversation"] = conversation_for_customer(conversation) if conversation else None
+        payload["unread_count"] = selectors.customer_unread_count(principal.id)
+    else:
+        payload["principal"]["role"] = principal.role
+    return payload
+
+
+def customer_left(principal: Principal) -> None:
+    actions.customers_seen([principal.id])
+
+
+def _send_message(principal: Principal, frame: dict):
+    if principal.is_customer:
+        return actions.customer_message_send(
+            principal=principal, body=frame.get("body"), client_message_id=frame.get("client_message_id"),
+            topic_id=frame.get("topic_id"),
+        )
+    return actions.agent_message_send(
+        principal=principal, conversation_id=frame.get("conversation_id"), body=frame.get("body"),
+        client_message_id=frame.get("client_message_id"),
+    )
+
+
+async def handle(connection: Connection, frame: dict, ref) -> None:
+    principal = connection.principal
+    kind = frame["type"]
+    if kind == "message.send":
+        message, created = await db(_send_message, principal, frame)
+        # Sent after commit: an acknowledged message is stored.
+        connection.send_event("message.ack", ref=ref, client_message_id=message.client_message_id,
+                              duplicate=not created, message=await db(message_payload, message))
+    elif kind == "typing":
+        await db(actions.typing_signal, principal=principal, conversation_id=frame.get("conversation_id"),
+                 is_typing=frame.get("is_typing"))
+    elif kind == "receipt":
+        await db(actions.receipt_update, principal=principal, conversation_id=frame.get("conversation_id"),
+                 delivered_seq=frame.get("delivered_seq"), read_seq=frame.get("read_seq"))
+        if ref is not None:
+            connection.send_event("receipt.ack", ref=ref)
+    elif kind == "resume":
+        cursors = parse_resume({frame.get("conversation_id"): frame.get("after_seq")})
+        await db(selectors.access_conversation, principal, next(iter(cursors)))
+        connection.cursors.update(cursors)
+        connection.start_sync()
+    elif kind == "ping":
+        connection.send_event("pong", ref=ref)
+    else:
+        raise InvalidInput(f"Unknown frame type {kind[:40]!r}.", code="unknown_type")

@@ -1,0 +1,60 @@
+"""Start and stop what a server process runs beside its sockets: the bus subscription
+and the presence heartbeat / abandoned-conversation sweep."""
+import asyncio
+import logging
+
+from django.conf import settings
+
+from .bus import get_bus
+from .connection import db
+from .registry import registry
+
+log = logging.getLogger(__name__)
+
+
+async def heartbeat_loop() -> None:
+    from branchline.conversations.actions import conversations_end_abandoned, customers_seen
+
+    grace = settings.BRANCHLINE["ANONYMOUS_GRACE_SECONDS"]
+    interval = max(0.5, grace / 3)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await db(customers_seen, registry.connected_customer_ids())
+            await db(conversations_end_abandoned)
+        except Exception:
+            log.exception("presence heartbeat failed; retrying")
+
+
+class Lifespan:
+    def __init__(self):
+        self.tasks: list[asyncio.Task] = []
+
+    async def startup(self) -> None:
+        await get_bus().start(registry.deliver, registry.resync_all)
+        self.tasks.append(asyncio.create_task(heartbeat_loop(), name="presence-heartbeat"))
+
+    async def shutdown(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+        await get_bus().stop()
+
+
+async def lifespan_app(scope, receive, send) -> None:
+    lifespan = Lifespan()
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await lifespan.startup()
+            except Exception as exc:
+                log.exception("startup failed")
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await lifespan.shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,64 @@
+"""This process's map from audiences to open sockets, and the fan-out of bus envelopes."""
+import json
+import logging
+from collections import defaultdict
+
+from .connection import Connection
+
+log = logging.getLogger(__name__)
+
+
+class Registry:
+    def __init__(self):
+        self.by_audience: dict[str, set[Connection]] = defaultdict(set)
+        self.connections: set[Connection] = set()
+
+    def add(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        for key in connection.principal.audiences():
+            self.by_audience[key].add(connection)
+
+    def remove(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        for key in connection.principal.audiences():
+            members = self.by_audience.get(key)
+            if members is not None:
+                members.discard(connection)
+                if not members:
+                    del self.by_audience[key]
+
+    def has_customer(self, customer_id: int) -> bool:
+        return bool(self.by_audience.get(f"customer:{customer_id}"))
+
+    def connected_customer_ids(self) -> set[int]:
+        return {c.principal.id for c in self.connections if c.principal.is_customer}
+
+    def deliver(self, envelope: bytes) -> None:
+        """Runs on the event loop for every envelope the bus brings: decode once, encode
+        the frame once, queue it on each local socket (no awaiting per socket)."""
+        try:
+            event = json.loads(envelope)
+            targets: set[Connection] = set()
+            for key in event["a"]:
+                members = self.by_audience.get(key)
+                if members:
+                    targets.update(members)
+            if not targets:
+                return
+            frame = json.dumps({"type": event["t"], **event["d"]}, separators=(",", ":"))
+            conversation_id, seq = event.get("c"), event.get("s")
+        except (ValueError, KeyError, TypeError):
+            log.exception("dropping a malformed bus envelope")
+            return
+        for connection in targets:
+            connection.offer(conversation_id, seq, frame)
+
+    async def resync_all(self) -> None:
+        """After a bus outage: every socket fills its gaps from the database and its
+        client is told to refresh anything that is not numbered (lists, states)."""
+        for connection in list(self.connections):
+            connection.send_event("session.resync")
+            connection.start_sync()
+
+
+registry = Registry()

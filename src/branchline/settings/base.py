@@ -1,0 +1,170 @@
+"""Settings shared by every deployment.
+
+Storage and the event bus are chosen from the environment so that one code base runs
+embedded (SQLite + in-process bus, one process) and scaled out (PostgreSQL + Redis, many
+processes): DATABASE_URL and REDIS_URL.
+"""
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parents[3]  # the checkout
+VAR_DIR = Path(os.environ.get("BRANCHLINE_VAR_DIR", BASE_DIR / "var"))
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEBUG = False
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "branchline.core",
+    "branchline.accounts",
+    "branchline.contacts",
+    "branchline.cases",
+    "branchline.connectors",
+    "branchline.conversations",
+    "branchline.realtime",
+    "branchline.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "branchline.urls"
+ASGI_APPLICATION = "branchline.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/console/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'branchline.sqlite3'}"),
+        conn_max_age=600,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the single writer; IMMEDIATE makes every write
+    # transaction take the write lock up front, so concurrent senders queue instead of
+    # failing with "database is locked" half-way through.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+# Name of the pub/sub channel: processes sharing it form one deployment.
+BUS_CHANNEL = os.environ.get("BRANCHLINE_BUS_CHANNEL", "branchline:events")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600  # one working day for staff
+CSRF_COOKIE_SAMESITE = "Lax"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "src" / "branchline" / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],  # staff pages are never framed; see web.views.chat_page
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+}
+X_FRAME_OPTIONS = "DENY"
+# Origins (besides our own) allowed to embed the customer widget in an iframe, e.g. the
+# bank's public site. Staff pages can never be framed.
+WIDGET_FRAME_ANCESTORS = [o for o in os.environ.get("BRANCHLINE_WIDGET_FRAME_ANCESTORS", "").split(",") if o]
+
+# --- Branchline limits (documented in docs/protocol.md) ---
+BRANCHLINE = {
+    "MESSAGE_MAX_CHARS": 4000,
+    "FRAME_MAX_BYTES": 16 * 1024,
+    "CLIENT_MESSAGE_ID_MAX": 64,
+    "HISTORY_PAGE_MAX": 100,
+    # Anonymous customers are live only: once every socket of theirs has been closed for
+    # this long, their conversation ends.
+    "ANONYMOUS_GRACE_SECONDS": int(os.environ.get("BRANCHLINE_ANONYMOUS_GRACE_SECONDS", "60")),
+    "CUSTOMER_TOKEN_HOURS": 12,
+    # Token bucket per sender: sustained rate and burst, for messages (API and socket)
+    # and for every socket frame.
+    "MESSAGE_RATE_PER_SECOND": float(os.environ.get("BRANCHLINE_MESSAGE_RATE", "5")),
+    "MESSAGE_RATE_BURST": int(os.environ.get("BRANCHLINE_MESSAGE_BURST", "20")),
+    "FRAME_RATE_PER_SECOND": float(os.environ.get("BRANCHLINE_FRAME_RATE", "20")),
+    "FRAME_RATE_BURST": int(os.environ.get("BRANCHLINE_FRAME_BURST", "60")),
+    "SOCKET_SEND_QUEUE_MAX": 1000,
+    "HELLO_TIMEOUT_SECONDS": 10,
+}
+
+# Demo-only stand-in for the bank's SSO. Only branchline.settings.demo (and the tests)
+# turn it on; production.py refuses to start with it.
+DEMO_SSO_ENABLED = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

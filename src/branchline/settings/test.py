@@ -1,0 +1,12 @@
+"""pytest: demo settings on a throw-away SQLite file, fast hashing, generous rate limits."""
+import os
+import tempfile
+
+from .demo import *  # noqa: F401,F403
+from .demo import BRANCHLINE, DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A file (not :memory:) so that the in-thread server used by socket tests shares it.
+DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"branchline-test-{os.getpid()}.sqlite3")}
+BRANCHLINE = {**BRANCHLINE, "ANONYMOUS_GRACE_SECONDS": 2}
+STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

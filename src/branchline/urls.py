@@ -1,0 +1,15 @@
+from django.urls import path
+
+from branchline.api import api
+from branchline.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("chat/", views.chat_page, name="chat"),
+    path("demo-sso/", views.demo_sso_page, name="demo-sso"),
+    path("console/", views.console_page, name="console"),
+    path("console/login/", views.console_login, name="console-login"),
+    path("console/logout/", views.console_logout, name="console-logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("api/", api.urls),
+]

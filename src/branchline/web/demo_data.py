@@ -1,0 +1,119 @@
+"""A believable demo bank, loaded by `make demo`. Idempotent: running it again finds
+everything by its natural key and adds nothing."""
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from branchline.accounts.actions import DEMO_SSO_ISSUER
+from branchline.accounts.models import LineOfBusiness, Role, User
+from branchline.accounts.principals import Principal
+from branchline.cases.models import CaseType, Topic
+from branchline.connectors.models import web_channel
+from branchline.contacts.models import Customer
+from branchline.conversations import actions
+from branchline.conversations.models import Conversation, Message
+
+DEMO_PASSWORD = "branchline-demo"
+
+STAFF = [
+    ("admin", "Alicja", "Admin", Role.ADMIN),
+    ("supervisor", "Stefan", "Supervisor", Role.SUPERVISOR),
+    ("anna", "Anna", "Nowicka", Role.AGENT),
+    ("ben", "Ben", "Carter", Role.AGENT),
+    ("olga", "Olga", "Ivanova", Role.AGENT),
+]
+TOPICS = [  # topic -> case type, in the order customers see them
+    ("Cards", "Card services"),
+    ("Loans", "Lending"),
+    ("Mortgage", "Mortgages"),
+    ("Accounts", "Accounts and payments"),
+]
+CUSTOMERS = [
+    ("jan.kowalski", "Jan Kowalski", "jan.kowalski@example.test"),
+    ("maria.silva", "Maria Silva", "maria.silva@example.test"),
+]
+HISTORY = {
+    "jan.kowalski": [
+        ("Cards", 9, "anna", [
+            ("customer", "Hello, my card was declined at a shop this morning."),
+            ("agent", "Good morning Jan, let me check. I can see a temporary block after three wrong PIN entries."),
+            ("customer", "Ah, that was me. Can you unblock it?"),
+            ("agent", "Done: the block is lifted. Please try again in a few minutes."),
+            ("customer", "Works now, thank you!"),
+        ]),
+        ("Mortgage", 2, "ben", [
+            ("customer", "I'd like to know what documents I need for a mortgage application."),
+            ("agent", "You'll need proof of income for the last 3 months, your ID and the property details."),
+            ("customer", "Can I send the documents here in the chat?"),
+            ("agent", "Yes, once document upload is enabled for your account. I'll note your case in the meantime."),
+        ]),
+    ],
+    "maria.silva": [
+        ("Accounts", 5, "olga", [
+            ("customer", "How do I set up a standing order?"),
+            ("agent", "In mobile banking: Payments > Standing orders > New. Would you like me to guide you?"),
+            ("customer", "I found it, thanks."),
+        ]),
+    ],
+}
+
+
+@transaction.atomic
+def seed() -> dict:
+    lob, _ = LineOfBusiness.objects.get_or_create(name="Retail Banking")
+    web_channel()
+    staff = {}
+    for username, first, last, role in STAFF:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "role": role, "line_of_business": lob,
+                      "is_staff": role == Role.ADMIN, "is_superuser": role == Role.ADMIN},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        staff[username] = user
+    topics = {}
+    for position, (topic_name, case_type_name) in enumerate(TOPICS):
+        case_type, _ = CaseType.objects.get_or_create(line_of_business=lob, name=case_type_name)
+        topic, _ = Topic.objects.get_or_create(name=topic_name, defaults={"case_type": case_type, "position": position})
+        topics[topic_name] = topic
+    for subject, name, email in CUSTOMERS:
+        customer, _ = Customer.objects.get_or_create(
+            is_authenticated=True, sso_issuer=DEMO_SSO_ISSUER, sso_subject=subject,
+            defaults={"name": name, "email": email},
+        )
+        if not Conversation.objects.filter(customer=customer).exists():
+            for topic_name, days_ago, agent, lines in HISTORY.get(subject, []):
+                _replay(customer, topics[topic_name], staff[agent], lines, days_ago)
+    return {"staff": [s[0] for s in STAFF], "customers": [c[0] for c in CUSTOMERS]}
+
+
+def _replay(customer, topic, agent, lines, days_ago) -> None:
+    """Play a past conversation through the real actions, then date it in the past."""
+    me, them = Principal.of_customer(customer), Principal.of_staff(agent)
+    conversation_id = None
+    for index, (sender, text) in enumerate(lines):
+        cid = f"demo-{topic.id}-{index}"
+        if sender == "customer":
+            message, _ = actions.customer_message_send(principal=me, body=text, client_message_id=cid,
+                                                       topic_id=topic.id)
+            if conversation_id is None:
+                conversation_id = message.conversation_id
+                actions.conversation_accept(principal=them, conversation_id=conversation_id)
+        else:
+            actions.agent_message_send(principal=them, conversation_id=conversation_id, body=text,
+                                       client_message_id=cid)
+    conversation = actions.conversation_end(principal=them, conversation_id=conversation_id)
+    last_seq = Conversation.objects.get(pk=conversation.pk).last_seq
+    Conversation.objects.filter(pk=conversation.pk).update(customer_read_seq=last_seq, agent_read_seq=last_seq,
+                                                           customer_delivered_seq=last_seq,
+                                                           agent_delivered_seq=last_seq)
+    start = timezone.now() - timedelta(days=days_ago)
+    for message in Message.objects.filter(conversation_id=conversation.pk).order_by("seq"):
+        Message.objects.filter(pk=message.pk).update(created_at=start + timedelta(minutes=2 * message.seq))
+    end = start + timedelta(minutes=2 * last_seq)
+    Conversation.objects.filter(pk=conversation.pk).update(created_at=start, accepted_at=start, ended_at=end,
+                                                           last_message_at=end)
+    conversation.case.__class__.objects.filter(pk=conversation.case_id).update(created_at=start)

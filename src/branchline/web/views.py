@@ -1,0 +1,64 @@
+"""Pages: the customer chat widget, the demo sign-in, the staff console. They are thin
+shells; everything they show comes from the JSON API and the socket."""
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.csp import CSP
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_http_methods, require_POST
+
+from branchline.accounts.actions import DEMO_SSO_ISSUER
+from branchline.accounts.staff import staff_sign_in, staff_sign_out
+from branchline.contacts.models import Customer
+from branchline.core.errors import Unauthorized
+
+
+def home(request):
+    return render(request, "web/home.html", {"demo_sso": settings.DEMO_SSO_ENABLED})
+
+
+# The widget may be framed by the bank's own pages (configured origins) and by us.
+_WIDGET_CSP = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF, *settings.WIDGET_FRAME_ANCESTORS]}
+
+
+@xframe_options_exempt
+@csp_override(_WIDGET_CSP)
+def chat_page(request):
+    return render(request, "web/chat.html", {"demo_sso": settings.DEMO_SSO_ENABLED})
+
+
+def demo_sso_page(request):
+    """Demo only: pick a demo customer to sign in as (stands in for the bank's SSO)."""
+    if not settings.DEMO_SSO_ENABLED:
+        raise Http404()
+    customers = Customer.objects.filter(is_authenticated=True, sso_issuer=DEMO_SSO_ISSUER).order_by("name")
+    return render(request, "web/demo_sso.html", {"customers": customers})
+
+
+@login_required
+def console_page(request):
+    return render(request, "web/console.html")
+
+
+@require_http_methods(["GET", "POST"])
+def console_login(request):
+    error = None
+    if request.method == "POST":
+        try:
+            staff_sign_in(request, username=request.POST.get("username", ""), password=request.POST.get("password", ""))
+            return redirect("console")
+        except Unauthorized as exc:
+            error = exc.message
+    return render(request, "web/login.html", {"error": error}, status=401 if error else 200)
+
+
+@require_POST
+def console_logout(request):
+    staff_sign_out(request)
+    return redirect("console-login")
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
