@@ -1,0 +1,94 @@
+"""Branchline server processes for tests and benchmarks: real uvicorn processes on
+127.0.0.1, started and stopped by their own pid."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(*args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a manage.py command with `env` (e.g. migrate, seed_demo) in a child process."""
+    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=check,
+                          capture_output=True, text=True, timeout=180)
+
+
+def server_env(*, settings: str = "branchline.settings.demo", database_url: str, redis_url: str = "",
+               **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(DJANGO_SETTINGS_MODULE=settings, DATABASE_URL=database_url, REDIS_URL=redis_url,
+               SECRET_KEY=env.get("SECRET_KEY") or "test-only-secret-key-5e1c0a2b", ALLOWED_HOSTS="127.0.0.1,localhost",
+               BRANCHLINE_INSECURE_COOKIES="1", PYTHONPATH=str(SRC))
+    env.update(extra)
+    return env
+
+
+class ServerProcess:
+    """One `uvicorn branchline.asgi:application` process."""
+
+    def __init__(self, env: dict, port: int | None = None, log_path: Path | None = None):
+        self.env, self.port = env, port or free_port()
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self, timeout: float = 30) -> "ServerProcess":
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "branchline.asgi:application", "--app-dir", str(SRC),
+             "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "on", "--log-level", "warning",
+             "--ws-max-size", "1048576"],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server on port {self.port} did not start in {timeout}s")
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 10) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def kill(self) -> None:
+        """An abrupt crash (SIGKILL): nothing is flushed or said goodbye to."""
+        self.stop(sig=signal.SIGKILL)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
