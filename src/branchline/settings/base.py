@@ -91,7 +91,14 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 BUS_CHANNEL = os.environ.get("BRANCHLINE_BUS_CHANNEL", "branchline:events")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Deployments (and test runs) sharing one Redis keep their keys apart.
+            "KEY_PREFIX": os.environ.get("BRANCHLINE_CACHE_PREFIX", "branchline"),
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
