@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
 from branchline.api import api
 from branchline.web import views
@@ -12,4 +13,5 @@ urlpatterns = [
     path("console/logout/", views.console_logout, name="console-logout"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

@@ -1,0 +1,276 @@
+// The customer widget (/chat/): guest or signed-in customer, one live socket, history
+// paged from the API, unread marker on return, typing and delivered/read marks.
+import { api, BranchlineSocket, newClientMessageId } from "./socket.js";
+import { applyReceipts, dayNode, el, isNearBottom, messageNode, setState } from "./render.js";
+
+const TOKEN_KEY = "branchline.customer-token";
+const $ = (id) => document.getElementById(id);
+const list = $("messages");
+const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, conversation: null, oldestId: null,
+                socket: null, typingTimer: null, lastTypingSent: 0, agentName: null, lastDay: null };
+
+function show(section) {
+  $("welcome").hidden = section !== "welcome";
+  $("conversation").hidden = section !== "conversation";
+}
+
+function setStatus(status) {
+  const node = $("status");
+  node.className = `status ${status}`;
+  node.textContent = status === "online" ? gettext("Connected") : gettext("Reconnecting…");
+}
+
+async function startGuest() {
+  try {
+    const session = await api("/customer/sessions/anonymous", { method: "POST" });
+    state.token = session.token;
+    sessionStorage.setItem(TOKEN_KEY, state.token);
+    await start();
+  } catch (error) {
+    $("status").textContent = error.message;
+  }
+}
+
+async function start() {
+  try {
+    state.me = await api("/customer/me", { token: state.token });
+  } catch (error) {
+    if (error.status === 401) return signOut(false);
+    throw error;
+  }
+  const customer = state.me.customer;
+  $("who").textContent = customer.authenticated
+    ? interpolate(gettext("Signed in as %s"), [customer.name]) : gettext("Chatting as a guest");
+  $("sign-out").hidden = false;
+  state.conversation = state.me.conversation;
+  show("conversation");
+  await loadTopics();
+  await loadPage(null, state.me.unread_count);
+  renderConversationState();
+  connect();
+  list.scrollTop = list.scrollHeight;
+}
+
+async function loadTopics() {
+  const topics = await api("/topics");
+  const select = $("topic");
+  select.replaceChildren(el("option", { value: "" }, gettext("Choose a topic")));
+  for (const topic of topics) select.append(el("option", { value: topic.id }, topic.name));
+}
+
+// Pages come newest first; `unread` marks how many of the newest bank messages are new.
+async function loadPage(beforeId, unread = 0) {
+  if (state.loading) return null;
+  state.loading = true;
+  try { return await loadPageNow(beforeId, unread); } finally { state.loading = false; }
+}
+
+async function loadPageNow(beforeId, unread) {
+  const query = new URLSearchParams({ limit: "30" });
+  if (beforeId) query.set("before_id", beforeId);
+  const page = await api(`/customer/messages?${query}`, { token: state.token });
+  const anchor = list.firstChild;
+  const previousHeight = list.scrollHeight;
+  const nodes = [];
+  let lastDay = null;
+  for (const message of page.messages) {
+    const day = new Date(message.created_at).toDateString();
+    if (day !== lastDay) { nodes.push(dayNode(new Date(message.created_at))); lastDay = day; }
+    nodes.push(messageNode(message, "customer"));
+    if (state.socket) state.socket.track(message.conversation_id, message.seq);
+  }
+  if (!beforeId) state.lastDay = lastDay;
+  if (unread > 0) {
+    const fromBank = nodes.filter((n) => n.classList.contains("theirs") || n.classList.contains("system"));
+    const first = fromBank[Math.max(0, fromBank.length - unread)];
+    if (first) nodes.splice(nodes.indexOf(first), 0, el("li", { class: "divider", id: "unread-divider" }, gettext("New messages")));
+    const badge = $("unread-badge");
+    badge.textContent = interpolate(ngettext("%s new", "%s new", unread), [unread]);
+    badge.hidden = false;
+  }
+  for (const node of nodes) list.insertBefore(node, anchor);
+  if (page.messages.length) state.oldestId = page.messages[0].id;
+  $("load-earlier").hidden = !page.has_more;
+  if (beforeId) list.scrollTop = list.scrollHeight - previousHeight;
+  refreshReceipts();
+  return page;
+}
+
+function connect() {
+  state.socket = new BranchlineSocket({ token: state.token, onEvent: onEvent, onStatus: setStatus });
+  for (const li of list.querySelectorAll(".msg[data-seq]")) {
+    state.socket.track(Number(li.dataset.conversation), Number(li.dataset.seq));
+  }
+  state.socket.connect();
+}
+
+function onEvent(event) {
+  switch (event.type) {
+    case "ready":
+      if (event.conversation) { state.conversation = event.conversation; renderConversationState(); }
+      markRead();
+      break;
+    case "message.created":
+      addMessage(event.message);
+      break;
+    case "conversation.updated":
+      if (!state.conversation || event.conversation.id >= state.conversation.id) {
+        state.conversation = event.conversation;
+        renderConversationState();
+      }
+      break;
+    case "receipt.updated":
+      if (event.side === "agent") applyReceipts(list, event.conversation_id, event.delivered_seq, event.read_seq);
+      break;
+    case "typing":
+      showTyping(event.is_typing);
+      break;
+    case "session.resync":
+      api("/customer/me", { token: state.token }).then((me) => { state.conversation = me.conversation; renderConversationState(); });
+      break;
+    case "unauthorized":
+      signOut(false);
+      break;
+  }
+}
+
+function addMessage(message) {
+  const existing = list.querySelector(`.msg[data-id="${message.id}"]`)
+    || (message.client_message_id && message.sender === "customer"
+        && list.querySelector(`.msg.pending[data-client-id="${CSS.escape(message.client_message_id)}"]`));
+  const stick = isNearBottom(list);
+  const node = messageNode(message, "customer");
+  if (existing) existing.replaceWith(node); else appendWithDay(node, message.created_at);
+  if (message.sender === "customer") setState(node, "sent");
+  if (message.sender !== "customer") {
+    showTyping(false);
+    state.socket.sendRaw({ type: "receipt", conversation_id: message.conversation_id, delivered_seq: message.seq });
+    markRead();
+  }
+  refreshReceipts();
+  if (stick || message.sender === "customer") list.scrollTop = list.scrollHeight;
+}
+
+function appendWithDay(node, isoDate) {
+  const day = new Date(isoDate).toDateString();
+  if (day !== state.lastDay) { list.append(dayNode(new Date(isoDate))); state.lastDay = day; }
+  list.append(node);
+}
+
+function refreshReceipts() {
+  const c = state.conversation;
+  if (c) applyReceipts(list, c.id, c.agent_delivered_seq, c.agent_read_seq);
+}
+
+// Read = shown on a visible page. The divider stays until reload, so the customer sees
+// where the new messages start.
+function markRead() {
+  const c = state.conversation;
+  if (!c || document.visibilityState !== "visible" || !state.socket) return;
+  const seqs = [...list.querySelectorAll(`.msg[data-conversation="${c.id}"]:not(.mine)`)].map((n) => Number(n.dataset.seq));
+  const top = Math.max(0, ...seqs);
+  if (top > (c.read_seq || 0)) {
+    c.read_seq = top;
+    state.socket.sendRaw({ type: "receipt", conversation_id: c.id, read_seq: top });
+  }
+}
+
+function renderConversationState() {
+  const c = state.conversation;
+  const open = c && c.state !== "ended";
+  const guest = state.me && !state.me.customer.authenticated;
+  $("topic-row").hidden = Boolean(open);
+  $("topic").required = !open;
+  const endedForGuest = guest && c && c.state === "ended" && !state.startingNew;
+  $("ended").hidden = !endedForGuest;
+  $("composer").hidden = Boolean(endedForGuest);
+  if (endedForGuest) $("ended-text").textContent = gettext("This conversation has ended. Guests chat live only, so nobody can write to you here any more.");
+  if (c && c.agent_name) state.agentName = c.agent_name;
+  refreshReceipts();
+}
+
+function showTyping(on) {
+  clearTimeout(state.typingTimer);
+  $("typing").textContent = on ? interpolate(gettext("%s is typing…"), [state.agentName || gettext("The agent")]) : "";
+  if (on) state.typingTimer = setTimeout(() => showTyping(false), 6000);
+}
+
+async function send(event) {
+  event.preventDefault();
+  const body = $("body").value.trim();
+  const c = state.conversation;
+  const open = c && c.state !== "ended";
+  $("composer-error").textContent = "";
+  if (!body) { $("composer-error").textContent = gettext("Write a message first."); return; }
+  const fields = { body };
+  if (!open) {
+    if (!$("topic").value) { $("composer-error").textContent = gettext("Choose a topic first."); $("topic").focus(); return; }
+    fields.topic_id = Number($("topic").value);
+  }
+  const clientId = newClientMessageId();
+  const pending = messageNode({ sender: "customer", text: body, created_at: new Date().toISOString(),
+                                conversation_id: c ? c.id : 0, seq: 0 }, "customer");
+  pending.dataset.clientId = clientId;
+  setState(pending, "pending");
+  appendWithDay(pending, new Date().toISOString());
+  list.scrollTop = list.scrollHeight;
+  $("body").value = "";
+  sendTyping(false);
+  try {
+    const ack = await state.socket.request({ type: "message.send", client_message_id: clientId, ...fields });
+    const current = list.querySelector(`.msg[data-client-id="${CSS.escape(clientId)}"]`);
+    if (current) { const node = messageNode(ack.message, "customer"); current.replaceWith(node); setState(node, "sent"); }
+    state.startingNew = false;
+  } catch (error) {
+    setState(pending, "failed");
+    $("composer-error").textContent = error.message;
+    if (error.code !== "rate_limited") $("body").value = body;
+  }
+}
+
+function sendTyping(on) {
+  const c = state.conversation;
+  if (!c || c.state === "ended" || !state.socket) return;
+  const now = Date.now();
+  if (on && now - state.lastTypingSent < 2500) return;
+  state.lastTypingSent = on ? now : 0;
+  state.socket.sendRaw({ type: "typing", conversation_id: c.id, is_typing: on });
+}
+
+async function signOut(callServer = true) {
+  if (callServer && state.token) await api("/customer/session", { method: "DELETE", token: state.token }).catch(() => {});
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (state.socket) state.socket.close();
+  Object.assign(state, { token: null, me: null, conversation: null, socket: null });
+  list.replaceChildren();
+  $("sign-out").hidden = true;
+  $("who").textContent = "";
+  $("status").textContent = "";
+  show("welcome");
+}
+
+$("guest").addEventListener("click", startGuest);
+$("sign-out").addEventListener("click", () => signOut(true));
+$("composer").addEventListener("submit", send);
+$("load-earlier").addEventListener("click", () => loadPage(state.oldestId));
+$("new-conversation").addEventListener("click", () => {
+  state.startingNew = true;
+  renderConversationState();
+  $("topic-row").hidden = false;
+  $("topic").focus();
+});
+$("body").addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
+});
+$("body").addEventListener("input", () => {
+  sendTyping(true);
+  clearTimeout(state.idleTimer);
+  state.idleTimer = setTimeout(() => sendTyping(false), 4000);
+});
+$("body").addEventListener("focus", () => { $("unread-badge").hidden = true; });
+document.addEventListener("visibilitychange", markRead);
+new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting) && !$("load-earlier").hidden) loadPage(state.oldestId);
+}).observe($("load-earlier"));
+
+if (state.token) start(); else { show("welcome"); $("status").textContent = ""; }
