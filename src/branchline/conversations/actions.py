@@ -20,7 +20,7 @@ from branchline.realtime import audiences
 
 from .models import Conversation, ConversationState, EndReason, Message, Sender, SystemCode
 from .payloads import conversation_for_customer, conversation_for_staff, message_payload
-from .selectors import RELATED, access_conversation, staff_unread_count
+from .selectors import RELATED, access_conversation, access_queue_conversation, staff_unread_count
 
 CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -194,7 +194,7 @@ def conversation_accept(*, principal: Principal, conversation_id) -> Conversatio
     """An agent takes a waiting conversation. Of two agents accepting at once, exactly
     one wins; the other gets Conflict."""
     with transaction.atomic():
-        conversation = access_conversation(principal, conversation_id, for_update=True)
+        conversation = access_queue_conversation(principal, conversation_id, for_update=True)
         if conversation.state != ConversationState.WAITING:
             if conversation.assigned_agent_id == principal.id and conversation.state == ConversationState.ACTIVE:
                 return conversation  # a retried accept

@@ -26,17 +26,26 @@ def conversations_visible_to(principal: Principal):
     return Conversation.objects.filter(_staff_scope(principal))
 
 
-def access_conversation(principal: Principal, conversation_id, *, for_update=False) -> Conversation:
+def access_conversation(principal: Principal, conversation_id, *, for_update=False, queryset=None) -> Conversation:
     try:
         conversation_id = int(conversation_id)
     except (TypeError, ValueError):
         raise NotFound(code="conversation_not_found") from None
-    queryset = conversations_visible_to(principal)
+    queryset = conversations_visible_to(principal) if queryset is None else queryset
     queryset = queryset.select_for_update() if for_update else queryset.select_related(*RELATED)
     conversation = queryset.filter(pk=conversation_id).first()
     if conversation is None:
         raise NotFound(code="conversation_not_found")
     return conversation
+
+
+def access_queue_conversation(principal: Principal, conversation_id, *, for_update=False) -> Conversation:
+    """For taking a conversation: any conversation of the agent's line of business, so
+    that the loser of a race hears "already taken" rather than "not found"."""
+    if not principal.is_staff:
+        raise NotFound(code="conversation_not_found")
+    queryset = Conversation.objects.filter(line_of_business_id=principal.line_of_business_id)
+    return access_conversation(principal, conversation_id, for_update=for_update, queryset=queryset)
 
 
 def unread_for_staff_q() -> Q:

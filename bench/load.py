@@ -1,0 +1,438 @@
+"""Load generator: N customers and M agents over real WebSockets against running Branchline
+server(s); measures customer send -> agent receive latency (persistence included).
+
+    python bench/load.py --customer-url http://127.0.0.1:8001 --agent-url http://127.0.0.1:8002 \
+        --customers 500 --agents 20 --rate 200 500 1000 --duration 10 --agent-sessions sessions.json
+
+Setup (not measured): every customer opens a socket and starts a conversation with a first
+message; the agents' sockets are open meanwhile; each conversation is accepted over HTTP by an
+agent, round-robin, so each agent socket then receives its conversations' messages.
+
+Measure, for each --rate R (aggregate msgs/s, open loop, paced): --warmup s, then --duration s
+measured, then up to --drain s to collect stragglers. Each message body embeds
+time.monotonic_ns() at send ("t=<ns> ..."); an agent socket receiving the message.created
+computes now - t (CLOCK_MONOTONIC is system-wide, so this is valid across processes).
+
+  latency   percentiles over messages *sent* in the measured window (late arrivals included)
+  delivered/s  first receipts by the agent whose receive time falls in the window / duration
+  lost      acknowledged (message.ack: committed) but never received by the agent by the end of the drain
+  unacked   sent but never acknowledged;  dup: receipts beyond the first;  misrouted: reached another agent
+  errors    error frames the customers got (e.g. rate_limited), by code
+  client CPU%  this process (user+sys) over the measured window; 100% = one core
+
+Prints a table per rate and one `RESULT {json}` line per rate.
+"""
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from wsclient import connect  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def now_ns() -> int:
+    return time.monotonic_ns()
+
+
+def pct(sorted_vals, p):
+    """Nearest rank, as ../shared/bench-limits/common.py does."""
+    if not sorted_vals:
+        return None
+    k = min(len(sorted_vals) - 1, max(0, int(round(p / 100.0 * (len(sorted_vals) - 1)))))
+    return sorted_vals[k]
+
+
+def lat_summary(samples_ns) -> dict:
+    s = sorted(samples_ns)
+    if not s:
+        return {"n": 0}
+    f = lambda v: round(v / 1e6, 3)  # noqa: E731
+    return {"n": len(s), "p50_ms": f(pct(s, 50)), "p90_ms": f(pct(s, 90)), "p99_ms": f(pct(s, 99)),
+            "p999_ms": f(pct(s, 99.9)), "max_ms": f(s[-1]), "mean_ms": f(sum(s) / len(s))}
+
+
+def proc_cpu_ticks(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime, all threads
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def machine_busy() -> tuple[int, int]:
+    with open("/proc/stat") as fh:
+        vals = [int(v) for v in fh.readline().split()[1:]]
+    idle = vals[3] + vals[4]
+    return sum(vals) - idle, sum(vals)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.msgs: dict[str, list] = {}  # client_message_id -> [phase, t_send, t_ack, receipts, lat, t_recv]
+        self.phase = -1
+        self.errors = Counter()
+        self.misrouted = 0
+        self.closed_sockets = 0
+        self.pending_first: dict[str, asyncio.Future] = {}
+        self.expected_agent: dict[int, int] = {}  # conversation id -> agent index
+        self.joined: Counter = Counter()  # agent index -> agent_joined seen for its conversations
+        self.joined_event = asyncio.Event()
+        self.joined_needed = 0
+
+    # --- frames from the server ----------------------------------------------------------
+    def on_customer(self, client, payload: bytes) -> None:
+        head = payload[:40]
+        if b"message.ack" in head:
+            frame = json.loads(payload)
+            cmid = frame.get("client_message_id")
+            rec = self.msgs.get(cmid)
+            if rec is not None and not rec[2]:
+                rec[2] = now_ns()
+            fut = self.pending_first.pop(cmid, None)
+            if fut is not None and not fut.done():
+                fut.set_result(frame)
+        elif b'"error"' in head:
+            frame = json.loads(payload)
+            code = frame.get("error", {}).get("code", "?")
+            self.errors[code] += 1
+            if not client.ready.done():
+                client.ready.set_exception(RuntimeError(f"customer hello refused: {frame}"))
+        elif b'"ready"' in head:
+            if not client.ready.done():
+                client.ready.set_result(json.loads(payload))
+        # message.created echoes, conversation.updated, receipts: not needed, not parsed
+
+    def on_agent(self, client, payload: bytes) -> None:
+        head = payload[:40]
+        if b"message.created" in head:
+            t = now_ns()
+            message = json.loads(payload)["message"]
+            sender = message["sender"]
+            if sender == "customer":
+                rec = self.msgs.get(message["client_message_id"])
+                if rec is None:
+                    return  # a setup message (first messages go to the whole queue)
+                rec[3] += 1
+                if rec[3] == 1:
+                    text = message["text"]
+                    rec[4] = t - int(text[2:text.index(" ")])
+                    rec[5] = t
+                    if self.expected_agent.get(message["conversation_id"]) != client.index:
+                        self.misrouted += 1
+            elif message["system_code"] == "agent_joined":
+                if self.expected_agent.get(message["conversation_id"]) == client.index:
+                    self.joined[client.index] += 1
+                    if sum(self.joined.values()) >= self.joined_needed:
+                        self.joined_event.set()
+        elif b'"error"' in head:
+            frame = json.loads(payload)
+            self.errors["agent:" + frame.get("error", {}).get("code", "?")] += 1
+            if not client.ready.done():
+                client.ready.set_exception(RuntimeError(f"agent hello refused: {frame}"))
+        elif b'"ready"' in head:
+            if not client.ready.done():
+                client.ready.set_result(json.loads(payload))
+
+
+async def gather_limited(n: int, coros):
+    sem = asyncio.Semaphore(n)
+
+    async def one(c):
+        async with sem:
+            return await c
+
+    return await asyncio.gather(*(one(c) for c in coros))
+
+
+def ws_url(http_url: str) -> str:
+    return "ws" + http_url[4:].rstrip("/") + "/ws"
+
+
+async def open_socket(bench: Bench, url: str, on_text, headers=None, index=None):
+    client = await connect(url, on_text, headers)
+    client.ready = asyncio.get_running_loop().create_future()
+    client.index = index
+    return client
+
+
+async def setup(bench: Bench, a):
+    t0 = time.monotonic()
+    limits = httpx.Limits(max_connections=16)
+    cust_http = httpx.AsyncClient(base_url=a.customer_url, timeout=60, limits=limits)
+    agent_http = httpx.AsyncClient(base_url=a.agent_url, timeout=60, limits=limits)
+
+    # --- agents: sessions, then sockets -----------------------------------------------------
+    if a.agent_sessions:
+        sessions = json.loads(Path(a.agent_sessions).read_text())[: a.agents]
+        if len(sessions) < a.agents:
+            sys.exit(f"{a.agent_sessions} holds {len(sessions)} sessions; --agents {a.agents}")
+    else:
+        users = a.agent_users.split(",")[: a.agents]
+
+        async def login(username):
+            r = await agent_http.post("/api/staff/session", json={"username": username, "password": a.agent_password})
+            r.raise_for_status()
+            return {"username": username, "sessionid": r.cookies.get("sessionid"), "csrftoken": r.cookies.get("csrftoken")}
+
+        sessions = await gather_limited(4, [login(u) for u in users])
+    agent_origin = a.agent_url.rstrip("/")
+    agents = []
+    for i, s in enumerate(sessions):
+        cookie = f"sessionid={s['sessionid']}; csrftoken={s['csrftoken']}"
+        client = await open_socket(bench, ws_url(a.agent_url), bench.on_agent,
+                                   {"Cookie": cookie, "Origin": agent_origin}, index=i)
+        client.cookie, client.csrftoken = cookie, s["csrftoken"]
+        client.send_text(b'{"type":"hello"}')
+        await asyncio.wait_for(client.ready, 30)
+        agents.append(client)
+    t_agents = time.monotonic()
+
+    # --- customers: sessions, sockets, first message ----------------------------------------
+    topics = (await cust_http.get("/api/topics")).json()
+    topic_id = topics[0]["id"]
+
+    async def anon():
+        r = await cust_http.post("/api/customer/sessions/anonymous")
+        if r.status_code != 201:
+            raise RuntimeError(f"anonymous session: {r.status_code} {r.text[:200]}")
+        return r.json()["token"]
+
+    tokens = await gather_limited(8, [anon() for _ in range(a.customers)])
+    t_tokens = time.monotonic()
+    loop = asyncio.get_running_loop()
+
+    async def customer(i, token):
+        client = await open_socket(bench, ws_url(a.customer_url), bench.on_customer, index=i)
+        client.send_text(json.dumps({"type": "hello", "token": token}).encode())
+        await asyncio.wait_for(client.ready, 30)
+        cmid = f"s-{i}"
+        fut = loop.create_future()
+        bench.pending_first[cmid] = fut
+        client.send_text(json.dumps({"type": "message.send", "body": "hello, bench here", "client_message_id": cmid,
+                                     "topic_id": topic_id, "ref": cmid}).encode())
+        ack = await asyncio.wait_for(fut, 30)
+        client.conversation_id = ack["message"]["conversation_id"]
+        client.sent = 0
+        return client
+
+    customers = await gather_limited(a.connect_concurrency, [customer(i, t) for i, t in enumerate(tokens)])
+    t_customers = time.monotonic()
+
+    # --- agents accept, round-robin -------------------------------------------------------------
+    bench.joined_needed = len(customers)
+    for i, c in enumerate(customers):
+        bench.expected_agent[c.conversation_id] = i % len(agents)
+
+    async def accept(c):
+        agent = agents[bench.expected_agent[c.conversation_id]]
+        r = await agent_http.post(f"/api/staff/conversations/{c.conversation_id}/accept",
+                                  headers={"Cookie": agent.cookie, "X-CSRFToken": agent.csrftoken})
+        if r.status_code != 200:
+            raise RuntimeError(f"accept {c.conversation_id}: {r.status_code} {r.text[:200]}")
+
+    await gather_limited(4, [accept(c) for c in customers])
+    try:
+        await asyncio.wait_for(bench.joined_event.wait(), 30)
+    except asyncio.TimeoutError:
+        print(f"warning: only {sum(bench.joined.values())}/{bench.joined_needed} agent_joined events reached "
+              "the accepting agents' sockets", file=sys.stderr)
+    t_accept = time.monotonic()
+    await cust_http.aclose()
+    await agent_http.aclose()
+    timing = {"agents_s": round(t_agents - t0, 2), "customer_sessions_s": round(t_tokens - t_agents, 2),
+              "customer_sockets_and_first_message_s": round(t_customers - t_tokens, 2),
+              "accept_s": round(t_accept - t_customers, 2)}
+    return customers, agents, timing
+
+
+PAD = "x" * 120
+
+
+async def measure(bench: Bench, customers, rate: float, a, watch: dict[str, int]) -> dict:
+    loop = asyncio.get_running_loop()
+    bench.phase += 1
+    phase = bench.phase
+    prefix = f"p{phase}-"
+    order = customers[:]
+    random.shuffle(order)  # round-robin over a shuffled list: every customer sends at rate/N
+    n_order = len(order)
+    msgs = bench.msgs
+    interval = 1.0 / rate
+    errors_before = Counter(bench.errors)
+    misrouted_before = bench.misrouted
+    lateness = []  # pacer: how late each send was against its schedule (generator health)
+
+    start = loop.time()
+    w_start = start + a.warmup
+    w_end = w_start + a.duration
+    w_start_ns = w_end_ns = None
+    snap = {}
+    k = 0
+    next_t = start
+    while True:
+        now = loop.time()
+        if w_start_ns is None and now >= w_start:
+            w_start_ns = now_ns()
+            snap["ru"] = resource.getrusage(resource.RUSAGE_SELF)
+            snap["watch"] = {name: proc_cpu_ticks(pid) for name, pid in watch.items()}
+            snap["busy"] = machine_busy()
+            snap["wall"] = time.monotonic()
+        if now >= w_end:
+            break
+        while next_t <= now:
+            c = order[k % n_order]
+            k += 1
+            c.sent += 1
+            cmid = f"{prefix}{c.index}-{c.sent}"
+            t = now_ns()
+            frame = ('{"type":"message.send","body":"t=%d %s","client_message_id":"%s","ref":%d}'
+                     % (t, PAD, cmid, k)).encode()
+            msgs[cmid] = [phase, t, 0, 0, 0, 0]
+            c.send_text(frame)
+            lateness.append(now - next_t)
+            next_t += interval
+        await asyncio.sleep(max(0.0, next_t - loop.time()))
+    w_end_ns = now_ns()
+    wall = time.monotonic() - snap["wall"]
+    ru0, ru1 = snap["ru"], resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = (ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime) / wall * 100
+    watch_cpu = {}
+    for name, pid in watch.items():
+        t1, t0 = proc_cpu_ticks(pid), snap["watch"].get(name)
+        if t1 is not None and t0 is not None:
+            watch_cpu[name] = round((t1 - t0) / CLK_TCK / wall * 100, 1)
+    b1 = machine_busy()
+    b0 = snap["busy"]
+    machine_cpu = round((b1[0] - b0[0]) / max(1, b1[1] - b0[1]) * 100 * os.cpu_count(), 1)
+
+    # --- drain: wait for stragglers ---------------------------------------------------------------
+    phase_recs = [r for r in msgs.values() if r[0] == phase]
+    drain_deadline = loop.time() + a.drain
+    while loop.time() < drain_deadline:
+        if all(r[3] and r[2] for r in phase_recs):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)  # late duplicates
+
+    in_window = [r for r in phase_recs if w_start_ns <= r[1] < w_end_ns]
+    lats = [r[4] for r in in_window if r[3]]
+    acks = [r[2] - r[1] for r in in_window if r[2]]
+    delivered_in_window = sum(1 for r in phase_recs if r[3] and w_start_ns <= r[5] < w_end_ns)
+    lost = sum(1 for r in phase_recs if r[2] and not r[3])
+    unacked = sum(1 for r in phase_recs if not r[2])
+    dup = sum(r[3] - 1 for r in phase_recs if r[3] > 1)
+    errors = bench.errors - errors_before
+    late = sorted(lateness)
+    result = {
+        "suite": "branchline", "label": a.label, "customers": len(customers), "agents": a.agents,
+        "offered_per_s": rate, "duration_s": a.duration,
+        "sent_total": len(phase_recs), "sent_in_window": len(in_window),
+        "sent_per_s": round(len(in_window) / wall, 1),
+        "delivered_per_s": round(delivered_in_window / wall, 1),
+        "latency": lat_summary(lats), "ack_latency": lat_summary(acks),
+        "lost": lost, "unacked": unacked, "dup": dup, "misrouted": bench.misrouted - misrouted_before,
+        "errors": dict(errors), "client_cpu_pct": round(client_cpu, 1), "server_cpu_pct": watch_cpu,
+        "machine_cpu_pct": machine_cpu, "pacer_late_p99_ms": round((pct(late, 99) or 0) * 1e3, 2),
+        "pacer_late_max_ms": round((late[-1] if late else 0) * 1e3, 2),
+    }
+    # keep memory flat across phases
+    for cmid in [m for m, r in msgs.items() if r[0] == phase]:
+        del msgs[cmid]
+    return result
+
+
+def table(results: list[dict]) -> str:
+    rows = ["| setup | offered/s | sent/s | delivered/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | ack p50/p99 ms "
+            "| lost | dup | unacked | errors | client CPU% | server CPU% | machine CPU% (of 200) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---|---:|"]
+    for r in results:
+        L, A = r["latency"], r["ack_latency"]
+        errs = ",".join(f"{k}={v}" for k, v in r["errors"].items()) or "0"
+        srv = " ".join(f"{k}={v}" for k, v in r["server_cpu_pct"].items()) or "-"
+        rows.append(f"| {r['label']} | {r['offered_per_s']} | {r['sent_per_s']} | {r['delivered_per_s']} | "
+                    f"{L.get('p50_ms')} | {L.get('p90_ms')} | {L.get('p99_ms')} | {L.get('p999_ms')} | {L.get('max_ms')} | "
+                    f"{A.get('p50_ms')}/{A.get('p99_ms')} | {r['lost']} | {r['dup']} | {r['unacked']} | {errs} | "
+                    f"{r['client_cpu_pct']} | {srv} | {r['machine_cpu_pct']} |")
+    return "\n".join(rows)
+
+
+async def main_async(a):
+    bench = Bench(a)
+    watch = {}
+    for w in a.watch:
+        name, _, pid = w.partition("=")
+        watch[name] = int(pid)
+    customers, agents, timing = await setup(bench, a)
+    print(f"setup: {len(customers)} customers, {len(agents)} agents, {timing}", file=sys.stderr, flush=True)
+    await asyncio.sleep(a.settle)
+    results = []
+    for rate in a.rate:
+        r = await measure(bench, customers, rate, a, watch)
+        r["setup_timing"] = timing
+        closed = sum(1 for c in customers + agents if c.closed)
+        r["sockets_closed"] = closed
+        results.append(r)
+        print("RESULT " + json.dumps(r), flush=True)
+        if closed:
+            print(f"warning: {closed} sockets were closed by the server", file=sys.stderr)
+        await asyncio.sleep(a.pause)
+    print(table(results), file=sys.stderr, flush=True)
+    for c in customers + agents:
+        c.close()
+    await asyncio.sleep(0.2)
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--customer-url", required=True, help="http://127.0.0.1:PORT of the customers' server")
+    ap.add_argument("--agent-url", help="http://127.0.0.1:PORT of the agents' server (default: --customer-url)")
+    ap.add_argument("--customers", type=int, default=500)
+    ap.add_argument("--agents", type=int, default=20)
+    ap.add_argument("--rate", type=float, nargs="+", default=[200, 500, 1000], help="aggregate msgs/s, one phase each")
+    ap.add_argument("--duration", type=float, default=10, help="measured seconds per rate")
+    ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--drain", type=float, default=10.0, help="max seconds to wait for stragglers after sending")
+    ap.add_argument("--pause", type=float, default=1.0, help="seconds between rates")
+    ap.add_argument("--settle", type=float, default=1.0, help="seconds between setup and the first rate")
+    ap.add_argument("--agent-sessions", help="JSON list of {username, sessionid, csrftoken} (see run.py)")
+    ap.add_argument("--agent-users", default="anna,ben,olga", help="comma list, logged in with --agent-password")
+    ap.add_argument("--agent-password", default="branchline-demo")
+    ap.add_argument("--connect-concurrency", type=int, default=20)
+    ap.add_argument("--label", default="branchline")
+    ap.add_argument("--cpu", type=int, default=-1, help="pin this process to one CPU")
+    ap.add_argument("--watch", nargs="*", default=[], help="name=pid: report that process's CPU%% per window")
+    ap.add_argument("--no-uvloop", action="store_true")
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    a.agent_url = a.agent_url or a.customer_url
+    random.seed(a.seed)
+    if a.cpu >= 0:
+        os.sched_setaffinity(0, {a.cpu})
+    loop_factory = None
+    if not a.no_uvloop:
+        try:
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
+        except ImportError:
+            pass
+    asyncio.run(main_async(a), loop_factory=loop_factory)
+
+
+if __name__ == "__main__":
+    main()

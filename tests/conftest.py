@@ -1,0 +1,111 @@
+import asyncio
+import json
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+import uvicorn
+
+from branchline.realtime.bus import set_bus
+from tests import factories
+from tests.support.servers import free_port
+
+
+class RecordingBus:
+    """Stands in for the bus: keeps every envelope published after commit."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, envelope: bytes):
+        self.sent.append(json.loads(envelope))
+
+    async def start(self, *args):
+        pass
+
+    async def stop(self):
+        pass
+
+
+@pytest.fixture
+def capture_events(django_capture_on_commit_callbacks):
+    """with capture_events() as events: ...  -> events: [{"t", "a", "c", "s", "d"}]"""
+
+    @contextmanager
+    def capture():
+        bus = RecordingBus()
+        previous = set_bus(bus)
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                yield bus.sent
+        finally:
+            set_bus(previous)
+
+    return capture
+
+
+@pytest.fixture
+def world(db):
+    """A line of business with a topic, an agent, a supervisor, an admin; and another
+    line of business with its own agent."""
+
+    class World:
+        lob = factories.line_of_business("Retail")
+        topic = factories.topic(lob, "Cards")
+        agent = factories.staff(lob)
+        agent2 = factories.staff(lob)
+        supervisor = factories.staff(lob, role="supervisor")
+        admin = factories.staff(lob, role="admin")
+        other_lob = factories.line_of_business("Corporate")
+        other_topic = factories.topic(other_lob, "Treasury")
+        outsider = factories.staff(other_lob)
+
+    return World
+
+
+class LiveServer:
+    """The real ASGI application under uvicorn in a thread of the test process, sharing
+    its test database (a file) and settings."""
+
+    def __init__(self):
+        from branchline.asgi import application
+
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=self.port,
+                                                    lifespan="on", log_level="warning", ws_max_size=1048576))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("live server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self):
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+
+@pytest.fixture(scope="session")
+def live_server_session(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        server = LiveServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live(live_server_session, transactional_db):
+    return live_server_session

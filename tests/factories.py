@@ -1,0 +1,45 @@
+"""Small factories: each makes one thing with believable defaults."""
+import itertools
+
+from branchline.accounts.actions import DEMO_SSO_ISSUER, customer_session_start
+from branchline.accounts.models import LineOfBusiness, Role, User
+from branchline.accounts.principals import Principal
+from branchline.cases.models import CaseType, Topic
+from branchline.contacts.models import Customer
+
+PASSWORD = "correct-horse-battery"
+_n = itertools.count(1)
+
+
+def line_of_business(name=None):
+    return LineOfBusiness.objects.create(name=name or f"Line {next(_n)}")
+
+
+def topic(lob=None, name=None):
+    lob = lob or line_of_business()
+    case_type = CaseType.objects.create(line_of_business=lob, name=f"Type {next(_n)}")
+    return Topic.objects.create(case_type=case_type, name=name or f"Topic {next(_n)}")
+
+
+def staff(lob, role=Role.AGENT, username=None):
+    user = User.objects.create(username=username or f"staff{next(_n)}", role=role, line_of_business=lob,
+                               first_name="Agent", last_name=str(next(_n)))
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def customer(authenticated=False, name="Jan Kowalski"):
+    if authenticated:
+        return Customer.objects.create(is_authenticated=True, sso_issuer=DEMO_SSO_ISSUER,
+                                       sso_subject=f"subject-{next(_n)}", name=name)
+    return Customer.objects.create(is_authenticated=False)
+
+
+def customer_with_token(authenticated=False):
+    c = customer(authenticated)
+    return c, customer_session_start(customer=c)
+
+
+def principal(obj):
+    return Principal.of_staff(obj) if isinstance(obj, User) else Principal.of_customer(obj)

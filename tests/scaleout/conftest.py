@@ -1,0 +1,146 @@
+"""Fixtures for the scale-out tests: PostgreSQL on 127.0.0.1:5432 (trust auth, user root
+or postgres, database `test`) and Redis on 127.0.0.1:6379.
+
+Missing services skip these tests, except under CI=true where they fail. Each test
+session gets its own database (migrated and seeded) and its own bus channel and cache
+prefix, so parallel runs sharing one PostgreSQL and one Redis stay apart."""
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from tests.support.servers import ServerProcess, manage, server_env
+from tests.support.tcpproxy import TcpProxy
+
+PG_HOST, PG_PORT, PG_ADMIN_DB = "127.0.0.1", 5432, "test"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+
+def _unavailable(what: str) -> None:
+    message = f"scale-out tests need {what}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(message)
+
+
+def _admin_connection(user: str) -> psycopg.Connection:
+    return psycopg.connect(host=PG_HOST, port=PG_PORT, dbname=PG_ADMIN_DB, user=user, connect_timeout=3,
+                           autocommit=True)
+
+
+def _drop_database(user: str, name: str) -> None:
+    with _admin_connection(user) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                      "AND pid <> pg_backend_pid()", (name,))
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture(scope="session")
+def pg_user() -> str:
+    errors = []
+    for user in ("root", "postgres"):
+        try:
+            _admin_connection(user).close()
+            return user
+        except psycopg.Error as exc:
+            errors.append(f"{user}: {str(exc).strip()}")
+    _unavailable(f"PostgreSQL on {PG_HOST}:{PG_PORT} with trust auth for user root or postgres and a "
+                 f"database '{PG_ADMIN_DB}' ({'; '.join(errors)})")
+
+
+@pytest.fixture(scope="session")
+def redis_ready() -> None:
+    try:
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        _unavailable(f"Redis on {REDIS_HOST}:{REDIS_PORT} ({exc})")
+
+
+@pytest.fixture(scope="session")
+def scaleout_database(pg_user, redis_ready):
+    """A fresh, migrated and seeded database for this test session; dropped at the end."""
+    name = f"branchline_scaleout_{os.getpid()}"
+    _drop_database(pg_user, name)  # a leftover of an earlier run with the same pid
+    with _admin_connection(pg_user) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgres://{pg_user}@{PG_HOST}:{PG_PORT}/{name}"
+    try:
+        env = server_env(settings="branchline.settings.production", database_url=url, redis_url=REDIS_URL)
+        for args in (("migrate", "--noinput", "-v", "0"), ("seed_demo",)):
+            result = manage(*args, env=env, check=False)
+            if result.returncode:
+                pytest.fail(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
+        yield url
+    finally:
+        _drop_database(pg_user, name)
+
+
+@pytest.fixture(scope="session")
+def make_env(scaleout_database):
+    """make_env(redis_url=...) -> the environment of one production server process."""
+    namespace = f"branchline-test:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def make(redis_url: str = REDIS_URL, **extra: str) -> dict:
+        return server_env(
+            settings="branchline.settings.production", database_url=scaleout_database, redis_url=redis_url,
+            BRANCHLINE_BUS_CHANNEL=f"{namespace}:events", BRANCHLINE_CACHE_PREFIX=namespace,
+            # Tests send bursts; the limits themselves are tested elsewhere.
+            BRANCHLINE_MESSAGE_RATE="1000", BRANCHLINE_MESSAGE_BURST="100000",
+            BRANCHLINE_FRAME_RATE="1000", BRANCHLINE_FRAME_BURST="100000",
+            # Anonymous customers reconnect in these tests; their conversations must not end.
+            BRANCHLINE_ANONYMOUS_GRACE_SECONDS="600",
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def sql(scaleout_database):
+    """sql(query, *params) -> rows, read straight from the test database."""
+    connection = psycopg.connect(scaleout_database.replace("postgres://", "postgresql://"), autocommit=True)
+
+    def query(text: str, *params):
+        return connection.execute(text, params).fetchall()
+
+    yield query
+    connection.close()
+
+
+@pytest.fixture
+def redis_proxy():
+    """A TCP proxy to Redis that a test can cut() and restore(); stopped at teardown."""
+    with TcpProxy(REDIS_HOST, REDIS_PORT) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def servers(make_env, redis_proxy, tmp_path):
+    """Two server processes on the same database and bus: A reaches Redis through
+    `redis_proxy`, B directly. Their logs are attached to a failing test's report."""
+    a = ServerProcess(make_env(redis_url=f"redis://127.0.0.1:{redis_proxy.port}/0"), log_path=tmp_path / "a.log")
+    b = ServerProcess(make_env(), log_path=tmp_path / "b.log")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(a.start), pool.submit(b.start)]:
+                future.result()
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed and "servers" in getattr(item, "funcargs", {}):
+        for name, server in zip("AB", item.funcargs["servers"]):
+            log = Path(server.log_path)
+            tail = log.read_text(errors="replace").splitlines()[-60:] if log.exists() else []
+            report.sections.append((f"server {name} log ({log})", "\n".join(tail)))
+    return report
