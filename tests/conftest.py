@@ -109,3 +109,11 @@ def live_server_session(django_db_setup, django_db_blocker):
 @pytest.fixture
 def live(live_server_session, transactional_db):
     return live_server_session
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit budgets live in the cache: each test starts with full buckets."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,6 +1,5 @@
 from django.conf import settings
-from ninja import Router, Schema
-from ninja.errors import HttpError  # noqa: F401  (documented in OpenAPI via responses)
+from ninja import Router, Schema, Status
 
 from branchline.core.schemas import ErrorOut
 from branchline.conversations.schemas import CustomerRef
@@ -47,21 +46,21 @@ def _customer_session_out(customer, token):
              tags=["customer"], summary="Start an anonymous (live-only) customer session")
 def customer_session_anonymous(request):
     customer, token = actions.customer_session_anonymous()
-    return 201, _customer_session_out(customer, token)
+    return Status(201, _customer_session_out(customer, token))
 
 
 @router.post("/customer/sessions/demo", response={201: CustomerSessionOut, 404: ErrorOut, 422: ErrorOut},
              tags=["customer"], summary="Demo only: sign in as a demo customer (stands in for the bank's SSO)")
 def customer_session_demo(request, payload: DemoSignIn):
     customer, token = actions.customer_session_demo_sso(subject=payload.subject)
-    return 201, _customer_session_out(customer, token)
+    return Status(201, _customer_session_out(customer, token))
 
 
 @router.delete("/customer/session", auth=customer_auth, response={204: None, 401: ErrorOut}, tags=["customer"],
                summary="Sign the customer's token out")
 def customer_session_end(request):
     actions.customer_session_end(token=request.auth_token)
-    return 204, None
+    return Status(204, None)
 
 
 def _staff_out(user):
@@ -78,7 +77,7 @@ def staff_session_start(request, payload: StaffSignIn):
 @router.delete("/staff/session", auth=staff_auth, response={204: None, 401: ErrorOut}, tags=["staff"])
 def staff_session_end(request):
     staff_sign_out(request)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/staff/me", auth=staff_auth, response={200: StaffOut, 401: ErrorOut}, tags=["staff"])

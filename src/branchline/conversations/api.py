@@ -1,6 +1,6 @@
 """Conversations in the JSON API: the customer's side and the staff console's side."""
 from django.conf import settings
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from branchline.accounts.auth import customer_auth, staff_auth
 from branchline.core.errors import InvalidInput
@@ -79,7 +79,7 @@ def customer_message_send(request, payload: CustomerSendIn):
         principal=request.principal, body=payload.body, client_message_id=payload.client_message_id,
         topic_id=payload.topic_id,
     )
-    return (201 if created else 200), {"message": message_payload(message), "duplicate": not created}
+    return Status(201 if created else 200, {"message": message_payload(message), "duplicate": not created})
 
 
 @router.post("/customer/conversations/{conversation_id}/receipt", auth=customer_auth,
@@ -148,7 +148,7 @@ def staff_end(request, conversation_id: int):
 def staff_message_send(request, conversation_id: int, payload: SendIn):
     message, created = actions.agent_message_send(principal=request.principal, conversation_id=conversation_id,
                                                   body=payload.body, client_message_id=payload.client_message_id)
-    return (201 if created else 200), {"message": message_payload(message), "duplicate": not created}
+    return Status(201 if created else 200, {"message": message_payload(message), "duplicate": not created})
 
 
 @router.post("/staff/conversations/{conversation_id}/receipt", auth=staff_auth,

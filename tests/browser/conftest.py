@@ -1,0 +1,68 @@
+"""Real-browser fixtures: a demo Branchline server on a fresh SQLite file, and Debian's
+chromium driven through Playwright's sync API (Playwright cannot download browsers here).
+
+Without /usr/bin/chromium (or the playwright package) the browser tests are skipped,
+except under CI=true, where a missing browser is a failure."""
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import ROOT, ServerProcess, manage, server_env
+
+CHROMIUM = Path(os.environ.get("BRANCHLINE_CHROMIUM", "/usr/bin/chromium"))
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def _unavailable(reason: str):
+    if _in_ci():
+        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip; run `make browser`)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for the session; each test opens its own contexts."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) to run browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright Python package is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    """`branchline.settings.demo` under uvicorn on a throw-away SQLite file, migrated and
+    seeded with the demo bank (staff anna/ben/olga, customers jan.kowalski/maria.silva)."""
+    env = server_env(database_url=f"sqlite:///{tmp_path / 'branchline.sqlite3'}")
+    for command in (("migrate", "--noinput", "-v", "0"), ("seed_demo",)):
+        result = manage(*command, env=env, check=False)
+        assert result.returncode == 0, f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
+    log_path = tmp_path / "server.log"
+    server = ServerProcess(env, log_path=log_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if log_path.exists():  # shown by pytest only when the test failed
+            print(f"--- server log ({log_path}) ---\n{log_path.read_text(errors='replace')[-5000:]}")
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """test-artifacts/ (git-ignored): screenshots for humans."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
