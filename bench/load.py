@@ -72,6 +72,28 @@ def proc_cpu_ticks(pid: int) -> int | None:
         return None
 
 
+def pids_matching(substring: str) -> list[int]:
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/cmdline", "rb") as fh:
+                    if substring.encode() in fh.read():
+                        pids.append(int(name))
+            except OSError:
+                pass
+    return pids
+
+
+def group_ticks(pids) -> dict[int, int]:
+    out = {}
+    for pid in pids:
+        t = proc_cpu_ticks(pid)
+        if t is not None:
+            out[pid] = t
+    return out
+
+
 def machine_busy() -> tuple[int, int]:
     with open("/proc/stat") as fh:
         vals = [int(v) for v in fh.readline().split()[1:]]
@@ -289,6 +311,7 @@ async def measure(bench: Bench, customers, rate: float, a, watch: dict[str, int]
             w_start_ns = now_ns()
             snap["ru"] = resource.getrusage(resource.RUSAGE_SELF)
             snap["watch"] = {name: proc_cpu_ticks(pid) for name, pid in watch.items()}
+            snap["match"] = {name: group_ticks(pids_matching(sub)) for name, sub in a.watch_match_parsed.items()}
             snap["busy"] = machine_busy()
             snap["wall"] = time.monotonic()
         if now >= w_end:
@@ -315,6 +338,9 @@ async def measure(bench: Bench, customers, rate: float, a, watch: dict[str, int]
         t1, t0 = proc_cpu_ticks(pid), snap["watch"].get(name)
         if t1 is not None and t0 is not None:
             watch_cpu[name] = round((t1 - t0) / CLK_TCK / wall * 100, 1)
+    for name, before in snap["match"].items():
+        after = group_ticks(before)  # processes present at both ends
+        watch_cpu[name] = round(sum(after[p] - before[p] for p in after) / CLK_TCK / wall * 100, 1)
     b1 = machine_busy()
     b0 = snap["busy"]
     machine_cpu = round((b1[0] - b0[0]) / max(1, b1[1] - b0[1]) * 100 * os.cpu_count(), 1)
@@ -416,10 +442,13 @@ def main():
     ap.add_argument("--label", default="branchline")
     ap.add_argument("--cpu", type=int, default=-1, help="pin this process to one CPU")
     ap.add_argument("--watch", nargs="*", default=[], help="name=pid: report that process's CPU%% per window")
+    ap.add_argument("--watch-match", nargs="*", default=[],
+                    help="name=substring: report the summed CPU%% of processes whose command line holds substring")
     ap.add_argument("--no-uvloop", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     a.agent_url = a.agent_url or a.customer_url
+    a.watch_match_parsed = dict(w.split("=", 1) for w in a.watch_match)
     random.seed(a.seed)
     if a.cpu >= 0:
         os.sched_setaffinity(0, {a.cpu})

@@ -72,12 +72,15 @@ def prepare_db(env: dict, agents: int, sessions_path: Path) -> None:
 
 
 def run_load(a, label: str, customer_url: str, agent_url: str, sessions: Path, cpu: int | None,
-             watch: dict[str, int], sink, profile_pids: dict[str, int], outdir: Path, stamp: str) -> list[dict]:
+             watch: dict[str, int], sink, profile_pids: dict[str, int], outdir: Path, stamp: str,
+             watch_match: dict[str, str] | None = None) -> list[dict]:
     cmd = [sys.executable, str(HERE / "load.py"), "--label", label, "--customer-url", customer_url,
            "--agent-url", agent_url, "--customers", str(a.customers), "--agents", str(a.agents),
            "--rate", *[str(r) for r in a.rates], "--duration", str(a.duration), "--warmup", str(a.warmup),
            "--drain", str(a.drain), "--agent-sessions", str(sessions),
            "--watch", *[f"{k}={v}" for k, v in watch.items()]]
+    if watch_match:
+        cmd += ["--watch-match", *[f"{k}={v}" for k, v in watch_match.items()]]
     if cpu is not None:
         cmd += ["--cpu", str(cpu)]
     budget = 120 + len(a.rates) * (a.warmup + a.duration + a.drain + 3)
@@ -170,7 +173,9 @@ def setup_pg(a, sink, outdir: Path, stamp: str) -> list[dict]:
         A, B = servers
         log(f"pg: process A pid {A.proc.pid} on {A.url} (customers), B pid {B.proc.pid} on {B.url} (agents)")
         pids = {"A": A.proc.pid, "B": B.proc.pid}
-        return run_load(a, "pg-redis-2proc", A.url, B.url, sessions, None, pids, sink, pids, outdir, stamp)
+        redis_port = a.redis_url.split("://", 1)[1].split("/")[0].rsplit(":", 1)[-1]
+        return run_load(a, "pg-redis-2proc", A.url, B.url, sessions, None, pids, sink, pids, outdir, stamp,
+                        {"pg": f" {tag} ", "redis": f"redis-server 127.0.0.1:{redis_port}"})
     finally:
         for s in servers:
             s.stop()

@@ -1,0 +1,246 @@
+"""The socket against the real ASGI app under uvicorn (in a thread of this process)."""
+import json
+import time
+
+import pytest
+from django.test import Client
+from websockets.sync.client import connect
+
+from branchline.conversations import actions
+from branchline.conversations.models import Conversation, Message
+from tests import factories
+from tests.factories import principal
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Peer:
+    """A socket client that keeps every frame it received."""
+
+    def __init__(self, live, token=None, cookie=None, origin=None, resume=None):
+        headers = {}
+        if cookie:
+            headers["Cookie"] = cookie
+            headers["Origin"] = origin or live.url
+        self.ws = connect(live.ws_url, additional_headers=headers, open_timeout=5)
+        hello = {"type": "hello", **({"token": token} if token else {}), **({"resume": resume} if resume else {})}
+        self.ws.send(json.dumps(hello))
+        self.frames = []
+
+    def next(self, timeout=5.0):
+        frame = json.loads(self.ws.recv(timeout=timeout))
+        self.frames.append(frame)
+        return frame
+
+    def until(self, predicate, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            frame = self.next(max(0.01, deadline - time.monotonic()))
+            if predicate(frame):
+                return frame
+        raise AssertionError(f"no matching frame; got {self.frames[-5:]}")
+
+    def quiet(self, seconds=0.3):
+        """Frames that arrive within `seconds` (to prove nothing else comes)."""
+        got = []
+        try:
+            while True:
+                got.append(self.next(seconds))
+        except TimeoutError:
+            return got
+
+    def send(self, **frame):
+        self.ws.send(json.dumps(frame))
+
+    def messages(self, conversation_id=None):
+        return [f["message"] for f in self.frames if f["type"] == "message.created"
+                and (conversation_id is None or f["message"]["conversation_id"] == conversation_id)]
+
+    def close(self):
+        self.ws.close()
+
+
+def staff_cookie(user):
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def is_message(seq):
+    return lambda f: f["type"] == "message.created" and f["message"]["seq"] == seq
+
+
+@pytest.fixture
+def chat(live, world):
+    """A guest whose conversation anna (world.agent) has taken, both connected."""
+    customer, token = factories.customer_with_token()
+    m, _ = actions.customer_message_send(principal=principal(customer), body="Hi", client_message_id="c0",
+                                         topic_id=world.topic.id)
+    actions.conversation_accept(principal=principal(world.agent), conversation_id=m.conversation_id)
+    cust = Peer(live, token=token, resume={str(m.conversation_id): 2})
+    agent = Peer(live, cookie=staff_cookie(world.agent), resume={str(m.conversation_id): 2})
+    assert cust.next()["type"] == "ready" and agent.next()["type"] == "ready"
+    yield type("Chat", (), {"customer": customer, "token": token, "cid": m.conversation_id, "cust": cust,
+                            "agent": agent, "world": world, "live": live})
+    cust.close()
+    agent.close()
+
+
+def test_messages_flow_live_both_ways_and_acks_follow_commit(chat):
+    chat.cust.send(type="message.send", body="My card is blocked", client_message_id="c1", ref="r1")
+    ack = chat.cust.until(lambda f: f["type"] == "message.ack")
+    assert ack["ref"] == "r1" and ack["message"]["seq"] == 3 and not ack["duplicate"]
+    assert Message.objects.filter(pk=ack["message"]["id"]).exists()  # acknowledged = committed
+    assert chat.agent.until(is_message(3))["message"]["text"] == "My card is blocked"
+    chat.agent.send(type="message.send", conversation_id=chat.cid, body="Unblocked.", client_message_id="a1")
+    assert chat.cust.until(is_message(4))["message"]["agent_name"] == chat.world.agent.display_name
+
+
+def test_a_retried_socket_send_is_a_no_op(chat):
+    for _ in range(3):
+        chat.cust.send(type="message.send", body="Once", client_message_id="same-id")
+    acks = [chat.cust.until(lambda f: f["type"] == "message.ack") for _ in range(3)]
+    assert [a["duplicate"] for a in acks] == [False, True, True]
+    assert len({a["message"]["id"] for a in acks}) == 1
+    chat.agent.until(is_message(3))
+    assert not [f for f in chat.agent.quiet() if f["type"] == "message.created"]
+    assert Message.objects.filter(client_message_id="same-id").count() == 1
+
+
+def test_typing_and_receipts_reach_the_other_side(chat):
+    chat.cust.send(type="typing", conversation_id=chat.cid, is_typing=True)
+    typing = chat.agent.until(lambda f: f["type"] == "typing")
+    assert (typing["sender"], typing["is_typing"]) == ("customer", True)
+    chat.agent.send(type="receipt", conversation_id=chat.cid, read_seq=2)
+    receipt = chat.cust.until(lambda f: f["type"] == "receipt.updated")
+    assert (receipt["side"], receipt["read_seq"], receipt["delivered_seq"]) == ("agent", 2, 2)
+
+
+def test_a_reconnecting_client_gets_exactly_what_it_missed(chat):
+    chat.cust.close()
+    for n in range(3):
+        actions.agent_message_send(principal=principal(chat.world.agent), conversation_id=chat.cid, body=f"m{n}",
+                                   client_message_id=f"a{n}")
+    back = Peer(chat.live, token=chat.token, resume={str(chat.cid): 2})
+    assert back.next()["type"] == "ready"
+    got = [back.until(lambda f: f["type"] == "message.created")["message"] for _ in range(3)]
+    assert [(m["seq"], m["text"]) for m in got] == [(3, "m0"), (4, "m1"), (5, "m2")]
+    assert not [f for f in back.quiet() if f["type"] == "message.created"]
+    back.close()
+
+
+def test_resume_of_someone_elses_conversation_is_refused_and_leaks_nothing(live, chat):
+    _stranger, token = factories.customer_with_token()
+    peer = Peer(live, token=token, resume={str(chat.cid): 0, "999999": 0})
+    ready = peer.next()
+    assert ready["type"] == "ready" and ready["rejected_resume"] == sorted([chat.cid, 999999])
+    chat.agent.send(type="message.send", conversation_id=chat.cid, body="private", client_message_id="p1")
+    chat.cust.until(is_message(3))
+    peer.send(type="resume", conversation_id=chat.cid, after_seq=0)
+    error = peer.until(lambda f: f["type"] == "error")
+    assert error["error"]["code"] == "conversation_not_found"
+    assert not [f for f in peer.frames + peer.quiet() if f["type"] != "ready" and f["type"] != "error"]
+    peer.close()
+
+
+def test_customers_only_ever_receive_their_own_customer_side_events(live, chat):
+    _other, token = factories.customer_with_token()
+    bystander = Peer(live, token=token)
+    bystander.next()
+    chat.cust.send(type="message.send", body="hello", client_message_id="c1")
+    chat.cust.send(type="typing", conversation_id=chat.cid, is_typing=True)
+    chat.agent.send(type="message.send", conversation_id=chat.cid, body="hi", client_message_id="a1")
+    chat.agent.send(type="typing", conversation_id=chat.cid, is_typing=True)
+    chat.agent.until(is_message(3))
+    chat.cust.until(is_message(4))
+    # a second guest starts a conversation: staff-side events about it must not reach anyone else's socket
+    actions.customer_message_send(principal=principal(factories.customer()), body="mine", client_message_id="o1",
+                                  topic_id=chat.world.topic.id)
+    chat.cust.quiet(0.5)
+    assert bystander.quiet(0.5) == []  # not a single frame about anyone else
+    for frame in chat.cust.frames:
+        if frame["type"] == "message.created":
+            assert frame["message"]["conversation_id"] == chat.cid
+        if frame["type"] == "conversation.updated":
+            assert "unread_count" not in frame["conversation"] and "case_id" not in frame["conversation"]
+        if frame["type"] == "typing":
+            assert frame["sender"] == "agent"
+    bystander.close()
+
+
+@pytest.mark.parametrize("raw,code", [
+    ("not json", "frame_not_json"),
+    ("[1, 2]", "frame_invalid"),
+    ('{"no": "type"}', "frame_invalid"),
+    ('{"type": "launch.rockets"}', "unknown_type"),
+    ('{"type": "message.send", "body": "", "client_message_id": "x"}', "message_empty"),
+    ('{"type": "message.send", "body": "hi", "client_message_id": "bad id"}', "client_message_id_invalid"),
+    ('{"type": "typing", "conversation_id": "abc", "is_typing": true}', "conversation_not_found"),
+    ('{"type": "receipt", "conversation_id": 1, "read_seq": -3}', None),
+])
+def test_bad_frames_get_errors_and_the_socket_keeps_working(chat, raw, code):
+    chat.cust.ws.send(raw)
+    error = chat.cust.until(lambda f: f["type"] == "error")
+    if code:
+        assert error["error"]["code"] == code
+    chat.cust.send(type="ping", ref="still-there")
+    assert chat.cust.until(lambda f: f["type"] == "pong")["ref"] == "still-there"
+    assert Message.objects.count() == 2
+
+
+def test_oversize_and_binary_frames_are_refused(chat):
+    chat.cust.send(type="message.send", body="x" * 20000, client_message_id="big")
+    assert chat.cust.until(lambda f: f["type"] == "error")["error"]["code"] == "frame_too_large"
+    chat.cust.ws.send(b"\x00\x01binary")
+    assert chat.cust.until(lambda f: f["type"] == "error")["error"]["code"] == "frame_not_text"
+    # the other side never noticed
+    chat.agent.send(type="ping", ref=1)
+    assert chat.agent.until(lambda f: f["type"] == "pong")["ref"] == 1
+    assert Message.objects.count() == 2
+
+
+def test_a_client_sending_too_fast_is_rate_limited(chat, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "FRAME_RATE_PER_SECOND": 2, "FRAME_RATE_BURST": 5}
+    fresh = Peer(chat.live, token=chat.token)
+    fresh.next()
+    for n in range(12):
+        fresh.send(type="ping", ref=n)
+    answers = [fresh.until(lambda f: f["type"] in ("pong", "error")) for _ in range(12)]
+    limited = [a for a in answers if a["type"] == "error"]
+    assert limited and all(a["error"]["code"] == "rate_limited" and a["error"]["retry_after"] > 0 for a in limited)
+    assert sum(a["type"] == "pong" for a in answers) >= 5
+    fresh.close()
+
+
+def test_sockets_without_a_valid_sign_in_are_closed(live, world):
+    for hello in ({"type": "hello", "token": "forged"}, {"type": "hello"}, {"type": "ping"}):
+        ws = connect(live.ws_url)
+        ws.send(json.dumps(hello))
+        error = json.loads(ws.recv(timeout=5))
+        assert error["type"] == "error" and error["error"]["code"] in ("unauthorized", "hello_required")
+        with pytest.raises(Exception):
+            ws.recv(timeout=5)
+        assert ws.close_code == 4401
+    # a staff cookie from a foreign page (cross-site socket hijacking) is refused
+    ws = connect(live.ws_url, additional_headers={"Cookie": staff_cookie(world.agent), "Origin": "https://evil.example"})
+    ws.send(json.dumps({"type": "hello"}))
+    assert json.loads(ws.recv(timeout=5))["error"]["code"] == "origin_not_allowed"
+
+
+def test_a_gone_guest_conversation_ends_after_the_grace_period(chat):
+    chat.cust.close()
+    ended = chat.agent.until(lambda f: f["type"] == "message.created" and f["message"]["system_code"] == "customer_left",
+                             timeout=10)
+    assert ended["message"]["seq"] == 3
+    assert Conversation.objects.get(pk=chat.cid).state == "ended"
+    chat.agent.send(type="message.send", conversation_id=chat.cid, body="Are you there?", client_message_id="late")
+    assert chat.agent.until(lambda f: f["type"] == "error")["error"]["code"] == "conversation_not_active"
+
+
+def test_a_guest_who_comes_back_within_the_grace_period_keeps_the_conversation(chat):
+    chat.cust.close()
+    back = Peer(chat.live, token=chat.token, resume={str(chat.cid): 2})
+    assert back.next()["type"] == "ready"
+    time.sleep(3.5)  # longer than the 2 s test grace period
+    assert Conversation.objects.get(pk=chat.cid).state == "active"
+    back.close()
