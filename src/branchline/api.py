@@ -1,5 +1,6 @@
 """The JSON API: one NinjaAPI mounting each app's router; errors in one shape."""
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -37,7 +38,7 @@ def domain_error(request, exc):
 @api.exception_handler(ValidationError)
 def validation_error(request, exc):
     details = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")} for e in exc.errors]
-    return _error_response(request, InvalidInput("The request is not valid: see details.", code="invalid"),
+    return _error_response(request, InvalidInput(_("The request is not valid: see details."), code="invalid"),
                            {"details": details})
 
 

@@ -1,8 +1,8 @@
 from django.conf import settings
 from ninja import Router, Schema, Status
 
-from branchline.core.schemas import ErrorOut
 from branchline.conversations.schemas import CustomerRef
+from branchline.core.schemas import ErrorOut
 
 from . import actions
 from .auth import customer_auth, staff_auth

@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Customer(models.Model):

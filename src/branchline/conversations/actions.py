@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from branchline.accounts.principals import Principal
 from branchline.cases.actions import case_open_for_conversation
@@ -31,22 +32,22 @@ def _limits():
 
 def clean_body(body) -> str:
     if not isinstance(body, str):
-        raise InvalidInput("The message must be text.", code="message_invalid")
+        raise InvalidInput(_("The message must be text."), code="message_invalid")
     body = body.strip()
     if not body:
-        raise InvalidInput("The message is empty.", code="message_empty")
+        raise InvalidInput(_("The message is empty."), code="message_empty")
     limit = _limits()["MESSAGE_MAX_CHARS"]
     if len(body) > limit:
-        raise InvalidInput(f"The message is longer than {limit} characters.", code="message_too_long")
+        raise InvalidInput(_("The message is longer than %(limit)s characters.") % {"limit": limit}, code="message_too_long")
     if "\x00" in body:
-        raise InvalidInput("The message contains a NUL character.", code="message_invalid")
+        raise InvalidInput(_("The message contains a NUL character."), code="message_invalid")
     return body
 
 
 def clean_client_message_id(value) -> str:
     if not isinstance(value, str) or not CLIENT_MESSAGE_ID.match(value):
         raise InvalidInput(
-            "client_message_id must be 1-64 characters: letters, digits, '_', '-', '.', ':'.",
+            _("client_message_id must be 1-64 characters: letters, digits, '_', '-', '.', ':'."),
             code="client_message_id_invalid",
         )
     return value
@@ -152,11 +153,11 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
 
 def _conversation_start(customer: Customer, topic_id) -> Conversation:
     if topic_id is None:
-        raise InvalidInput("Choose a topic to start a conversation.", code="topic_required")
+        raise InvalidInput(_("Choose a topic to start a conversation."), code="topic_required")
     try:
         topic = Topic.objects.select_related("case_type").get(pk=int(topic_id), is_active=True)
     except (Topic.DoesNotExist, TypeError, ValueError):
-        raise NotFound("That topic does not exist.", code="topic_not_found") from None
+        raise NotFound(_("That topic does not exist."), code="topic_not_found") from None
     case = case_open_for_conversation(customer=customer, topic=topic)
     return Conversation.objects.create(
         customer=customer,
@@ -182,7 +183,7 @@ def agent_message_send(*, principal: Principal, conversation_id, body, client_me
         if existing:
             return existing, False
         if conversation.assigned_agent_id != principal.id or conversation.state != ConversationState.ACTIVE:
-            raise Conflict("Take the conversation before writing in it; ended conversations are closed.",
+            raise Conflict(_("Take the conversation before writing in it; ended conversations are closed."),
                            code="conversation_not_active")
         _rate_limit(principal)
         message = _append(conversation, sender=Sender.AGENT, body=body, agent=_user(principal),
@@ -198,7 +199,7 @@ def conversation_accept(*, principal: Principal, conversation_id) -> Conversatio
         if conversation.state != ConversationState.WAITING:
             if conversation.assigned_agent_id == principal.id and conversation.state == ConversationState.ACTIVE:
                 return conversation  # a retried accept
-            raise Conflict("Another agent has already taken this conversation.", code="already_taken")
+            raise Conflict(_("Another agent has already taken this conversation."), code="already_taken")
         agent = _user(principal)
         conversation.state = ConversationState.ACTIVE
         conversation.assigned_agent = agent
@@ -215,7 +216,7 @@ def conversation_end(*, principal: Principal, conversation_id) -> Conversation:
         if conversation.state == ConversationState.ENDED:
             return conversation
         if conversation.assigned_agent_id != principal.id:
-            raise Conflict("Only the agent handling the conversation can end it.", code="conversation_not_active")
+            raise Conflict(_("Only the agent handling the conversation can end it."), code="conversation_not_active")
         _end(conversation, EndReason.AGENT, SystemCode.ENDED)
     return conversation
 
@@ -268,15 +269,15 @@ def receipt_update(*, principal: Principal, conversation_id, delivered_seq=None,
         if value is None:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidInput(f"{name} must be a non-negative whole number.", code="seq_invalid")
+            raise InvalidInput(_("%(name)s must be a non-negative whole number.") % {"name": name}, code="seq_invalid")
         marks[name] = value
     if not marks:
-        raise InvalidInput("Give delivered_seq or read_seq.", code="seq_invalid")
+        raise InvalidInput(_("Give delivered_seq or read_seq."), code="seq_invalid")
     side = "customer" if principal.is_customer else "agent"
     with transaction.atomic():
         conversation = access_conversation(principal, conversation_id, for_update=True)
         if principal.is_staff and conversation.assigned_agent_id != principal.id:
-            raise Conflict("Only the agent handling the conversation sends receipts.", code="conversation_not_active")
+            raise Conflict(_("Only the agent handling the conversation sends receipts."), code="conversation_not_active")
         changed = []
         if "read_seq" in marks:  # what was read was delivered too
             marks["delivered_seq"] = max(marks.get("delivered_seq", 0), marks["read_seq"])
@@ -307,7 +308,7 @@ def receipt_update(*, principal: Principal, conversation_id, delivered_seq=None,
 def typing_signal(*, principal: Principal, conversation_id, is_typing) -> None:
     """Ephemeral: nothing is stored. Goes to the other side only."""
     if not isinstance(is_typing, bool):
-        raise InvalidInput("is_typing must be true or false.", code="typing_invalid")
+        raise InvalidInput(_("is_typing must be true or false."), code="typing_invalid")
     conversation = access_conversation(principal, conversation_id)
     if conversation.state == ConversationState.ENDED:
         return

@@ -1,5 +1,6 @@
 """Conversations in the JSON API: the customer's side and the staff console's side."""
 from django.conf import settings
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from branchline.accounts.auth import customer_auth, staff_auth
@@ -27,7 +28,7 @@ ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: Error
 def _limit(limit: int) -> int:
     maximum = settings.BRANCHLINE["HISTORY_PAGE_MAX"]
     if not 1 <= limit <= maximum:
-        raise InvalidInput(f"limit must be between 1 and {maximum}.", code="limit_invalid")
+        raise InvalidInput(_("limit must be between 1 and %(max)s.") % {"max": maximum}, code="limit_invalid")
     return limit
 
 

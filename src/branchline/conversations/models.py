@@ -6,7 +6,8 @@ clients resume by number and the gateway fills gaps from here."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class ConversationState(models.TextChoices):

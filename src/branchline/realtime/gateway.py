@@ -9,6 +9,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from branchline.accounts.principals import Principal
 from branchline.core.errors import DomainError, InvalidInput, RateLimited, Unauthorized
@@ -31,14 +32,15 @@ def _headers(scope) -> dict[str, str]:
 def _staff_principal_from_cookie(headers: dict[str, str]) -> Principal:
     """Staff sockets ride on the console's session cookie. The Origin must be our own,
     or any site could open a socket with a signed-in agent's cookie."""
+    from importlib import import_module
+
     from django.contrib.auth import get_user
     from django.http import HttpRequest
-    from importlib import import_module
 
     origin = headers.get("origin")
     host = headers.get("host", "")
     if origin and urlsplit(origin).netloc != host and origin not in settings.CSRF_TRUSTED_ORIGINS:
-        raise Unauthorized("This origin may not open a staff socket.", code="origin_not_allowed")
+        raise Unauthorized(_("This origin may not open a staff socket."), code="origin_not_allowed")
     cookie = SimpleCookie()
     try:
         cookie.load(headers.get("cookie", ""))
@@ -73,15 +75,15 @@ def authenticate(headers, hello: dict) -> Principal:
 def parse_frame(message: dict, limit: int) -> dict:
     text = message.get("text")
     if text is None:
-        raise InvalidInput("Send text frames holding JSON objects.", code="frame_not_text")
+        raise InvalidInput(_("Send text frames holding JSON objects."), code="frame_not_text")
     if len(text.encode()) > limit:
-        raise InvalidInput(f"Frames are limited to {limit} bytes.", code="frame_too_large")
+        raise InvalidInput(_("Frames are limited to %(limit)s bytes.") % {"limit": limit}, code="frame_too_large")
     try:
         frame = json.loads(text)
     except ValueError:
-        raise InvalidInput("The frame is not valid JSON.", code="frame_not_json") from None
+        raise InvalidInput(_("The frame is not valid JSON."), code="frame_not_json") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-        raise InvalidInput('A frame is a JSON object with a "type".', code="frame_invalid")
+        raise InvalidInput(_('A frame is a JSON object with a "type".'), code="frame_invalid")
     return frame
 
 
@@ -107,14 +109,14 @@ async def websocket_app(scope, receive, send) -> None:
     try:
         message = await asyncio.wait_for(receive(), limits["HELLO_TIMEOUT_SECONDS"])
     except asyncio.TimeoutError:
-        await _refuse(send, Unauthorized("Send a hello frame first.", code="hello_timeout"))
+        await _refuse(send, Unauthorized(_("Send a hello frame first."), code="hello_timeout"))
         return
     if message["type"] == "websocket.disconnect":
         return
     try:
         hello = parse_frame(message, limits["FRAME_MAX_BYTES"])
         if hello["type"] != "hello":
-            raise Unauthorized("The first frame must be a hello.", code="hello_required")
+            raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
         principal = await db(authenticate, headers, hello)
         resume = handlers.parse_resume(hello.get("resume"))
     except DomainError as exc:
@@ -175,10 +177,10 @@ async def _serve(connection: Connection, receive, limits) -> None:
             ref = frame.get("ref")
             if ref is not None and (not isinstance(ref, (str, int)) or len(str(ref)) > 64):
                 ref = None
-                raise InvalidInput("ref must be a short string or number.", code="ref_invalid")
+                raise InvalidInput(_("ref must be a short string or number."), code="ref_invalid")
             await handlers.handle(connection, frame, ref)
         except DomainError as exc:
             connection.enqueue(_error(connection, exc, ref))
         except Exception:
             log.exception("socket frame failed")
-            connection.enqueue(_error(connection, DomainError("Something went wrong; try again.", code="internal"), ref))
+            connection.enqueue(_error(connection, DomainError(_("Something went wrong; try again."), code="internal"), ref))

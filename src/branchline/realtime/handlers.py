@@ -1,5 +1,6 @@
 """What each client frame does: validate, call the one action for it, answer."""
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from branchline.accounts.principals import Principal
 from branchline.contacts.models import Customer
@@ -17,16 +18,16 @@ def parse_resume(raw) -> dict[int, int]:
     if raw is None:
         return {}
     if not isinstance(raw, dict) or len(raw) > MAX_RESUME:
-        raise InvalidInput(f"resume maps up to {MAX_RESUME} conversation ids to the last seq seen.",
+        raise InvalidInput(_("resume maps up to %(max)s conversation ids to the last seq seen.") % {"max": MAX_RESUME},
                            code="resume_invalid")
     cursors = {}
     for key, value in raw.items():
         try:
             conversation_id = int(key)
         except (TypeError, ValueError):
-            raise InvalidInput("resume keys are conversation ids.", code="resume_invalid") from None
+            raise InvalidInput(_("resume keys are conversation ids."), code="resume_invalid") from None
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidInput("resume values are the last seq seen (0 or more).", code="resume_invalid")
+            raise InvalidInput(_("resume values are the last seq seen (0 or more)."), code="resume_invalid")
         cursors[conversation_id] = value
     return cursors
 
@@ -91,4 +92,4 @@ async def handle(connection: Connection, frame: dict, ref) -> None:
     elif kind == "ping":
         connection.send_event("pong", ref=ref)
     else:
-        raise InvalidInput(f"Unknown frame type {kind[:40]!r}.", code="unknown_type")
+        raise InvalidInput(_("Unknown frame type %(type)r.") % {"type": kind[:40]}, code="unknown_type")
