@@ -19,6 +19,7 @@ venv: $(VENV)/.installed
 migrate: venv
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py seed_demo
 
 demo: migrate
