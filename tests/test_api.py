@@ -155,6 +155,14 @@ def test_malformed_json_is_a_clear_error(client, db):
     assert response.status_code in (400, 422) and response.json()["error"]["code"]
 
 
+def test_an_oversized_request_is_refused_cleanly(client, db):
+    _c, token = factories.customer_with_token()
+    body = json.dumps({"body": "x" * 300_000, "client_message_id": "big"})
+    response = client.post("/api/customer/messages", body, content_type="application/json", **bearer(token))
+    assert 400 <= response.status_code < 500
+    assert Message.objects.count() == 0
+
+
 def test_history_limits_are_checked(client, db):
     _c, token = factories.customer_with_token()
     assert_error(client.get("/api/customer/messages", {"limit": 0}, **bearer(token)), 422, "limit_invalid")

@@ -244,3 +244,14 @@ def test_a_guest_who_comes_back_within_the_grace_period_keeps_the_conversation(c
     time.sleep(3.5)  # longer than the 2 s test grace period
     assert Conversation.objects.get(pk=chat.cid).state == "active"
     back.close()
+
+
+def test_signing_out_closes_the_customers_open_sockets(chat):
+    from branchline.accounts.actions import customer_session_end
+
+    customer_session_end(token=chat.token)
+    error = chat.cust.until(lambda f: f["type"] == "error", timeout=10)
+    assert error["error"]["code"] == "unauthorized"
+    with pytest.raises(Exception):
+        chat.cust.next(5)
+    assert chat.cust.ws.close_code == 4401

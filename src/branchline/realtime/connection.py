@@ -24,6 +24,13 @@ async def db(fn, *args, **kwargs):
     return await sync_to_async(call, thread_sensitive=False)()
 
 
+class _Close:
+    __slots__ = ("code",)
+
+    def __init__(self, code: int):
+        self.code = code
+
+
 class Connection:
     def __init__(self, send, principal, *, queue_max: int):
         self._send = send
@@ -44,7 +51,7 @@ class Connection:
         if len(self.out) >= self.queue_max:
             # A socket that cannot keep up is closed; its client resumes by number.
             log.warning("closing a slow socket (%s queued frames)", len(self.out))
-            self.close(code=1013)
+            self.close(code=1013, flush=False)
             return
         self.out.append(text)
         self.wake.set()
@@ -54,28 +61,29 @@ class Connection:
 
     async def _write_loop(self) -> None:
         try:
-            while not self.closed:
+            while True:
                 await self.wake.wait()
                 self.wake.clear()
-                while self.out and not self.closed:
-                    await self._send({"type": "websocket.send", "text": self.out.popleft()})
+                while self.out:
+                    item = self.out.popleft()
+                    if isinstance(item, _Close):
+                        await self._send({"type": "websocket.close", "code": item.code})
+                        return
+                    await self._send({"type": "websocket.send", "text": item})
         except asyncio.CancelledError:
             pass
         except Exception:  # the peer went away mid-send
             self.closed = True
 
-    def close(self, code: int = 1000) -> None:
+    def close(self, code: int = 1000, *, flush: bool = True) -> None:
+        """Close after what is already queued (or at once, dropping it, if not flush)."""
         if self.closed:
             return
-        self.closed = True
+        self.closed = True  # nothing more is queued from now on
+        if not flush:
+            self.out.clear()
+        self.out.append(_Close(code))
         self.wake.set()
-        asyncio.ensure_future(self._close(code))
-
-    async def _close(self, code: int) -> None:
-        try:
-            await self._send({"type": "websocket.close", "code": code})
-        except Exception:
-            pass
 
     # --- numbered delivery -----------------------------------------------------------
     def offer(self, conversation_id: int | None, seq: int | None, frame: str) -> None:

@@ -65,11 +65,23 @@ def _customer_principal_from_token(token) -> Principal:
     return Principal.of_customer(customer_for_token(token))
 
 
-def authenticate(headers, hello: dict) -> Principal:
+def authenticate(headers, hello: dict) -> tuple[Principal, dict]:
+    """The principal, and what to check later to know the sign-in still holds."""
     token = hello.get("token")
     if token is not None:
-        return _customer_principal_from_token(token)
-    return _staff_principal_from_cookie(headers)
+        return _customer_principal_from_token(token), {"token": token}
+    return _staff_principal_from_cookie(headers), {"headers": headers}
+
+
+def still_signed_in(credential: dict) -> bool:
+    try:
+        if "token" in credential:
+            _customer_principal_from_token(credential["token"])
+        else:
+            _staff_principal_from_cookie(credential["headers"])
+    except Unauthorized:
+        return False
+    return True
 
 
 def parse_frame(message: dict, limit: int) -> dict:
@@ -117,13 +129,14 @@ async def websocket_app(scope, receive, send) -> None:
         hello = parse_frame(message, limits["FRAME_MAX_BYTES"])
         if hello["type"] != "hello":
             raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
-        principal = await db(authenticate, headers, hello)
+        principal, credential = await db(authenticate, headers, hello)
         resume = handlers.parse_resume(hello.get("resume"))
     except DomainError as exc:
         await _refuse(send, exc)
         return
 
     connection = Connection(send, principal, queue_max=limits["SOCKET_SEND_QUEUE_MAX"])
+    connection.credential = credential
     # Joined before the resume read, so nothing published meanwhile is missed: it is
     # held until the read is sent, then placed by number.
     connection.syncing = True
@@ -138,7 +151,6 @@ async def websocket_app(scope, receive, send) -> None:
     finally:
         registry.remove(connection)
         connection.close()
-        connection.writer.cancel()
         if principal.is_customer and not registry.has_customer(principal.id):
             # The grace period for live-only customers starts now.
             asyncio.ensure_future(_safe(db(handlers.customer_left, principal)))

@@ -2,6 +2,7 @@
 and the presence heartbeat / abandoned-conversation sweep."""
 import asyncio
 import logging
+import time
 
 from django.conf import settings
 
@@ -17,13 +18,32 @@ async def heartbeat_loop() -> None:
 
     grace = settings.BRANCHLINE["ANONYMOUS_GRACE_SECONDS"]
     interval = max(0.5, grace / 3)
+    recheck_every = settings.BRANCHLINE["SIGN_IN_RECHECK_SECONDS"]
+    last_recheck = time.monotonic()
     while True:
         await asyncio.sleep(interval)
         try:
             await db(customers_seen, registry.connected_customer_ids())
             await db(conversations_end_abandoned)
+            if time.monotonic() - last_recheck >= recheck_every:
+                last_recheck = time.monotonic()
+                await close_signed_out()
         except Exception:
             log.exception("presence heartbeat failed; retrying")
+
+
+async def close_signed_out() -> None:
+    """Sockets outlive neither a signed-out token nor an expired staff session."""
+    from branchline.core.errors import Unauthorized
+
+    from .gateway import CLOSE_UNAUTHORIZED, still_signed_in
+
+    connections = [c for c in registry.connections if getattr(c, "credential", None)]
+    verdicts = await db(lambda: [still_signed_in(c.credential) for c in connections])
+    for connection, valid in zip(connections, verdicts):
+        if not valid:
+            connection.send_event("error", error=Unauthorized().as_dict())
+            connection.close(code=CLOSE_UNAUTHORIZED)
 
 
 class Lifespan:

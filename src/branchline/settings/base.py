@@ -115,6 +115,8 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600  # one working day for staff
+# Requests carry JSON and forms only (files come with their own upload limits later).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 CSRF_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "en"
@@ -162,6 +164,8 @@ BRANCHLINE = {
     "FRAME_RATE_BURST": int(os.environ.get("BRANCHLINE_FRAME_BURST", "60")),
     "SOCKET_SEND_QUEUE_MAX": 1000,
     "HELLO_TIMEOUT_SECONDS": 10,
+    # How often open sockets re-check that their sign-in still holds (sign-out, expiry).
+    "SIGN_IN_RECHECK_SECONDS": int(os.environ.get("BRANCHLINE_SIGN_IN_RECHECK_SECONDS", "60")),
 }
 
 # Demo-only stand-in for the bank's SSO. Only branchline.settings.demo (and the tests)
