@@ -155,12 +155,29 @@ def test_malformed_json_is_a_clear_error(client, db):
     assert response.status_code in (400, 422) and response.json()["error"]["code"]
 
 
-def test_an_oversized_request_is_refused_cleanly(client, db):
+def test_everything_under_api_answers_in_the_error_shape(client, db):
+    assert_error(client.get("/api/no/such/thing"), 404, "not_found")
+    assert_error(client.delete("/api/topics"), 405, "method_not_allowed")
     _c, token = factories.customer_with_token()
-    body = json.dumps({"body": "x" * 300_000, "client_message_id": "big"})
-    response = client.post("/api/customer/messages", body, content_type="application/json", **bearer(token))
-    assert 400 <= response.status_code < 500
-    assert Message.objects.count() == 0
+    big = json.dumps({"body": "x" * 300_000, "client_message_id": "big"})
+    assert_error(client.post("/api/customer/messages", big, content_type="application/json", **bearer(token)), 413,
+                 "too_large")
+
+
+def test_anonymous_sessions_are_budgeted_per_address(client, settings, db):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "ANONYMOUS_SESSIONS_PER_MINUTE": 3}
+    assert [post(client, "/api/customer/sessions/anonymous").status_code for _ in range(3)] == [201] * 3
+    assert_error(post(client, "/api/customer/sessions/anonymous"), 429, "rate_limited")
+
+
+def test_password_guessing_is_slowed_down(world, client, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SIGN_IN_FAILURES_PER_15_MINUTES": 3}
+    for _ in range(3):
+        assert_error(post(client, "/api/staff/session", {"username": world.agent.username, "password": "guess"}), 401)
+    right = {"username": world.agent.username, "password": PASSWORD}
+    assert_error(post(client, "/api/staff/session", right), 429, "rate_limited")
+    # another account is not locked out by it
+    assert post(client, "/api/staff/session", {"username": world.agent2.username, "password": PASSWORD}).status_code == 200
 
 
 def test_history_limits_are_checked(client, db):
@@ -170,7 +187,8 @@ def test_history_limits_are_checked(client, db):
 
 
 def test_rate_limited_sends_say_when_to_retry(world, client, settings):
-    settings.BRANCHLINE = {**settings.BRANCHLINE, "MESSAGE_RATE_PER_SECOND": 1, "MESSAGE_RATE_BURST": 2}
+    # a long window (burst / rate = 200 s), so the test cannot straddle two windows
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "MESSAGE_RATE_PER_SECOND": 0.01, "MESSAGE_RATE_BURST": 2}
     _c, token = factories.customer_with_token()
     for n in range(2):
         post(client, "/api/customer/messages", {"body": "hi", "client_message_id": f"m{n}", "topic_id": world.topic.id},

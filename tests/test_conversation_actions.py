@@ -215,7 +215,7 @@ def test_anonymous_conversations_end_after_the_grace_period(world):
 
 
 def test_sending_too_fast_is_refused_without_writing(world, settings):
-    settings.BRANCHLINE = {**settings.BRANCHLINE, "MESSAGE_RATE_PER_SECOND": 1, "MESSAGE_RATE_BURST": 3}
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "MESSAGE_RATE_PER_SECOND": 0.01, "MESSAGE_RATE_BURST": 3}
     customer = factories.customer()
     for n in range(3):
         actions.customer_message_send(principal=principal(customer), body="Hi", client_message_id=f"c{n}",
@@ -224,3 +224,34 @@ def test_sending_too_fast_is_refused_without_writing(world, settings):
         actions.customer_message_send(principal=principal(customer), body="Hi", client_message_id="c9")
     assert error.value.retry_after > 0
     assert Message.objects.count() == 3
+
+
+def test_each_side_has_its_own_client_message_ids(world):
+    customer = factories.customer()
+    first = start(customer, world.topic, cid="shared-id")
+    cid = first.conversation_id
+    actions.conversation_accept(principal=principal(world.agent), conversation_id=cid)
+    reply, created = actions.agent_message_send(principal=principal(world.agent), conversation_id=cid, body="Hi",
+                                                client_message_id="shared-id")
+    assert created and reply.pk != first.pk and reply.sender == "agent"
+    second, created = actions.customer_message_send(principal=principal(customer), body="again",
+                                                    client_message_id="shared-id")
+    assert not created and second.pk == first.pk
+
+
+def test_accepting_an_ended_conversation_says_it_ended(world):
+    message = start(factories.customer(), world.topic)
+    actions.conversation_accept(principal=principal(world.agent), conversation_id=message.conversation_id)
+    actions.conversation_end(principal=principal(world.agent), conversation_id=message.conversation_id)
+    with pytest.raises(Conflict) as error:
+        actions.conversation_accept(principal=principal(world.agent2), conversation_id=message.conversation_id)
+    assert error.value.code == "conversation_ended"
+
+
+def test_the_queue_hears_only_that_a_taken_conversation_left(world, capture_events):
+    message = start(factories.customer(), world.topic)
+    with capture_events() as events:
+        actions.conversation_accept(principal=principal(world.agent), conversation_id=message.conversation_id)
+    to_queue = [e for e in events if f"queue:{world.lob.id}" in e["a"]]
+    assert [e["t"] for e in to_queue] == ["queue.left"]
+    assert to_queue[0]["d"] == {"conversation_id": message.conversation_id, "state": "active"}

@@ -96,6 +96,13 @@ def test_messages_flow_live_both_ways_and_acks_follow_commit(chat):
     assert chat.cust.until(is_message(4))["message"]["agent_name"] == chat.world.agent.display_name
 
 
+def test_a_message_looks_the_same_over_the_socket_and_the_api(chat, client):
+    chat.cust.send(type="message.send", body="Same everywhere", client_message_id="c1")
+    live = chat.agent.until(is_message(3))["message"]
+    page = client.get("/api/customer/messages", HTTP_AUTHORIZATION=f"Bearer {chat.token}").json()
+    assert page["messages"][-1] == live
+
+
 def test_a_retried_socket_send_is_a_no_op(chat):
     for _ in range(3):
         chat.cust.send(type="message.send", body="Once", client_message_id="same-id")
@@ -208,6 +215,7 @@ def test_a_client_sending_too_fast_is_rate_limited(chat, settings):
     answers = [fresh.until(lambda f: f["type"] in ("pong", "error")) for _ in range(12)]
     limited = [a for a in answers if a["type"] == "error"]
     assert limited and all(a["error"]["code"] == "rate_limited" and a["error"]["retry_after"] > 0 for a in limited)
+    assert sorted(a["ref"] for a in answers) == list(range(12))  # every refusal names its request
     assert sum(a["type"] == "pong" for a in answers) >= 5
     fresh.close()
 

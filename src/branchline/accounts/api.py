@@ -2,11 +2,12 @@ from django.conf import settings
 from ninja import Router, Schema, Status
 
 from branchline.conversations.schemas import CustomerRef
+from branchline.core import ratelimit
 from branchline.core.schemas import ErrorOut
 
 from . import actions
 from .auth import customer_auth, staff_auth
-from .staff import staff_sign_in, staff_sign_out
+from .staff import client_address, staff_sign_in, staff_sign_out
 
 router = Router()
 
@@ -45,6 +46,8 @@ def _customer_session_out(customer, token):
 @router.post("/customer/sessions/anonymous", response={201: CustomerSessionOut, 429: ErrorOut},
              tags=["customer"], summary="Start an anonymous (live-only) customer session")
 def customer_session_anonymous(request):
+    per_minute = settings.BRANCHLINE["ANONYMOUS_SESSIONS_PER_MINUTE"]
+    ratelimit.hit(f"anon-session:{client_address(request)}", rate=per_minute / 60, burst=per_minute)
     customer, token = actions.customer_session_anonymous()
     return Status(201, _customer_session_out(customer, token))
 
@@ -68,7 +71,7 @@ def _staff_out(user):
             "line_of_business": user.line_of_business.name if user.line_of_business_id else None}
 
 
-@router.post("/staff/session", response={200: StaffOut, 401: ErrorOut, 422: ErrorOut}, tags=["staff"],
+@router.post("/staff/session", response={200: StaffOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}, tags=["staff"],
              summary="Sign a member of staff in (sets the session cookie)")
 def staff_session_start(request, payload: StaffSignIn):
     return _staff_out(staff_sign_in(request, username=payload.username, password=payload.password))

@@ -38,7 +38,8 @@ def clean_body(body) -> str:
         raise InvalidInput(_("The message is empty."), code="message_empty")
     limit = _limits()["MESSAGE_MAX_CHARS"]
     if len(body) > limit:
-        raise InvalidInput(_("The message is longer than %(limit)s characters.") % {"limit": limit}, code="message_too_long")
+        raise InvalidInput(_("The message is longer than %(limit)s characters.") % {"limit": limit},
+                           code="message_too_long")
     if "\x00" in body:
         raise InvalidInput(_("The message contains a NUL character."), code="message_invalid")
     return body
@@ -67,13 +68,6 @@ def _conversation_audiences(conversation: Conversation) -> tuple[str, ...]:
         keys.append(audiences.staff(conversation.assigned_agent_id))
     elif conversation.state == ConversationState.WAITING:
         keys.append(audiences.queue(conversation.line_of_business_id))
-    return tuple(keys)
-
-
-def _staff_audiences(conversation: Conversation) -> tuple[str, ...]:
-    keys = [audiences.queue(conversation.line_of_business_id)]
-    if conversation.assigned_agent_id:
-        keys.append(audiences.staff(conversation.assigned_agent_id))
     return tuple(keys)
 
 
@@ -107,13 +101,21 @@ def _append(conversation: Conversation, *, sender, body="", agent=None, system_c
 
 
 def _publish_conversation_updated(conversation_id: int) -> None:
-    """Tell each side the conversation's new state, in the shape it may see."""
+    """Tell each side the conversation's new state, in the shape it may see. The queue
+    sees full snapshots only while a conversation waits; after that, only that it left."""
     conversation = Conversation.objects.select_related(*RELATED).get(pk=conversation_id)
     publish(Event("conversation.updated", (audiences.customer(conversation.customer_id),),
                   {"conversation": conversation_for_customer(conversation)}, conversation_id=conversation.id))
-    publish(Event("conversation.updated", _staff_audiences(conversation),
-                  {"conversation": conversation_for_staff(conversation, unread_count=staff_unread_count(conversation))},
-                  conversation_id=conversation.id))
+    staff_view = {"conversation": conversation_for_staff(conversation, unread_count=staff_unread_count(conversation))}
+    if conversation.assigned_agent_id:
+        publish(Event("conversation.updated", (audiences.staff(conversation.assigned_agent_id),), staff_view,
+                      conversation_id=conversation.id))
+    queue = (audiences.queue(conversation.line_of_business_id),)
+    if conversation.state == ConversationState.WAITING:
+        publish(Event("conversation.updated", queue, staff_view, conversation_id=conversation.id))
+    else:
+        publish(Event("queue.left", queue, {"conversation_id": conversation.id, "state": conversation.state},
+                      conversation_id=conversation.id))
 
 
 def customer_message_send(*, principal: Principal, body, client_message_id, topic_id=None) -> tuple[Message, bool]:
@@ -154,10 +156,11 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
 def _conversation_start(customer: Customer, topic_id) -> Conversation:
     if topic_id is None:
         raise InvalidInput(_("Choose a topic to start a conversation."), code="topic_required")
-    try:
-        topic = Topic.objects.select_related("case_type").get(pk=int(topic_id), is_active=True)
-    except (Topic.DoesNotExist, TypeError, ValueError):
-        raise NotFound(_("That topic does not exist."), code="topic_not_found") from None
+    if not isinstance(topic_id, int) or isinstance(topic_id, bool):
+        raise InvalidInput(_("topic_id must be a topic's id."), code="topic_invalid")
+    topic = Topic.objects.select_related("case_type").filter(pk=topic_id, is_active=True).first()
+    if topic is None:
+        raise NotFound(_("That topic does not exist."), code="topic_not_found")
     case = case_open_for_conversation(customer=customer, topic=topic)
     return Conversation.objects.create(
         customer=customer,
@@ -179,7 +182,11 @@ def agent_message_send(*, principal: Principal, conversation_id, body, client_me
     client_message_id = clean_client_message_id(client_message_id)
     with transaction.atomic():
         conversation = access_conversation(principal, conversation_id, for_update=True)
-        existing = conversation.messages.filter(client_message_id=client_message_id).select_related("agent").first()
+        existing = (
+            conversation.messages.filter(sender=Sender.AGENT, client_message_id=client_message_id)
+            .select_related("agent")
+            .first()
+        )
         if existing:
             return existing, False
         if conversation.assigned_agent_id != principal.id or conversation.state != ConversationState.ACTIVE:
@@ -196,8 +203,10 @@ def conversation_accept(*, principal: Principal, conversation_id) -> Conversatio
     one wins; the other gets Conflict."""
     with transaction.atomic():
         conversation = access_queue_conversation(principal, conversation_id, for_update=True)
+        if conversation.state == ConversationState.ENDED:
+            raise Conflict(_("This conversation has ended."), code="conversation_ended")
         if conversation.state != ConversationState.WAITING:
-            if conversation.assigned_agent_id == principal.id and conversation.state == ConversationState.ACTIVE:
+            if conversation.assigned_agent_id == principal.id:
                 return conversation  # a retried accept
             raise Conflict(_("Another agent has already taken this conversation."), code="already_taken")
         agent = _user(principal)
@@ -277,7 +286,8 @@ def receipt_update(*, principal: Principal, conversation_id, delivered_seq=None,
     with transaction.atomic():
         conversation = access_conversation(principal, conversation_id, for_update=True)
         if principal.is_staff and conversation.assigned_agent_id != principal.id:
-            raise Conflict(_("Only the agent handling the conversation sends receipts."), code="conversation_not_active")
+            raise Conflict(_("Only the agent handling the conversation sends receipts."),
+                           code="conversation_not_active")
         changed = []
         if "read_seq" in marks:  # what was read was delivered too
             marks["delivered_seq"] = max(marks.get("delivered_seq", 0), marks["read_seq"])

@@ -49,9 +49,7 @@ class CustomerMeOut(Schema):
             summary="Who the customer is, their open conversation and unread count")
 def customer_me(request):
     principal = request.principal
-    conversation = selectors.customer_open_conversation(principal.id) or (
-        selectors.customer_latest_conversation(principal.id) if principal.authenticated_customer else None
-    )
+    conversation = selectors.customer_current_conversation(principal.id)
     return {
         "customer": {"id": principal.id, "name": principal.display_name,
                      "authenticated": principal.authenticated_customer},

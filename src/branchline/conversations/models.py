@@ -87,8 +87,10 @@ class Message(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["conversation", "seq"], name="message_unique_seq"),
+            # Client ids are chosen by each side's devices, so they are unique per side:
+            # a customer's id can never collide with (or replay) an agent's.
             models.UniqueConstraint(
-                fields=["conversation", "client_message_id"],
+                fields=["conversation", "sender", "client_message_id"],
                 condition=models.Q(client_message_id__isnull=False),
                 name="message_unique_client_id",
             ),

@@ -1,5 +1,7 @@
 """The wire shapes of conversations and messages, shared by the JSON API, socket events
 and resync, so a message looks the same however a client receives it."""
+from branchline.core.wire import timestamp
+
 from .models import Conversation, Message, Sender
 
 
@@ -13,7 +15,7 @@ def message_payload(message: Message) -> dict:
         "text": message.text(),
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id,
-        "created_at": message.created_at.isoformat(),
+        "created_at": timestamp(message.created_at),
     }
 
 
@@ -29,8 +31,8 @@ def conversation_for_customer(conversation: Conversation) -> dict:
         "read_seq": conversation.customer_read_seq,
         "agent_delivered_seq": conversation.agent_delivered_seq,
         "agent_read_seq": conversation.agent_read_seq,
-        "created_at": conversation.created_at.isoformat(),
-        "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
+        "created_at": timestamp(conversation.created_at),
+        "ended_at": timestamp(conversation.ended_at),
     }
 
 
@@ -55,8 +57,8 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
         "read_seq": conversation.agent_read_seq,
         "customer_delivered_seq": conversation.customer_delivered_seq,
         "customer_read_seq": conversation.customer_read_seq,
-        "created_at": conversation.created_at.isoformat(),
-        "accepted_at": conversation.accepted_at.isoformat() if conversation.accepted_at else None,
-        "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
-        "last_message_at": conversation.last_message_at.isoformat(),
+        "created_at": timestamp(conversation.created_at),
+        "accepted_at": timestamp(conversation.accepted_at),
+        "ended_at": timestamp(conversation.ended_at),
+        "last_message_at": timestamp(conversation.last_message_at),
     }

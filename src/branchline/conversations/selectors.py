@@ -88,8 +88,11 @@ def customer_open_conversation(customer_id: int) -> Conversation | None:
     )
 
 
-def customer_latest_conversation(customer_id: int) -> Conversation | None:
-    return Conversation.objects.filter(customer_id=customer_id).select_related(*RELATED).order_by("-created_at").first()
+def customer_current_conversation(customer_id: int) -> Conversation | None:
+    """What the widget shows: the open conversation, else the latest one."""
+    return customer_open_conversation(customer_id) or (
+        Conversation.objects.filter(customer_id=customer_id).select_related(*RELATED).order_by("-created_at").first()
+    )
 
 
 def messages_for_customer_before(customer_id: int, *, before_id: int | None, limit: int) -> list[Message]:
@@ -107,7 +110,8 @@ def messages_in_conversation_before(conversation: Conversation, *, before_seq: i
     return list(queryset.select_related("agent").order_by("-seq")[:limit])
 
 
-def messages_missed(principal: Principal, cursors: dict[int, int], *, limit_per_conversation: int = 1000) -> list[Message]:
+def messages_missed(principal: Principal, cursors: dict[int, int], *,
+                    limit_per_conversation: int = 1000) -> list[Message]:
     """Messages after each cursor, for the conversations `principal` may see, in seq
     order per conversation. Used to resume a socket and to resync after a bus outage."""
     if not cursors:

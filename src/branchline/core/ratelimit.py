@@ -28,14 +28,29 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+def _window(key: str, rate: float, burst: int) -> tuple[str, int]:
+    window = max(1, int(burst / rate))
+    return f"rl:{key}:{int(time.time() // window)}", window
+
+
+def _refusal(window: int) -> RateLimited:
+    return RateLimited(retry_after=window - (time.time() % window))
+
+
+def check(key: str, *, rate: float, burst: int) -> None:
+    """Raise RateLimited if `key` has no budget left, without spending any."""
+    cache_key, window = _window(key, rate, burst)
+    if (cache.get(cache_key) or 0) >= burst:
+        raise _refusal(window)
+
+
 def hit(key: str, *, rate: float, burst: int) -> None:
     """Spend one unit of `key`'s shared budget or raise RateLimited.
 
-    A fixed window of burst/rate seconds holding `burst` units approximates the bucket
-    with one atomic cache increment, which both locmem and Redis caches provide."""
-    window = max(1, int(burst / rate))
-    slot = int(time.time() // window)
-    cache_key = f"rl:{key}:{slot}"
+    A fixed window of burst/rate seconds holding `burst` units (so at most 2 x burst
+    across a window boundary) stands in for a token bucket with one atomic cache
+    increment, which both the locmem and the Redis cache provide."""
+    cache_key, window = _window(key, rate, burst)
     cache.add(cache_key, 0, timeout=window + 1)
     try:
         count = cache.incr(cache_key)
@@ -43,4 +58,4 @@ def hit(key: str, *, rate: float, burst: int) -> None:
         cache.add(cache_key, 1, timeout=window + 1)
         count = 1
     if count > burst:
-        raise RateLimited(retry_after=window - (time.time() % window))
+        raise _refusal(window)

@@ -42,6 +42,7 @@ class Connection:
         self.closed = False
         self.syncing = False
         self.held: list[tuple[int | None, int | None, str]] = []
+        self.sync_requested = False
         self.writer = asyncio.create_task(self._write_loop())
 
     # --- sending -------------------------------------------------------------------
@@ -89,6 +90,9 @@ class Connection:
     def offer(self, conversation_id: int | None, seq: int | None, frame: str) -> None:
         """Called by the registry for every event addressed to this socket."""
         if self.syncing:
+            if len(self.held) >= self.queue_max:
+                self.close(code=1013, flush=False)  # its client resumes by number
+                return
             self.held.append((conversation_id, seq, frame))
             return
         if not self._place(conversation_id, seq, frame):
@@ -110,9 +114,13 @@ class Connection:
         return True
 
     def start_sync(self) -> None:
-        if not self.syncing and not self.closed:
-            self.syncing = True
-            asyncio.create_task(self._sync())
+        if self.closed:
+            return
+        if self.syncing:
+            self.sync_requested = True  # e.g. a resume arrived mid-sync: read again after
+            return
+        self.syncing = True
+        asyncio.create_task(self._sync())
 
     async def _sync(self) -> None:
         from branchline.conversations.payloads import message_payload
@@ -120,6 +128,7 @@ class Connection:
 
         try:
             for _attempt in range(20):
+                self.sync_requested = False
                 fetched = await db(messages_missed, self.principal, dict(self.cursors))
                 progressed = set()
                 for message in fetched:
@@ -140,7 +149,7 @@ class Connection:
                         continue
                     self.held = held[index:] + self.held
                     break
-                if not self.held:
+                if not self.held and not self.sync_requested:
                     return
         except Exception:
             log.exception("resync failed; closing the socket so its client resumes")

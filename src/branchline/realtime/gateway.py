@@ -99,7 +99,7 @@ def parse_frame(message: dict, limit: int) -> dict:
     return frame
 
 
-def _error(connection_or_send, exc: DomainError, ref=None) -> str:
+def _error(exc: DomainError, ref=None) -> str:
     body = {"type": "error", "error": exc.as_dict()}
     if ref is not None:
         body["ref"] = ref
@@ -108,7 +108,7 @@ def _error(connection_or_send, exc: DomainError, ref=None) -> str:
 
 async def websocket_app(scope, receive, send) -> None:
     if scope["path"].rstrip("/") != "/ws":
-        await send({"type": "websocket.close", "code": 4404})
+        await send({"type": "websocket.close", "code": 4404})  # before accept: HTTP 403
         return
     limits = settings.BRANCHLINE
     first = await receive()
@@ -164,7 +164,7 @@ async def _safe(awaitable):
 
 
 async def _refuse(send, exc: DomainError) -> None:
-    await send({"type": "websocket.send", "text": _error(None, exc)})
+    await send({"type": "websocket.send", "text": _error(exc)})
     await send({"type": "websocket.close", "code": CLOSE_UNAUTHORIZED if exc.status == 401 else CLOSE_POLICY})
 
 
@@ -176,23 +176,23 @@ async def _serve(connection: Connection, receive, limits) -> None:
         if message["type"] == "websocket.disconnect":
             return
         ref = None
+        wait = bucket.take()  # every frame counts, well-formed or not
+        refused_in_a_row = refused_in_a_row + 1 if wait else 0
+        if refused_in_a_row > 5 * limits["FRAME_RATE_BURST"]:
+            connection.close(code=CLOSE_POLICY)  # a client ignoring rate_limited
+            return
         try:
-            wait = bucket.take()
-            if wait:
-                refused_in_a_row += 1
-                if refused_in_a_row > 5 * limits["FRAME_RATE_BURST"]:
-                    connection.close(code=CLOSE_POLICY)  # a client ignoring rate_limited
-                    return
-                raise RateLimited(retry_after=wait)
-            refused_in_a_row = 0
+            # Parsed before the verdict (frames are small) so that a refusal names its request.
             frame = parse_frame(message, limits["FRAME_MAX_BYTES"])
             ref = frame.get("ref")
             if ref is not None and (not isinstance(ref, (str, int)) or len(str(ref)) > 64):
                 ref = None
                 raise InvalidInput(_("ref must be a short string or number."), code="ref_invalid")
+            if wait:
+                raise RateLimited(retry_after=wait)
             await handlers.handle(connection, frame, ref)
         except DomainError as exc:
-            connection.enqueue(_error(connection, exc, ref))
+            connection.enqueue(_error(exc, ref))
         except Exception:
             log.exception("socket frame failed")
-            connection.enqueue(_error(connection, DomainError(_("Something went wrong; try again."), code="internal"), ref))
+            connection.enqueue(_error(DomainError(_("Something went wrong; try again."), code="internal"), ref))

@@ -43,7 +43,7 @@ def ready_payload(principal: Principal, resume: dict[int, int]) -> dict:
     }
     if principal.is_customer:
         Customer.objects.filter(pk=principal.id).update(last_seen_at=timezone.now())
-        conversation = selectors.customer_open_conversation(principal.id)
+        conversation = selectors.customer_current_conversation(principal.id)
         payload["principal"]["authenticated"] = principal.authenticated_customer
         payload["conversation"] = conversation_for_customer(conversation) if conversation else None
         payload["unread_count"] = selectors.customer_unread_count(principal.id)

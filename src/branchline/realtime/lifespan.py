@@ -22,14 +22,18 @@ async def heartbeat_loop() -> None:
     last_recheck = time.monotonic()
     while True:
         await asyncio.sleep(interval)
-        try:
-            await db(customers_seen, registry.connected_customer_ids())
-            await db(conversations_end_abandoned)
-            if time.monotonic() - last_recheck >= recheck_every:
-                last_recheck = time.monotonic()
+        for job in (lambda: db(customers_seen, registry.connected_customer_ids()),
+                    lambda: db(conversations_end_abandoned)):
+            try:
+                await job()
+            except Exception:
+                log.exception("presence heartbeat job failed; retrying next beat")
+        if time.monotonic() - last_recheck >= recheck_every:
+            last_recheck = time.monotonic()
+            try:
                 await close_signed_out()
-        except Exception:
-            log.exception("presence heartbeat failed; retrying")
+            except Exception:
+                log.exception("sign-in re-check failed; retrying next beat")
 
 
 async def close_signed_out() -> None:

@@ -16,6 +16,8 @@ VAR_DIR = Path(os.environ.get("BRANCHLINE_VAR_DIR", BASE_DIR / "var"))
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+# Public origins of the console when a proxy rewrites Host (also trusted for staff sockets).
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -39,6 +41,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "branchline.core.middleware.ApiErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -150,7 +153,6 @@ WIDGET_FRAME_ANCESTORS = [o for o in os.environ.get("BRANCHLINE_WIDGET_FRAME_ANC
 BRANCHLINE = {
     "MESSAGE_MAX_CHARS": 4000,
     "FRAME_MAX_BYTES": 16 * 1024,
-    "CLIENT_MESSAGE_ID_MAX": 64,
     "HISTORY_PAGE_MAX": 100,
     # Anonymous customers are live only: once every socket of theirs has been closed for
     # this long, their conversation ends.
@@ -163,6 +165,9 @@ BRANCHLINE = {
     "FRAME_RATE_PER_SECOND": float(os.environ.get("BRANCHLINE_FRAME_RATE", "20")),
     "FRAME_RATE_BURST": int(os.environ.get("BRANCHLINE_FRAME_BURST", "60")),
     "SOCKET_SEND_QUEUE_MAX": 1000,
+    # Per client address: new anonymous sessions, and failed staff sign-ins per username.
+    "ANONYMOUS_SESSIONS_PER_MINUTE": int(os.environ.get("BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE", "30")),
+    "SIGN_IN_FAILURES_PER_15_MINUTES": 10,
     "HELLO_TIMEOUT_SECONDS": 10,
     # How often open sockets re-check that their sign-in still holds (sign-out, expiry).
     "SIGN_IN_RECHECK_SECONDS": int(os.environ.get("BRANCHLINE_SIGN_IN_RECHECK_SECONDS", "60")),

@@ -10,6 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"branchline-test-{os.getpid()}.sqlite3")}
 # Tests that are about rate limits lower these again.
 BRANCHLINE = {**BRANCHLINE, "ANONYMOUS_GRACE_SECONDS": 2, "MESSAGE_RATE_BURST": 10_000, "FRAME_RATE_BURST": 10_000,
-              "SIGN_IN_RECHECK_SECONDS": 1}
+              "SIGN_IN_RECHECK_SECONDS": 1,
+              "ANONYMOUS_SESSIONS_PER_MINUTE": 10_000}
 STATIC_ROOT = tempfile.mkdtemp(prefix="branchline-static-")
 STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from branchline.accounts.actions import DEMO_SSO_ISSUER
 from branchline.accounts.staff import staff_sign_in, staff_sign_out
 from branchline.contacts.models import Customer
-from branchline.core.errors import Unauthorized
+from branchline.core.errors import RateLimited, Unauthorized
 
 
 def home(request):
@@ -44,14 +44,14 @@ def console_page(request):
 
 @require_http_methods(["GET", "POST"])
 def console_login(request):
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         try:
             staff_sign_in(request, username=request.POST.get("username", ""), password=request.POST.get("password", ""))
             return redirect("console")
-        except Unauthorized as exc:
-            error = exc.message
-    return render(request, "web/login.html", {"error": error}, status=401 if error else 200)
+        except (Unauthorized, RateLimited) as exc:
+            error, status = exc.message, exc.status
+    return render(request, "web/login.html", {"error": error}, status=status if error else 200)
 
 
 @require_POST

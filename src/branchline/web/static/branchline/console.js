@@ -173,6 +173,18 @@ function onEvent(event) {
       if (event.conversation.id === state.selected) renderDetail();
       break;
     }
+    case "queue.left": {
+      const c = lists.waiting.get(event.conversation_id);
+      if (c) {
+        lists.waiting.delete(event.conversation_id);
+        renderList();
+        if (event.conversation_id === state.selected) {
+          $("accept").hidden = true;
+          $("detail-sub").textContent = gettext("A colleague took this conversation, or it ended.");
+        }
+      }
+      break;
+    }
     case "receipt.updated": {
       const c = find(event.conversation_id);
       if (c && event.side === "customer") {
