@@ -52,8 +52,9 @@ def demo_server(tmp_path):
         result = manage(*command, env=env, check=False)
         assert result.returncode == 0, f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
     log_path = tmp_path / "server.log"
-    server = ServerProcess(env, log_path=log_path).start()
+    server = ServerProcess(env, log_path=log_path)
     try:
+        server.start()
         yield server
     finally:
         server.stop()

@@ -40,7 +40,7 @@ def expect_online(page: Page) -> None:
 
 def customer_signs_in(browser, base_url: str, errors: list[str], label: str):
     """A fresh browser context (so no sessionStorage token) signs in as Jan via /demo-sso/."""
-    context = browser.new_context(viewport=PHONE, base_url=base_url)
+    context = browser.new_context(viewport=PHONE, base_url=base_url, locale="en-US")
     context.set_default_timeout(WAIT)
     page = context.new_page()
     watch_errors(page, label, errors)
@@ -71,7 +71,7 @@ def reveal_history(page: Page, text: str):
 
 
 def agent_signs_in(browser, base_url: str, errors: list[str]) -> Page:
-    context = browser.new_context(viewport=DESKTOP, base_url=base_url)
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url, locale="en-US")
     context.set_default_timeout(WAIT)
     page = context.new_page()
     watch_errors(page, "agent", errors)

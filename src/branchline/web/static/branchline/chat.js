@@ -71,6 +71,7 @@ async function loadPageNow(beforeId, unread) {
   const page = await api(`/customer/messages?${query}`, { token: state.token });
   const anchor = list.firstChild;
   const previousHeight = list.scrollHeight;
+  const previousTop = list.scrollTop;
   const nodes = [];
   let lastDay = null;
   for (const message of page.messages) {
@@ -91,7 +92,7 @@ async function loadPageNow(beforeId, unread) {
   for (const node of nodes) list.insertBefore(node, anchor);
   if (page.messages.length) state.oldestId = page.messages[0].id;
   $("load-earlier").hidden = !page.has_more;
-  if (beforeId) list.scrollTop = list.scrollHeight - previousHeight;
+  if (beforeId) list.scrollTop = previousTop + (list.scrollHeight - previousHeight);  // keep the reader's place
   refreshReceipts();
   return page;
 }
@@ -241,8 +242,10 @@ async function signOut(callServer = true) {
   if (callServer && state.token) await api("/customer/session", { method: "DELETE", token: state.token }).catch(() => {});
   sessionStorage.removeItem(TOKEN_KEY);
   if (state.socket) state.socket.close();
-  Object.assign(state, { token: null, me: null, conversation: null, socket: null });
+  Object.assign(state, { token: null, me: null, conversation: null, socket: null, lastDay: null, oldestId: null,
+                        agentName: null, startingNew: false });
   list.replaceChildren();
+  $("unread-badge").hidden = true;
   $("sign-out").hidden = true;
   $("who").textContent = "";
   $("status").textContent = "";
@@ -269,8 +272,9 @@ $("body").addEventListener("input", () => {
 });
 $("body").addEventListener("focus", () => { $("unread-badge").hidden = true; });
 document.addEventListener("visibilitychange", markRead);
-new IntersectionObserver((entries) => {
-  if (entries.some((e) => e.isIntersecting) && !$("load-earlier").hidden) loadPage(state.oldestId);
-}).observe($("load-earlier"));
+// Scrolling to the top of the history loads the page before it.
+list.addEventListener("scroll", () => {
+  if (list.scrollTop < 40 && !$("load-earlier").hidden) loadPage(state.oldestId);
+});
 
 if (state.token) start(); else { show("welcome"); $("status").textContent = ""; }

@@ -97,6 +97,7 @@ async function loadPage(beforeSeq) {
   if (id !== state.selected) return;
   const c = find(id);
   const previousHeight = list.scrollHeight;
+  const previousTop = list.scrollTop;
   const anchor = list.firstChild;
   for (const message of page.messages) {
     message.customer_name = c ? c.customer.name : null;
@@ -105,7 +106,7 @@ async function loadPage(beforeSeq) {
   }
   state.oldestSeq = page.messages.length ? page.messages[0].seq : null;
   $("load-earlier").hidden = !page.has_more;
-  if (beforeSeq) list.scrollTop = list.scrollHeight - previousHeight;
+  if (beforeSeq) list.scrollTop = previousTop + (list.scrollHeight - previousHeight);
   if (c) applyReceipts(list, c.id, c.customer_delivered_seq, c.customer_read_seq);
 }
 

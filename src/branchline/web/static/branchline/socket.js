@@ -30,8 +30,8 @@ export class BranchlineSocket {
     this.ws.onmessage = (e) => this.receive(JSON.parse(e.data));
     this.ws.onclose = (e) => {
       this.ready = false;
-      this.onStatus("offline");
       if (this.closedByUs) return;
+      this.onStatus("offline");
       if (e.code === 4401) { this.onEvent({ type: "unauthorized" }); return; }
       const wait = this.backoff * (0.75 + Math.random() / 2);
       this.backoff = Math.min(this.backoff * 2, 10000);
