@@ -15,7 +15,8 @@ def server(tmp_path):
     env = server_env(
         settings="branchline.settings.demo", database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         BRANCHLINE_VAR_DIR=str(tmp_path), BRANCHLINE_ANONYMOUS_GRACE_SECONDS="600",
-        BRANCHLINE_MESSAGE_RATE="1000", BRANCHLINE_MESSAGE_BURST="100000",
+        BRANCHLINE_MESSAGE_RATE="1000", BRANCHLINE_MESSAGE_BURST="10000",
+        BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE="10000",
     )
     for args in (("migrate", "--noinput", "-v", "0"), ("seed_demo",)):
         result = manage(*args, env=env, check=False)

@@ -26,7 +26,7 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API keeps an event loop running while open
 def browser():
     """One headless chromium for the session; each test opens its own contexts."""
     if not CHROMIUM.exists():

@@ -11,7 +11,7 @@ import httpx
 import websockets
 
 WAIT = 15.0  # the longest any test waits for the server to do something
-QUIET = 0.7  # how long a socket is watched to show that nothing more arrives
+QUIET = 0.5  # how long a socket is watched to show that nothing more arrives
 PASSWORD = "branchline-demo"  # seed_demo's staff password
 
 
@@ -169,7 +169,11 @@ async def nothing_arrives(socket: Socket, conversation_id: int, quiet: float = Q
 
 
 async def start_conversation(customer: Socket, topic_id: int, text: str = "Hello, I need help") -> int:
-    """The customer's first message starts a waiting conversation; returns its id."""
+    """The customer's first message starts a waiting conversation; returns its id once
+    the socket has also received it live. (A socket's cursor for a conversation starts
+    at the first message it receives, protocol §8: tests wait for seq 1 before anything
+    can publish seq 2, or a later message could overtake it on the bus.)"""
     message = await customer.send_message(text, "first", topic_id=topic_id)
     assert message["seq"] == 1, message
+    await customer.wait_seq(message["conversation_id"], 1)
     return message["conversation_id"]

@@ -12,7 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from tests.scaleout import Staff
 from tests.support.servers import ServerProcess, manage, server_env
 from tests.support.tcpproxy import TcpProxy
 
@@ -48,7 +51,7 @@ def pg_user() -> str:
             _admin_connection(user).close()
             return user
         except psycopg.Error as exc:
-            errors.append(f"{user}: {str(exc).strip()}")
+            errors.append(f"{user}: {' '.join(str(exc).split())}")
     _unavailable(f"PostgreSQL on {PG_HOST}:{PG_PORT} with trust auth for user root or postgres and a "
                  f"database '{PG_ADMIN_DB}' ({'; '.join(errors)})")
 
@@ -56,21 +59,32 @@ def pg_user() -> str:
 @pytest.fixture(scope="session")
 def redis_ready() -> None:
     try:
-        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_connect_timeout=2, socket_timeout=2).ping()
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_connect_timeout=2, socket_timeout=2,
+                    retry=Retry(NoBackoff(), 0)).ping()
     except redis.RedisError as exc:
         _unavailable(f"Redis on {REDIS_HOST}:{REDIS_PORT} ({exc})")
 
 
 @pytest.fixture(scope="session")
-def scaleout_database(pg_user, redis_ready):
+def namespace() -> str:
+    """This session's bus channel and cache key prefix (runs may share one Redis)."""
+    return f"branchline-test:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _bus_env(namespace: str) -> dict:
+    return {"BRANCHLINE_BUS_CHANNEL": f"{namespace}:events", "BRANCHLINE_CACHE_PREFIX": namespace}
+
+
+@pytest.fixture(scope="session")
+def scaleout_database(pg_user, redis_ready, namespace):
     """A fresh, migrated and seeded database for this test session; dropped at the end."""
-    name = f"branchline_scaleout_{os.getpid()}"
-    _drop_database(pg_user, name)  # a leftover of an earlier run with the same pid
+    name = f"branchline_scaleout_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with _admin_connection(pg_user) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = f"postgres://{pg_user}@{PG_HOST}:{PG_PORT}/{name}"
     try:
-        env = server_env(settings="branchline.settings.production", database_url=url, redis_url=REDIS_URL)
+        env = server_env(settings="branchline.settings.production", database_url=url, redis_url=REDIS_URL,
+                         **_bus_env(namespace))
         for args in (("migrate", "--noinput", "-v", "0"), ("seed_demo",)):
             result = manage(*args, env=env, check=False)
             if result.returncode:
@@ -81,23 +95,39 @@ def scaleout_database(pg_user, redis_ready):
 
 
 @pytest.fixture(scope="session")
-def make_env(scaleout_database):
+def make_env(scaleout_database, namespace):
     """make_env(redis_url=...) -> the environment of one production server process."""
-    namespace = f"branchline-test:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def make(redis_url: str = REDIS_URL, **extra: str) -> dict:
         return server_env(
             settings="branchline.settings.production", database_url=scaleout_database, redis_url=redis_url,
-            BRANCHLINE_BUS_CHANNEL=f"{namespace}:events", BRANCHLINE_CACHE_PREFIX=namespace,
+            **_bus_env(namespace),
             # Tests send bursts; the limits themselves are tested elsewhere.
-            BRANCHLINE_MESSAGE_RATE="1000", BRANCHLINE_MESSAGE_BURST="100000",
+            BRANCHLINE_MESSAGE_RATE="1000", BRANCHLINE_MESSAGE_BURST="10000",
             BRANCHLINE_FRAME_RATE="1000", BRANCHLINE_FRAME_BURST="100000",
+            BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE="10000",
             # Anonymous customers reconnect in these tests; their conversations must not end.
             BRANCHLINE_ANONYMOUS_GRACE_SECONDS="600",
             **extra,
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def staff_login():
+    """staff_login(server, username) -> Staff. Each member of staff signs in once per
+    session (password hashing is slow on purpose); the session works on every process."""
+    signed_in: dict[str, Staff] = {}
+
+    def login(server, username: str) -> Staff:
+        if username not in signed_in:
+            signed_in[username] = Staff(server, username)
+        return signed_in[username]
+
+    yield login
+    for staff in signed_in.values():
+        staff.close()
 
 
 @pytest.fixture

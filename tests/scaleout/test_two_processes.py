@@ -31,9 +31,9 @@ def summary(messages: list[dict]) -> list[tuple]:
     return [(m["seq"], m["id"], m["sender"], m["text"]) for m in messages]
 
 
-def test_messages_cross_processes_exactly_once_in_order(servers):
+def test_messages_cross_processes_exactly_once_in_order(staff_login, servers):
     a, b = servers
-    anna = Staff(b, "anna")
+    anna = staff_login(b, "anna")
 
     async def scenario():
         _, customer, agent, cid = await accepted_conversation(a, b, anna)
@@ -60,11 +60,11 @@ def test_messages_cross_processes_exactly_once_in_order(servers):
     asyncio.run(scenario())
 
 
-def test_a_catches_up_from_the_database_after_losing_redis(servers, redis_proxy):
+def test_a_catches_up_from_the_database_after_losing_redis(staff_login, servers, redis_proxy):
     """While A cannot reach Redis, B's messages are published without A hearing them.
     Once A is subscribed again it fills its sockets' gaps from the database."""
     a, b = servers
-    anna = Staff(b, "anna")
+    anna = staff_login(b, "anna")
 
     async def scenario():
         _, customer, agent, cid = await accepted_conversation(a, b, anna)
@@ -88,11 +88,11 @@ def test_a_catches_up_from_the_database_after_losing_redis(servers, redis_proxy)
     asyncio.run(scenario())
 
 
-def test_events_committed_on_a_during_the_cut_are_published_afterwards(servers, redis_proxy):
+def test_events_committed_on_a_during_the_cut_are_published_afterwards(staff_login, servers, redis_proxy):
     """A keeps what it could not publish and publishes it once Redis is back: an accept
     (numbered: "Anna joined") and a read receipt (unnumbered) made on A reach B."""
     a, b = servers
-    anna = Staff(b, "anna")
+    anna = staff_login(b, "anna")
 
     async def scenario():
         customer = await Socket.open(a, token=customer_token(a))
@@ -119,14 +119,9 @@ def test_events_committed_on_a_during_the_cut_are_published_afterwards(servers, 
     asyncio.run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="src bug: message sends rate-limit through the Redis cache (core/ratelimit.py hit() -> cache.add), "
-           "so while Redis is unreachable every send fails with 'internal' instead of being stored and "
-           "published once Redis is back")
-def test_customer_messages_sent_on_a_during_the_cut_reach_b_afterwards(servers, redis_proxy):
+def test_customer_messages_sent_on_a_during_the_cut_reach_b_afterwards(staff_login, servers, redis_proxy):
     a, b = servers
-    anna = Staff(b, "anna")
+    anna = staff_login(b, "anna")
 
     async def scenario():
         _, customer, agent, cid = await accepted_conversation(a, b, anna)
@@ -144,11 +139,11 @@ def test_customer_messages_sent_on_a_during_the_cut_reach_b_afterwards(servers, 
     asyncio.run(scenario())
 
 
-def test_customer_resumes_on_a_after_a_crashes(servers):
+def test_customer_resumes_on_a_after_a_crashes(staff_login, servers):
     """A is killed (SIGKILL); the agent on B writes meanwhile; A starts again and the
     customer's socket resumes from the last seq it saw: exactly the missed messages."""
     a, b = servers
-    anna = Staff(b, "anna")
+    anna = staff_login(b, "anna")
 
     async def scenario():
         token, customer, agent, cid = await accepted_conversation(a, b, anna)

@@ -126,8 +126,10 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
     client_message_id = clean_client_message_id(client_message_id)
     with transaction.atomic():
         # The customer's row lock serialises their sends, so a retried first message can
-        # neither start a second conversation nor slip past the duplicate check.
-        customer = Customer.objects.select_for_update().filter(pk=principal.id).first()
+        # neither start a second conversation nor slip past the duplicate check. NO KEY:
+        # an agent inserting a message checks its foreign key to this row (KEY SHARE), which
+        # a plain FOR UPDATE would block, deadlocking against our conversation lock.
+        customer = Customer.objects.select_for_update(no_key=True).filter(pk=principal.id).first()
         if customer is None:
             raise NotFound()
         existing = Message.objects.filter(customer_id=customer.id, client_message_id=client_message_id,
@@ -136,7 +138,7 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
             return existing, False
         _rate_limit(principal)
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(no_key=True)
             .filter(customer_id=customer.id)
             .exclude(state=ConversationState.ENDED)
             .order_by("-created_at")
@@ -254,7 +256,7 @@ def conversations_end_abandoned(*, grace_seconds: int | None = None) -> int:
     for conversation_id in candidates:
         with transaction.atomic():
             conversation = (
-                Conversation.objects.select_for_update()
+                Conversation.objects.select_for_update(no_key=True, of=("self",))
                 .filter(pk=conversation_id, customer__last_seen_at__lt=cutoff)
                 .exclude(state=ConversationState.ENDED)
                 .first()

@@ -32,7 +32,8 @@ def access_conversation(principal: Principal, conversation_id, *, for_update=Fal
     except (TypeError, ValueError):
         raise NotFound(code="conversation_not_found") from None
     queryset = conversations_visible_to(principal) if queryset is None else queryset
-    queryset = queryset.select_for_update() if for_update else queryset.select_related(*RELATED)
+    # NO KEY UPDATE: new messages reference this row; their foreign-key checks must not wait.
+    queryset = queryset.select_for_update(no_key=True) if for_update else queryset.select_related(*RELATED)
     conversation = queryset.filter(pk=conversation_id).first()
     if conversation is None:
         raise NotFound(code="conversation_not_found")

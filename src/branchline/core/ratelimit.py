@@ -1,10 +1,13 @@
 """Token buckets, shared through Django's cache so that every process of a deployment
 (Redis cache) enforces one budget per sender."""
+import logging
 import time
 
 from django.core.cache import cache
 
 from .errors import RateLimited
+
+log = logging.getLogger(__name__)
 
 
 class TokenBucket:
@@ -40,8 +43,19 @@ def _refusal(window: int) -> RateLimited:
 def check(key: str, *, rate: float, burst: int) -> None:
     """Raise RateLimited if `key` has no budget left, without spending any."""
     cache_key, window = _window(key, rate, burst)
-    if (cache.get(cache_key) or 0) >= burst:
+    try:
+        count = cache.get(cache_key) or 0
+    except Exception:
+        return _unavailable()
+    if count >= burst:
         raise _refusal(window)
+
+
+def _unavailable() -> None:
+    # The shared cache (Redis) is away for a moment. Refusing every message, sign-in and
+    # guest session until it is back would be an outage; letting them through without a
+    # budget for that moment is the lesser harm.
+    log.warning("rate-limit cache unavailable; letting the request through", exc_info=True)
 
 
 def hit(key: str, *, rate: float, burst: int) -> None:
@@ -51,11 +65,14 @@ def hit(key: str, *, rate: float, burst: int) -> None:
     across a window boundary) stands in for a token bucket with one atomic cache
     increment, which both the locmem and the Redis cache provide."""
     cache_key, window = _window(key, rate, burst)
-    cache.add(cache_key, 0, timeout=window + 1)
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=window + 1)
-        count = 1
+        cache.add(cache_key, 0, timeout=window + 1)
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            cache.add(cache_key, 1, timeout=window + 1)
+            count = 1
+    except Exception:
+        return _unavailable()
     if count > burst:
         raise _refusal(window)

@@ -132,9 +132,9 @@ class RedisBus:
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
                     if message is None:
-                        await pubsub.ping()
-                        continue
-                    deliver(message["data"])
+                        await pubsub.ping()  # finds a dead connection while idle
+                    elif message["type"] == "message":  # not the ping's pong
+                        deliver(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

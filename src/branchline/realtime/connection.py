@@ -105,6 +105,11 @@ class Connection:
             self.enqueue(frame)
             return True
         cursor = self.cursors.get(conversation_id)
+        if cursor is None and self.principal.is_customer:
+            # Customers follow each of their conversations from its first message, so a
+            # seq 2 that overtakes seq 1 (published by another process) is a gap to fill,
+            # not a starting point. Staff start where they join (or where they resume).
+            cursor = self.cursors[conversation_id] = 0
         if cursor is not None and seq <= cursor:
             return True  # already delivered
         if cursor is not None and seq > cursor + 1:
