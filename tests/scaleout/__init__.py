@@ -177,3 +177,18 @@ async def start_conversation(customer: Socket, topic_id: int, text: str = "Hello
     assert message["seq"] == 1, message
     await customer.wait_seq(message["conversation_id"], 1)
     return message["conversation_id"]
+
+
+async def accepted_conversation(a, b, anna: Staff):
+    """A customer (socket on A) starts a conversation; anna (socket on B) sees it in the
+    queue and takes it through B's API. Returns (token, customer, agent, conversation id)."""
+    token = customer_token(a)
+    customer = await Socket.open(a, token=token)
+    agent = await Socket.open(b, staff=anna)
+    cid = await start_conversation(customer, first_topic_id(a))
+    await agent.wait_seq(cid, 1)  # published on A, delivered on B
+    response = anna.accept(b, cid)
+    assert response.status_code == 200, response.text
+    await customer.wait_seq(cid, 2)  # "Anna joined", published on B, delivered on A
+    await agent.wait_seq(cid, 2)
+    return token, customer, agent, cid

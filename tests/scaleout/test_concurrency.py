@@ -7,7 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.scaleout import WAIT, Socket, customer_post, customer_token, first_topic_id, start_conversation
+from tests.scaleout import (
+    WAIT,
+    Socket,
+    accepted_conversation,
+    customer_post,
+    customer_token,
+    first_topic_id,
+    start_conversation,
+)
 
 pytestmark = pytest.mark.scaleout
 
@@ -128,10 +136,7 @@ def test_customer_and_agent_writing_at_the_same_moment(staff_login, servers):
     anna = staff_login(b, "anna")
 
     async def scenario():
-        customer = await Socket.open(a, token=customer_token(a))
-        agent = await Socket.open(b, staff=anna)
-        cid = await start_conversation(customer, first_topic_id(a))
-        assert anna.accept(b, cid).status_code == 200
+        _, customer, agent, cid = await accepted_conversation(a, b, anna)
         await asyncio.gather(
             *(agent.send_message(f"agent {i}", f"agent-{i}", conversation_id=cid) for i in range(15)),
             *(customer.send_message(f"customer {i}", f"customer-{i}") for i in range(15)),

@@ -7,24 +7,16 @@ import asyncio
 
 import pytest
 
-from tests.scaleout import Socket, Staff, customer_token, first_topic_id, nothing_arrives, start_conversation
+from tests.scaleout import (
+    Socket,
+    accepted_conversation,
+    customer_token,
+    first_topic_id,
+    nothing_arrives,
+    start_conversation,
+)
 
 pytestmark = pytest.mark.scaleout
-
-
-async def accepted_conversation(a, b, anna: Staff):
-    """A customer (socket on A) starts a conversation; anna (socket on B) sees it in the
-    queue and takes it through B's API. Returns (token, customer, agent, conversation id)."""
-    token = customer_token(a)
-    customer = await Socket.open(a, token=token)
-    agent = await Socket.open(b, staff=anna)
-    cid = await start_conversation(customer, first_topic_id(a))
-    await agent.wait_seq(cid, 1)  # published on A, delivered on B
-    response = anna.accept(b, cid)
-    assert response.status_code == 200, response.text
-    await customer.wait_seq(cid, 2)  # "Anna joined", published on B, delivered on A
-    await agent.wait_seq(cid, 2)
-    return token, customer, agent, cid
 
 
 def summary(messages: list[dict]) -> list[tuple]:
