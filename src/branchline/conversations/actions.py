@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,28 +71,59 @@ def _conversation_audiences(conversation: Conversation) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _append(conversation: Conversation, *, sender, body="", agent=None, system_code="", client_message_id=None):
-    """Add a message under the conversation's row lock (held by the caller) and publish it."""
+# One statement takes a conversation's next seq: the UPDATE locks the row (so seqs are
+# allocated, and committed, in order) and returns what the message and its audiences
+# need. Plain SQL with RETURNING, which PostgreSQL and SQLite (3.35+) both speak.
+_ALLOCATE_SEQ = (
+    "UPDATE {table} SET last_seq = last_seq + 1, last_message_at = %s WHERE {where} "
+    "RETURNING id, last_seq, state, customer_id, assigned_agent_id, line_of_business_id"
+)
+_OPEN_OF_CUSTOMER = (
+    "state <> 'ended' AND id = (SELECT id FROM {table} WHERE customer_id = %s AND state <> 'ended' "
+    "ORDER BY created_at DESC LIMIT 1)"
+)
+
+
+def _allocate_seq(where: str, params: list) -> Conversation | None:
+    table = Conversation._meta.db_table
     now = timezone.now()
-    conversation.last_seq += 1
-    conversation.last_message_at = now
+    with connection.cursor() as cursor:
+        cursor.execute(_ALLOCATE_SEQ.format(table=table, where=where.format(table=table)),
+                       [connection.ops.adapt_datetimefield_value(now), *params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    id_, seq, state, customer_id, agent_id, lob_id = row
+    return Conversation(id=id_, last_seq=seq, state=state, customer_id=customer_id, assigned_agent_id=agent_id,
+                        line_of_business_id=lob_id, last_message_at=now)
+
+
+def _append(conversation_id: int, *, sender, system_code="", agent=None) -> Message:
+    """Add a system message (agent_joined, ended, ...) inside the caller's transaction."""
+    conversation = _allocate_seq("id = %s", [conversation_id])
+    return _insert(conversation, sender=sender, system_code=system_code, agent_id=agent.id if agent else None,
+                   agent_name=agent.display_name if agent else None)
+
+
+def _insert(conversation: Conversation, *, sender, body="", system_code="", client_message_id=None,
+            agent_id=None, agent_name=None) -> Message:
+    """Store the message holding the seq just taken, and publish it after commit."""
     message = Message.objects.create(
-        conversation=conversation,
+        conversation_id=conversation.id,
         customer_id=conversation.customer_id,
         seq=conversation.last_seq,
         sender=sender,
-        agent=agent,
+        agent_id=agent_id,
         body=body,
         system_code=system_code,
         client_message_id=client_message_id,
-        created_at=now,
+        created_at=conversation.last_message_at,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq, last_message_at=now)
     publish(
         Event(
             "message.created",
             _conversation_audiences(conversation),
-            {"message": message_payload(message)},
+            {"message": message_payload(message, agent_name=agent_name)},
             conversation_id=conversation.id,
             seq=message.seq,
         )
@@ -124,38 +155,48 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
     client_message_id returns the first message and creates nothing."""
     body = clean_body(body)
     client_message_id = clean_client_message_id(client_message_id)
-    with transaction.atomic():
-        # The customer's row lock serialises their sends, so a retried first message can
-        # neither start a second conversation nor slip past the duplicate check. NO KEY:
-        # an agent inserting a message checks its foreign key to this row (KEY SHARE), which
-        # a plain FOR UPDATE would block, deadlocking against our conversation lock.
-        customer = Customer.objects.select_for_update(no_key=True).filter(pk=principal.id).first()
-        if customer is None:
-            raise NotFound()
-        existing = Message.objects.filter(customer_id=customer.id, client_message_id=client_message_id,
-                                          sender=Sender.CUSTOMER).select_related("agent").first()
-        if existing:
-            return existing, False
-        _rate_limit(principal)
-        conversation = (
-            Conversation.objects.select_for_update(no_key=True)
-            .filter(customer_id=customer.id)
-            .exclude(state=ConversationState.ENDED)
-            .order_by("-created_at")
-            .first()
-        )
-        started = conversation is None
-        if started:
-            conversation = _conversation_start(customer, topic_id)
-        message = _append(conversation, sender=Sender.CUSTOMER, body=body, client_message_id=client_message_id)
-        if started:
-            _publish_conversation_updated(conversation.id)
-        if not customer.is_authenticated:  # a sign of life for the live-only grace period
-            Customer.objects.filter(pk=customer.pk).update(last_seen_at=timezone.now())
+    _rate_limit(principal)
+    try:
+        with transaction.atomic():
+            conversation = _allocate_seq(_OPEN_OF_CUSTOMER, [principal.id])
+            started = conversation is None
+            if started:
+                conversation, existing = _conversation_start(principal, topic_id, client_message_id)
+                if existing:
+                    return existing, False
+            message = _insert(conversation, sender=Sender.CUSTOMER, body=body, client_message_id=client_message_id)
+            if started:
+                _publish_conversation_updated(conversation.id)
+    except IntegrityError as error:  # a retry: the client id is already stored in this conversation
+        return _retried(Message.objects.filter(customer_id=principal.id, sender=Sender.CUSTOMER),
+                        client_message_id, error), False
     return message, True
 
 
-def _conversation_start(customer: Customer, topic_id) -> Conversation:
+def _retried(messages, client_message_id, error: IntegrityError) -> Message:
+    """The message a retry refers to; the error again if it was something else."""
+    existing = messages.filter(client_message_id=client_message_id).select_related("agent").first()
+    if existing is None:
+        raise error
+    return existing
+
+
+def _conversation_start(principal: Principal, topic_id, client_message_id) -> tuple[Conversation, Message | None]:
+    """The customer has no open conversation: start one (and its case) on the topic.
+    Returns (conversation with its first seq taken, None), or (None, the stored message)
+    when this is a retry of a message that already started one."""
+    # Their row lock serialises starts, so a retried first message cannot start a second
+    # conversation. NO KEY: agents' new messages check their foreign key to this row.
+    customer = Customer.objects.select_for_update(no_key=True).filter(pk=principal.id).first()
+    if customer is None:
+        raise NotFound()
+    conversation = _allocate_seq(_OPEN_OF_CUSTOMER, [customer.id])  # started meanwhile?
+    if conversation is not None:
+        return conversation, None
+    existing = Message.objects.filter(customer_id=customer.id, sender=Sender.CUSTOMER,
+                                      client_message_id=client_message_id).select_related("agent").first()
+    if existing:
+        return None, existing
     if topic_id is None:
         raise InvalidInput(_("Choose a topic to start a conversation."), code="topic_required")
     if not isinstance(topic_id, int) or isinstance(topic_id, bool):
@@ -164,13 +205,14 @@ def _conversation_start(customer: Customer, topic_id) -> Conversation:
     if topic is None:
         raise NotFound(_("That topic does not exist."), code="topic_not_found")
     case = case_open_for_conversation(customer=customer, topic=topic)
-    return Conversation.objects.create(
+    started = Conversation.objects.create(
         customer=customer,
         case=case,
         topic=topic,
         channel=web_channel(),
         line_of_business_id=topic.case_type.line_of_business_id,
     )
+    return _allocate_seq("id = %s", [started.id]), None
 
 
 def _user(principal: Principal):
@@ -179,24 +221,36 @@ def _user(principal: Principal):
     return User.objects.get(pk=principal.id)
 
 
+def _conversation_id(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise NotFound(code="conversation_not_found")
+    try:
+        return int(value)
+    except ValueError:
+        raise NotFound(code="conversation_not_found") from None
+
+
 def agent_message_send(*, principal: Principal, conversation_id, body, client_message_id) -> tuple[Message, bool]:
     body = clean_body(body)
     client_message_id = clean_client_message_id(client_message_id)
-    with transaction.atomic():
-        conversation = access_conversation(principal, conversation_id, for_update=True)
-        existing = (
-            conversation.messages.filter(sender=Sender.AGENT, client_message_id=client_message_id)
-            .select_related("agent")
-            .first()
-        )
-        if existing:
-            return existing, False
-        if conversation.assigned_agent_id != principal.id or conversation.state != ConversationState.ACTIVE:
-            raise Conflict(_("Take the conversation before writing in it; ended conversations are closed."),
-                           code="conversation_not_active")
-        _rate_limit(principal)
-        message = _append(conversation, sender=Sender.AGENT, body=body, agent=_user(principal),
-                          client_message_id=client_message_id)
+    conversation_id = _conversation_id(conversation_id)
+    _rate_limit(principal)
+    sent_by_agent = Message.objects.filter(conversation_id=conversation_id, sender=Sender.AGENT)
+    try:
+        with transaction.atomic():
+            conversation = _allocate_seq("id = %s AND assigned_agent_id = %s AND state = 'active'",
+                                         [conversation_id, principal.id])
+            if conversation is None:  # explain why, or recognise a retry
+                access_conversation(principal, conversation_id)
+                existing = sent_by_agent.filter(client_message_id=client_message_id).select_related("agent").first()
+                if existing:
+                    return existing, False
+                raise Conflict(_("Take the conversation before writing in it; ended conversations are closed."),
+                               code="conversation_not_active")
+            message = _insert(conversation, sender=Sender.AGENT, body=body, client_message_id=client_message_id,
+                              agent_id=principal.id, agent_name=principal.display_name)
+    except IntegrityError as error:
+        return _retried(sent_by_agent, client_message_id, error), False
     return message, True
 
 
@@ -216,7 +270,7 @@ def conversation_accept(*, principal: Principal, conversation_id) -> Conversatio
         conversation.assigned_agent = agent
         conversation.accepted_at = timezone.now()
         conversation.save(update_fields=["state", "assigned_agent", "accepted_at"])
-        _append(conversation, sender=Sender.SYSTEM, agent=agent, system_code=SystemCode.AGENT_JOINED)
+        _append(conversation.id, sender=Sender.SYSTEM, agent=agent, system_code=SystemCode.AGENT_JOINED)
         _publish_conversation_updated(conversation.id)
     return conversation
 
@@ -237,7 +291,7 @@ def _end(conversation: Conversation, reason: str, system_code: str) -> None:
     conversation.ended_at = timezone.now()
     conversation.end_reason = reason
     conversation.save(update_fields=["state", "ended_at", "end_reason"])
-    _append(conversation, sender=Sender.SYSTEM, system_code=system_code)
+    _append(conversation.id, sender=Sender.SYSTEM, system_code=system_code)
     _publish_conversation_updated(conversation.id)
 
 

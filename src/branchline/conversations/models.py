@@ -100,11 +100,11 @@ class Message(models.Model):
             models.Index(fields=["customer", "client_message_id"]),
         ]
 
-    def text(self) -> str:
+    def text(self, agent_name: str | None = None) -> str:
         """What a person reads: the body, or a system line in the reader's language."""
         if self.sender != Sender.SYSTEM:
             return self.body
-        agent = self.agent.display_name if self.agent_id else ""
+        agent = agent_name or (self.agent.display_name if self.agent_id else "")
         return {
             SystemCode.AGENT_JOINED: gettext("%(agent)s joined the conversation.") % {"agent": agent},
             SystemCode.ENDED: gettext("The conversation has ended."),

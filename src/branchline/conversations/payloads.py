@@ -5,14 +5,17 @@ from branchline.core.wire import timestamp
 from .models import Conversation, Message, Sender
 
 
-def message_payload(message: Message) -> dict:
+def message_payload(message: Message, *, agent_name: str | None = None) -> dict:
+    """`agent_name` spares a query when the caller already knows who wrote it."""
+    if agent_name is None and message.agent_id and message.sender != Sender.CUSTOMER:
+        agent_name = message.agent.display_name
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
         "seq": message.seq,
         "sender": message.sender,
-        "agent_name": message.agent.display_name if message.agent_id and message.sender != Sender.CUSTOMER else None,
-        "text": message.text(),
+        "agent_name": agent_name if message.sender != Sender.CUSTOMER else None,
+        "text": message.text(agent_name),
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id,
         "created_at": timestamp(message.created_at),

@@ -3,7 +3,8 @@
 import logging
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 
 from .errors import RateLimited
 
@@ -44,11 +45,31 @@ def check(key: str, *, rate: float, burst: int) -> None:
     """Raise RateLimited if `key` has no budget left, without spending any."""
     cache_key, window = _window(key, rate, burst)
     try:
-        count = cache.get(cache_key) or 0
+        count = caches["default"].get(cache_key) or 0
     except Exception:
         return _unavailable()
     if count >= burst:
         raise _refusal(window)
+
+
+def _increment(cache_key: str, timeout: int) -> int:
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        # One round trip for all but a window's first hit (Django's add + incr costs three).
+        # The window is part of the key, so a key left without expiry by a crash between
+        # the two commands is never read again.
+        key = cache.make_and_validate_key(cache_key)
+        client = cache._cache.get_client(key, write=True)
+        count = client.incr(key)
+        if count == 1:
+            client.expire(key, timeout)
+        return count
+    cache.add(cache_key, 0, timeout=timeout)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=timeout)
+        return 1
 
 
 def _unavailable() -> None:
@@ -66,12 +87,7 @@ def hit(key: str, *, rate: float, burst: int) -> None:
     increment, which both the locmem and the Redis cache provide."""
     cache_key, window = _window(key, rate, burst)
     try:
-        cache.add(cache_key, 0, timeout=window + 1)
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window + 1)
-            count = 1
+        count = _increment(cache_key, window + 1)
     except Exception:
         return _unavailable()
     if count > burst:

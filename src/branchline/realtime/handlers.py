@@ -56,26 +56,29 @@ def customer_left(principal: Principal) -> None:
     actions.customers_seen([principal.id])
 
 
-def _send_message(principal: Principal, frame: dict):
+def _send_message(principal: Principal, frame: dict) -> tuple[dict, bool]:
+    """Store the message; return its payload (built in this thread) and whether it is new."""
     if principal.is_customer:
-        return actions.customer_message_send(
+        message, created = actions.customer_message_send(
             principal=principal, body=frame.get("body"), client_message_id=frame.get("client_message_id"),
             topic_id=frame.get("topic_id"),
         )
-    return actions.agent_message_send(
+        return message_payload(message), created
+    message, created = actions.agent_message_send(
         principal=principal, conversation_id=frame.get("conversation_id"), body=frame.get("body"),
         client_message_id=frame.get("client_message_id"),
     )
+    return message_payload(message, agent_name=principal.display_name if created else None), created
 
 
 async def handle(connection: Connection, frame: dict, ref) -> None:
     principal = connection.principal
     kind = frame["type"]
     if kind == "message.send":
-        message, created = await db(_send_message, principal, frame)
+        payload, created = await db(_send_message, principal, frame)
         # Sent after commit: an acknowledged message is stored.
-        connection.send_event("message.ack", ref=ref, client_message_id=message.client_message_id,
-                              duplicate=not created, message=await db(message_payload, message))
+        connection.send_event("message.ack", ref=ref, client_message_id=payload["client_message_id"],
+                              duplicate=not created, message=payload)
     elif kind == "typing":
         await db(actions.typing_signal, principal=principal, conversation_id=frame.get("conversation_id"),
                  is_typing=frame.get("is_typing"))
