@@ -37,11 +37,15 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 from tests.support.servers import ServerProcess, manage, server_env  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+from load import ms, table  # noqa: E402
+
 LIMITS_DIR = ROOT.parent / "shared" / "bench-limits"
 BENCH_VENV_PY = "/tmp/benchvenv/bin/python"
 GENEROUS = {  # per-sender rate limits, far above what the bench sends per customer
     "BRANCHLINE_MESSAGE_RATE": "100000", "BRANCHLINE_MESSAGE_BURST": "100000",
     "BRANCHLINE_FRAME_RATE": "100000", "BRANCHLINE_FRAME_BURST": "100000",
+    "BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE": "1000000",
 }
 
 
@@ -60,13 +64,48 @@ def pin_process(pid: int, cpu: int | None) -> None:
             pass
 
 
+def git_state() -> dict:
+    """The code being measured: HEAD and whether src/ has uncommitted changes."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    import hashlib
+
+    diff = git("diff", "HEAD", "--", "src")
+    return {"head": git("rev-parse", "--short", "HEAD"), "src_dirty": bool(git("status", "--porcelain", "src")),
+            "src_diff_sha1": hashlib.sha1(diff.encode()).hexdigest()[:10] if diff else None,
+            "src_diff_files": git("diff", "HEAD", "--name-only", "--", "src").split()}
+
+
+def wait_quiet(a) -> float:
+    """Wait (bounded) until the machine is mostly idle; return the last busy% (of 100 * cores)."""
+    def busy_pct(interval=1.0):
+        def snap():
+            with open("/proc/stat") as fh:
+                v = [int(x) for x in fh.readline().split()[1:]]
+            return sum(v) - v[3] - v[4], sum(v)
+        b0, t0 = snap()
+        time.sleep(interval)
+        b1, t1 = snap()
+        return (b1 - b0) / max(1, t1 - t0) * 100 * os.cpu_count()
+
+    deadline = time.monotonic() + a.quiet_wait
+    busy = busy_pct()
+    while busy > a.quiet_threshold and time.monotonic() < deadline:
+        log(f"machine busy {busy:.0f}% (of {100 * os.cpu_count()}): waiting for <= {a.quiet_threshold:g}%")
+        time.sleep(4)
+        busy = busy_pct()
+    if busy > a.quiet_threshold:
+        log(f"machine still busy ({busy:.0f}%); measuring anyway (see other CPU% in the results)")
+    return busy
+
+
 def prepare_db(env: dict, agents: int, sessions_path: Path) -> None:
     for args in (("migrate", "--noinput", "-v", "0"), ("seed_demo",)):
         p = manage(*args, env=env, check=False)
         if p.returncode:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}")
-    p = subprocess.run([sys.executable, str(HERE / "seed_agents.py"), "--agents", str(agents), "--out", str(sessions_path)],
-                       env=env, capture_output=True, text=True, timeout=180)
+    p = subprocess.run([sys.executable, str(HERE / "seed_agents.py"), "--agents", str(agents),
+                        "--out", str(sessions_path)], env=env, capture_output=True, text=True, timeout=180)
     if p.returncode:
         raise RuntimeError(f"seed_agents.py failed:\n{p.stdout}\n{p.stderr}")
 
@@ -77,23 +116,21 @@ def run_load(a, label: str, customer_url: str, agent_url: str, sessions: Path, c
     cmd = [sys.executable, str(HERE / "load.py"), "--label", label, "--customer-url", customer_url,
            "--agent-url", agent_url, "--customers", str(a.customers), "--agents", str(a.agents),
            "--rate", *[str(r) for r in a.rates], "--duration", str(a.duration), "--warmup", str(a.warmup),
-           "--drain", str(a.drain), "--agent-sessions", str(sessions),
+           "--drain", str(a.drain), "--recover", str(a.recover), "--agent-sessions", str(sessions),
            "--watch", *[f"{k}={v}" for k, v in watch.items()]]
+    if a.closed_loop:
+        cmd.append("--closed-loop")
     if watch_match:
         cmd += ["--watch-match", *[f"{k}={v}" for k, v in watch_match.items()]]
     if cpu is not None:
         cmd += ["--cpu", str(cpu)]
-    budget = 120 + len(a.rates) * (a.warmup + a.duration + a.drain + 3)
-    profilers = []
+    budget = 180 + (len(a.rates) + a.closed_loop) * (a.warmup + a.duration + a.drain + a.recover + 3)
     if a.profile:
-        # Sample the server(s) for the whole load run (setup included: see the flame graph's
-        # realtime/handlers frames for the measured path).
-        for name, pid in profile_pids.items():
-            out = outdir / f"{stamp}-{label}-{name}.speedscope.json"
-            profilers.append(subprocess.Popen(
-                [a.py_spy, "record", "-p", str(pid), "-o", str(out), "-f", "speedscope", "-r", "200",
-                 "-d", str(int(budget)), "--nonblocking", "--threads"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        # py-spy, GIL-holder samples, on the server(s) during each measured window only
+        # (summarise with bench/profile_summary.py). It costs CPU: don't mix with a figures run.
+        cmd += ["--profile", *[f"{k}={v}" for k, v in profile_pids.items()], "--py-spy", a.py_spy,
+                "--profile-dir", str(outdir), "--profile-tag", f"{stamp}-"]
+    idle_busy = wait_quiet(a)
     log(f"{label}: load.py {' '.join(cmd[2:])}")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     results = []
@@ -107,8 +144,12 @@ def run_load(a, label: str, customer_url: str, agent_url: str, sessions: Path, c
     try:
         for line in proc.stdout:
             if line.startswith("RESULT "):
-                results.append(json.loads(line[7:]))
-                sink.write(line[7:])
+                r = json.loads(line[7:])
+                r["busy_before_pct"] = round(idle_busy, 1)
+                r["code"] = a.code["head"] + ("+dirty" if a.code["src_dirty"] else "")
+                r["servers_ready_monotonic_s"] = a.servers_ready
+                results.append(r)
+                sink.write(json.dumps(r) + "\n")
                 sink.flush()
         proc.wait(timeout=10)
     finally:
@@ -116,12 +157,6 @@ def run_load(a, label: str, customer_url: str, agent_url: str, sessions: Path, c
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for p in profilers:
-            p.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
     return results
 
 
@@ -135,6 +170,7 @@ def setup_sqlite(a, sink, outdir: Path, stamp: str) -> list[dict]:
         log(f"sqlite: preparing {tmp / 'bench.sqlite3'} ({a.sqlite_settings})")
         prepare_db(env, a.agents, sessions)
         server = ServerProcess(env, log_path=outdir / f"{stamp}-sqlite-server.log").start()
+        a.servers_ready = round(time.monotonic(), 3)  # its periodic jobs count from about here
         pin_process(server.proc.pid, 0 if a.pin else None)
         log(f"sqlite: server pid {server.proc.pid} on {server.url}")
         return run_load(a, "sqlite-1proc", server.url, server.url, sessions, 1 if a.pin else None,
@@ -159,7 +195,8 @@ def setup_pg(a, sink, outdir: Path, stamp: str) -> list[dict]:
             c.execute(f'CREATE DATABASE "{tag}"')
         created = True
         info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
-        db_url = f"postgres://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/{tag}"
+        db_url = (f"postgres://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:"
+                  f"{info.get('port', 5432)}/{tag}")
         env = server_env(settings="branchline.settings.production", database_url=db_url, redis_url=a.redis_url,
                          BRANCHLINE_BUS_CHANNEL=f"{tag}:events", BRANCHLINE_CACHE_PREFIX=tag,
                          BRANCHLINE_VAR_DIR=str(tmp), LOG_LEVEL="WARNING", **GENEROUS)
@@ -171,6 +208,7 @@ def setup_pg(a, sink, outdir: Path, stamp: str) -> list[dict]:
             servers.append(s)
             pin_process(s.proc.pid, i if a.pin else None)
         A, B = servers
+        a.servers_ready = round(time.monotonic(), 3)  # their periodic jobs count from about here
         log(f"pg: process A pid {A.proc.pid} on {A.url} (customers), B pid {B.proc.pid} on {B.url} (agents)")
         pids = {"A": A.proc.pid, "B": B.proc.pid}
         redis_port = a.redis_url.split("://", 1)[1].split("/")[0].rsplit(":", 1)[-1]
@@ -199,6 +237,8 @@ def run_raw(a, sink) -> list[dict]:
     """The raw pipeline of ../shared/bench-limits (needs its services.sh start and /tmp/benchvenv)."""
     cmd = [BENCH_VENV_PY, str(LIMITS_DIR / "pipeline_bench.py"), "--conversations", "500",
            "--rates", *[str(int(r)) for r in a.rates], "--duration", str(a.raw_duration)]
+    if not a.closed_loop:
+        cmd.append("--no-closed-loop")
     log("raw: " + " ".join(cmd))
     try:
         p = subprocess.run(cmd, cwd=LIMITS_DIR, capture_output=True, text=True,
@@ -217,7 +257,7 @@ def run_raw(a, sink) -> list[dict]:
 
 
 def load_raw(path: str) -> list[dict]:
-    return [r for r in (json.loads(l) for l in open(path) if l.strip()) if r.get("suite") == "pipeline"]
+    return [r for r in (json.loads(line) for line in open(path) if line.strip()) if r.get("suite") == "pipeline"]
 
 
 def fmt_ratio(ours, raw):
@@ -227,47 +267,72 @@ def fmt_ratio(ours, raw):
 
 
 def summary(results: list[dict], raw: list[dict], target_p99: float, target_rate: float) -> str:
-    out = ["### Branchline: customer WS -> persist -> (bus) -> agent WS\n",
-           "| setup | offered/s | delivered/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | ack p50/p99 ms | lost | dup "
-           "| unacked | errors | load-gen CPU% | server CPU% | machine CPU% (of 200) |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---|---:|"]
-    for r in results:
-        L, A = r["latency"], r["ack_latency"]
-        errs = ",".join(f"{k}={v}" for k, v in r["errors"].items()) or "0"
-        srv = " ".join(f"{k}={v}" for k, v in r["server_cpu_pct"].items())
-        out.append(f"| {r['label']} | {r['offered_per_s']:g} | {r['delivered_per_s']} | {L.get('p50_ms')} | "
-                   f"{L.get('p90_ms')} | {L.get('p99_ms')} | {L.get('p999_ms')} | {L.get('max_ms')} | "
-                   f"{A.get('p50_ms')}/{A.get('p99_ms')} | {r['lost']} | {r['dup']} | {r['unacked']} | {errs} | "
-                   f"{r['client_cpu_pct']} | {srv} | {r['machine_cpu_pct']} |")
+    out = ["### Branchline: customer WS -> persist -> (bus) -> agent WS\n", table(results)]
     paced = {r["offered_per_s"]: r for r in raw if r.get("mode") == "paced"}
     closed = [r for r in raw if r.get("mode") == "closed-loop"]
     if raw:
-        out += ["\n### Raw pipeline (bench-limits pipeline_bench: websockets + psycopg + redis.asyncio, 2 processes) "
-                "and ratios (ours / raw)\n",
-                "| setup | offered/s | raw delivered/s | raw p50 | raw p90 | raw p99 ms | ours/raw delivered | ours/raw p50 "
-                "| ours/raw p90 | ours/raw p99 |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        out += ["\n### Beside the raw pipeline (bench-limits pipeline_bench.py: websockets + psycopg + redis.asyncio, "
+                "2 processes, same sitting); ratio = ours / raw\n",
+                "| setup | offered/s | delivered/s ours / raw (ratio) | p50 ms ours / raw (ratio) "
+                "| p90 ms ours / raw (ratio) | p99 ms ours / raw (ratio) |",
+                "|---|---:|---|---|---|---|"]
         for r in results:
-            w = paced.get(r["offered_per_s"])
+            w = paced.get(r["offered_per_s"]) if r["offered_per_s"] is not None else (closed[0] if closed else None)
             if not w:
                 continue
             L, W = r["latency"], w["latency"]
-            out.append(f"| {r['label']} | {r['offered_per_s']:g} | {w['delivered_per_s']} | {W.get('p50_ms')} | "
-                       f"{W.get('p90_ms')} | {W.get('p99_ms')} | {fmt_ratio(r['delivered_per_s'], w['delivered_per_s'])} | "
-                       f"{fmt_ratio(L.get('p50_ms'), W.get('p50_ms'))} | {fmt_ratio(L.get('p90_ms'), W.get('p90_ms'))} | "
-                       f"{fmt_ratio(L.get('p99_ms'), W.get('p99_ms'))} |")
-        for c in closed:
-            out.append(f"\nraw closed-loop max: {c['delivered_per_s']} msgs/s delivered, p99 {c['latency'].get('p99_ms')} ms")
+            offered = "max (closed loop)" if r["offered_per_s"] is None else f"{r['offered_per_s']:g}"
+            cells = [f"{r['delivered_per_s']} / {w['delivered_per_s']} "
+                     f"({fmt_ratio(r['delivered_per_s'], w['delivered_per_s'])})"]
+            for k in ("p50_ms", "p90_ms", "p99_ms"):
+                cells.append(f"{ms(L.get(k))} / {W.get(k)} ({fmt_ratio(L.get(k), W.get(k))})")
+            out.append(f"| {r['label']} | {offered} | " + " | ".join(cells) + " |")
     verdicts = []
-    for r in results:
-        if r["label"].startswith("pg") and r["offered_per_s"] == target_rate:
+    pg = [r for r in results if r["label"].startswith("pg") and r["offered_per_s"] is not None]
+    head = f"target (pg, {target_rate:g} msgs/s, p99 <= {target_p99:g} ms, nothing lost): "
+    for r in pg:
+        if r["offered_per_s"] == target_rate:
             ok = (r["latency"].get("p99_ms") or 1e9) <= target_p99 and r["lost"] == 0 and r["unacked"] == 0 \
                 and r["delivered_per_s"] >= 0.98 * target_rate
-            verdicts.append(f"target (pg, {target_rate:g} msgs/s, p99 <= {target_p99:g} ms, nothing lost): "
-                            f"{'MET' if ok else 'MISSED'} (p99 {r['latency'].get('p99_ms')} ms, lost {r['lost']}, "
-                            f"unacked {r['unacked']}, delivered {r['delivered_per_s']}/s)")
+            verdicts.append(f"{head}{'MET' if ok else 'MISSED'} (p99 {ms(r['latency'].get('p99_ms'))} ms, "
+                            f"lost {r['lost']}, unacked {r['unacked']}, delivered {r['delivered_per_s']}/s)")
+    if pg and not verdicts:
+        verdicts.append(f"{head}MISSED (no pg result at {target_rate:g} msgs/s: the rates above "
+                        f"{max(r['offered_per_s'] for r in pg):g} msgs/s were skipped after the server fell behind, "
+                        "or it is not in --rates)")
     if verdicts:
         out.append("\n" + "\n".join(verdicts))
+    return "\n".join(out)
+
+
+def ranges(paths: list[str]) -> str:
+    """Several runs side by side: per setup and rate, min-max over the runs."""
+    rows = {}
+    for path in paths:
+        for line in open(path):
+            r = json.loads(line)
+            if r.get("suite") == "branchline":
+                rows.setdefault((r.get("code", "?"), r["label"], r["offered_per_s"]), []).append(r)
+
+    def span(vals, nd=1):
+        missing = any(v is None for v in vals)
+        vals = [v for v in vals if v is not None]
+        if not vals:
+            return "never"
+        lo, hi = min(vals), max(vals)
+        txt = f"{lo:,.{nd}f}" if lo == hi else f"{lo:,.{nd}f}–{hi:,.{nd}f}"
+        return txt + (" (some never)" if missing else "")
+
+    out = [f"{len(paths)} runs; min–max over the runs\n",
+           "| code | setup | offered/s | runs | delivered/s | p50 ms | p99 ms | p99.9 ms | lost | dup | unacked |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for (code, label, offered), rs in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0)):
+        off = "max (closed loop)" if offered is None else f"{offered:g}"
+        lat = lambda k: [r["latency"].get(k) for r in rs]  # noqa: E731
+        out.append(f"| {code} | {label} | {off} | {len(rs)} | {span([r['delivered_per_s'] for r in rs])} | "
+                   f"{span(lat('p50_ms'))} | {span(lat('p99_ms'))} | {span(lat('p999_ms'))} | "
+                   f"{span([r['lost'] for r in rs], 0)} | {span([r['dup'] for r in rs], 0)} | "
+                   f"{span([r['unacked'] for r in rs], 0)} |")
     return "\n".join(out)
 
 
@@ -275,11 +340,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--setups", nargs="+", choices=["sqlite", "pg"], default=["sqlite", "pg"])
     ap.add_argument("--rates", type=float, nargs="+", default=[200, 500, 1000])
+    ap.add_argument("--closed-loop", action="store_true", help="also a closed-loop (maximum throughput) phase")
     ap.add_argument("--duration", type=float, default=10, help="measured seconds per rate")
     ap.add_argument("--warmup", type=float, default=1)
     ap.add_argument("--drain", type=float, default=10)
+    ap.add_argument("--recover", type=float, default=60,
+                    help="after an overloaded rate, max seconds to wait for the server's backlog")
+    ap.add_argument("--quiet-threshold", type=float, default=25,
+                    help="before each load run wait until the machine is at most this busy (%% of 100*cores)")
+    ap.add_argument("--quiet-wait", type=float, default=180, help="max seconds to wait for that")
     ap.add_argument("--customers", type=int, default=500)
-    ap.add_argument("--agents", type=int, default=20)
+    ap.add_argument("--agents", type=int, default=100, help="5 conversations each with 500 customers")
     ap.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin servers / load generator to CPUs")
     ap.add_argument("--sqlite-settings", default="branchline.settings.production",
                     help="settings module for the SQLite setup (branchline.settings.demo runs with DEBUG=True)")
@@ -293,7 +364,11 @@ def main():
     ap.add_argument("--target-p99", type=float, default=20)
     ap.add_argument("--target-rate", type=float, default=500)
     ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--ranges", nargs="+", metavar="RUN.jsonl", help="only print min-max over earlier runs")
     a = ap.parse_args()
+    if a.ranges:
+        print(ranges(a.ranges))
+        return
 
     outdir = Path(a.out)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -301,8 +376,10 @@ def main():
     jsonl = outdir / f"{stamp}.jsonl"
     results, raw = [], []
     with open(jsonl, "w") as sink:
+        code = a.code = git_state()
+        log(f"measuring {code}")
         sink.write(json.dumps({"suite": "meta", "time": time.time(), "nproc": os.cpu_count(),
-                               "loadavg": os.getloadavg(), "args": vars(a)}) + "\n")
+                               "loadavg": os.getloadavg(), "code": code, "args": vars(a)}) + "\n")
         for name in a.setups:
             try:
                 results += (setup_sqlite if name == "sqlite" else setup_pg)(a, sink, outdir, stamp)
@@ -312,7 +389,8 @@ def main():
             raw = run_raw(a, sink)
     if a.raw_results:
         raw = load_raw(a.raw_results)
-    text = summary(results, raw, a.target_p99, a.target_rate)
+    text = f"code: {code['head']}{' + uncommitted src changes' if code['src_dirty'] else ''}\n\n" + \
+        summary(results, raw, a.target_p99, a.target_rate)
     (outdir / f"{stamp}.md").write_text(text + "\n")
     print(text)
     print(f"\nresults: {jsonl}")

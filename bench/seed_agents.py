@@ -33,10 +33,11 @@ def main():
     import django
 
     django.setup()
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
-    from importlib import import_module
 
     from branchline.accounts.models import LineOfBusiness, Role, User
 
