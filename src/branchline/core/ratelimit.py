@@ -52,6 +52,17 @@ def check(key: str, *, rate: float, burst: int) -> None:
         raise _refusal(window)
 
 
+_clients = {}
+
+
+def _redis_client(cache, key):
+    """Django builds a new client object per call; one per process (over its pool) will do."""
+    client = _clients.get(id(cache))
+    if client is None:
+        client = _clients[id(cache)] = cache._cache.get_client(key, write=True)
+    return client
+
+
 def _increment(cache_key: str, timeout: int) -> int:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
@@ -59,7 +70,7 @@ def _increment(cache_key: str, timeout: int) -> int:
         # The window is part of the key, so a key left without expiry by a crash between
         # the two commands is never read again.
         key = cache.make_and_validate_key(cache_key)
-        client = cache._cache.get_client(key, write=True)
+        client = _redis_client(cache, key)
         count = client.incr(key)
         if count == 1:
             client.expire(key, timeout)

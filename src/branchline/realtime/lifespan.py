@@ -40,10 +40,10 @@ async def close_signed_out() -> None:
     """Sockets outlive neither a signed-out token nor an expired staff session."""
     from branchline.core.errors import Unauthorized
 
-    from .gateway import CLOSE_UNAUTHORIZED, still_signed_in
+    from .gateway import CLOSE_UNAUTHORIZED, signed_in_verdicts
 
     connections = [c for c in registry.connections if getattr(c, "credential", None)]
-    verdicts = await db(lambda: [still_signed_in(c.credential) for c in connections])
+    verdicts = await db(signed_in_verdicts, [c.credential for c in connections])
     for connection, valid in zip(connections, verdicts):
         if not valid:
             connection.send_event("error", error=Unauthorized().as_dict())
