@@ -3,7 +3,6 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 HOST      ?= 127.0.0.1
 PORT      ?= 8000
-export DJANGO_SETTINGS_MODULE ?= branchline.settings.demo
 UVICORN   := $(PY) -m uvicorn branchline.asgi:application --app-dir src --lifespan on --ws-max-size 1048576
 
 .PHONY: demo test venv browser migrate serve clean bench
@@ -18,9 +17,9 @@ venv: $(VENV)/.installed
 
 migrate: venv
 	@mkdir -p var
-	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(PY) manage.py migrate --noinput -v 0
+	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(PY) manage.py collectstatic --noinput -v 0
+	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(PY) manage.py seed_demo
 
 demo: migrate
 	@echo ""
@@ -29,7 +28,7 @@ demo: migrate
 	@echo "    agent console:  http://$(HOST):$(PORT)/console/   (anna / ben / olga, password branchline-demo)"
 	@echo "    API + OpenAPI:  http://$(HOST):$(PORT)/api/docs   http://$(HOST):$(PORT)/api/openapi.json"
 	@echo ""
-	$(UVICORN) --host $(HOST) --port $(PORT)
+	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(UVICORN) --host $(HOST) --port $(PORT)
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:
@@ -37,8 +36,9 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium'"; fi; }
 
+# The suite picks its own settings (pyproject.toml): never inherit the caller's.
 test: venv browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	env -u DJANGO_SETTINGS_MODULE $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(PY) bench/run.py $(BENCH_ARGS)
