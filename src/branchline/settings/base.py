@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs page's assets locally (no CDN)
     "branchline.core",
     "branchline.accounts",
     "branchline.contacts",
