@@ -8,6 +8,7 @@ the gateway to resync its sockets from the database (`on_reconnect`)."""
 import asyncio
 import logging
 import threading
+import uuid
 from collections import deque
 from typing import Awaitable, Callable
 
@@ -53,9 +54,14 @@ class RedisBus:
         self._sync_client = None
         self._sync_lock = threading.Lock()
         self.connected = asyncio.Event()
+        # Envelopes go out as b"<origin>|<envelope>": this process delivers its own events to
+        # its own sockets at once and skips them when Redis echoes them back.
+        self.origin = uuid.uuid4().hex.encode()
+        self.deliver: Deliver | None = None
 
     async def start(self, deliver: Deliver, on_reconnect: Reconnect) -> None:
         self.loop = asyncio.get_running_loop()
+        self.deliver = deliver
         self.wake = asyncio.Event()
         self.tasks = [
             asyncio.create_task(self._subscribe(deliver, on_reconnect), name="bus-subscribe"),
@@ -71,7 +77,7 @@ class RedisBus:
     def send(self, envelope: bytes) -> None:
         loop = self.loop
         if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(self._enqueue, envelope)
+            loop.call_soon_threadsafe(self._deliver_and_enqueue, envelope)
             return
         # No gateway loop here (management command, task worker): publish directly.
         with self._sync_lock:
@@ -79,7 +85,11 @@ class RedisBus:
                 import redis
 
                 self._sync_client = redis.Redis.from_url(self.url)
-            self._sync_client.publish(self.channel, envelope)
+            self._sync_client.publish(self.channel, self.origin + b"|" + envelope)
+
+    def _deliver_and_enqueue(self, envelope: bytes) -> None:
+        self.deliver(envelope)  # our own sockets first: no round trip through Redis
+        self._enqueue(self.origin + b"|" + envelope)
 
     def _enqueue(self, envelope: bytes) -> None:
         if len(self.outbox) == self.outbox.maxlen:
@@ -134,7 +144,9 @@ class RedisBus:
                     if message is None:
                         await pubsub.ping()  # finds a dead connection while idle
                     elif message["type"] == "message":  # not the ping's pong
-                        deliver(message["data"])
+                        origin, _, envelope = message["data"].partition(b"|")
+                        if origin != self.origin:  # our own were delivered when sent
+                            deliver(envelope)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
