@@ -67,6 +67,17 @@ def test_a_guest_chats_from_session_to_message(world, client):
     assert me["conversation"]["state"] == "waiting" and me["conversation"]["topic"]["name"] == "Cards"
 
 
+def test_a_guest_writing_over_http_counts_as_present(world, client):
+    from branchline.contacts.models import Customer
+
+    guest, token = factories.customer_with_token()
+    Customer.objects.filter(pk=guest.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
+    post(client, "/api/customer/messages", {"body": "hi", "client_message_id": "h1", "topic_id": world.topic.id},
+         **bearer(token))
+    assert actions.conversations_end_abandoned(grace_seconds=60) == 0
+    assert Customer.objects.get(pk=guest.pk).last_seen_at > timezone.now() - timedelta(seconds=60)
+
+
 def test_an_authenticated_customer_pages_back_to_the_very_first_message(world, client):
     customer, token = factories.customer_with_token(authenticated=True)
     me, agent = principal(customer), principal(world.agent)

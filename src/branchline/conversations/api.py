@@ -78,6 +78,9 @@ def customer_message_send(request, payload: CustomerSendIn):
         principal=request.principal, body=payload.body, client_message_id=payload.client_message_id,
         topic_id=payload.topic_id,
     )
+    if not request.principal.authenticated_customer:
+        # A guest writing over HTTP is alive too (the socket's heartbeat covers the rest).
+        actions.customers_seen([request.principal.id])
     return Status(201 if created else 200, {"message": message_payload(message), "duplicate": not created})
 
 

@@ -141,18 +141,15 @@ class Connection:
             for _attempt in range(20):
                 self.sync_requested = False
                 fetched = await db(messages_missed, self.principal, dict(self.cursors))
-                progressed = set()
                 for message in fetched:
                     frame = json.dumps({"type": "message.created", "message": message_payload(message)}, default=str)
-                    if self._place(message.conversation_id, message.seq, frame):
-                        progressed.add(message.conversation_id)
+                    self._place(message.conversation_id, message.seq, frame)
+                fetched_for = {m.conversation_id for m in fetched}
                 held, self.held = self.held, []
                 for index, (conversation_id, seq, frame) in enumerate(held):
                     if self._place(conversation_id, seq, frame):
                         continue
-                    if conversation_id not in progressed and not any(
-                        m.conversation_id == conversation_id for m in fetched
-                    ):
+                    if conversation_id not in fetched_for:
                         # The database has nothing newer for us here (e.g. no longer
                         # visible): take the event as it is rather than wait forever.
                         self.cursors[conversation_id] = seq

@@ -3,6 +3,7 @@ import json
 import logging
 from collections import defaultdict
 
+from . import audiences
 from .connection import Connection
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class Registry:
                     del self.by_audience[key]
 
     def has_customer(self, customer_id: int) -> bool:
-        return bool(self.by_audience.get(f"customer:{customer_id}"))
+        return bool(self.by_audience.get(audiences.customer(customer_id)))
 
     def connected_customer_ids(self) -> set[int]:
         return {c.principal.id for c in self.connections if c.principal.is_customer}
