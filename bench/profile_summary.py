@@ -16,7 +16,7 @@ PATHS = [
     ("rate limit (Django cache -> Redis)", "_rate_limit "),
     ("message_payload", "message_payload "),
     ("customer_message_send: other", "customer_message_send "),
-    ("agent_message_send", "agent_message_send "),
+    ("staff_message_send", "staff_message_send "),
     ("ready_payload (hello)", "ready_payload "),
     ("authenticate (hello)", "authenticate "),
     ("registry.deliver (bus -> sockets)", "Registry.deliver "),

@@ -109,7 +109,7 @@ def test_unread_counts_what_the_bank_wrote_since_the_customer_last_read(world, c
     m, _ = actions.customer_message_send(principal=principal(customer), body="Hi", client_message_id="c",
                                          topic_id=world.topic.id)
     actions.conversation_accept(principal=principal(world.agent), conversation_id=m.conversation_id)
-    actions.agent_message_send(principal=principal(world.agent), conversation_id=m.conversation_id, body="Reply",
+    actions.staff_message_send(principal=principal(world.agent), conversation_id=m.conversation_id, body="Reply",
                                client_message_id="a")
     assert client.get("/api/customer/me", **bearer(token)).json()["unread_count"] == 2  # joined + reply
     receipt = post(client, f"/api/customer/conversations/{m.conversation_id}/receipt", {"read_seq": 3}, **bearer(token))

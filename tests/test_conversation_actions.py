@@ -8,7 +8,7 @@ from branchline.cases.models import Case
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, ConversationState, Message
-from branchline.core.errors import Conflict, InvalidInput, NotFound, RateLimited
+from branchline.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from tests import factories
 from tests.factories import principal
 
@@ -41,9 +41,9 @@ def test_a_retried_send_creates_nothing(world):
     assert Message.objects.count() == 1 and Conversation.objects.count() == 1
 
     actions.conversation_accept(principal=principal(world.agent), conversation_id=first.conversation_id)
-    reply, created1 = actions.agent_message_send(principal=principal(world.agent), conversation_id=first.conversation_id,
+    reply, created1 = actions.staff_message_send(principal=principal(world.agent), conversation_id=first.conversation_id,
                                                  body="Hi", client_message_id="a1")
-    retry, created2 = actions.agent_message_send(principal=principal(world.agent), conversation_id=first.conversation_id,
+    retry, created2 = actions.staff_message_send(principal=principal(world.agent), conversation_id=first.conversation_id,
                                                  body="Hi", client_message_id="a1")
     assert (created1, created2, retry.pk) == (True, False, reply.pk)
     assert list(Message.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
@@ -101,14 +101,15 @@ def test_staff_of_another_line_of_business_cannot_see_or_take(world):
 def test_agents_write_only_in_conversations_they_handle_while_open(world):
     message = start(factories.customer(), world.topic)
     cid = message.conversation_id
-    with pytest.raises(Conflict):
-        actions.agent_message_send(principal=principal(world.agent), conversation_id=cid, body="Hi", client_message_id="a")
+    with pytest.raises(Forbidden) as refused:  # visible in the queue, but not theirs to write in
+        actions.staff_message_send(principal=principal(world.agent), conversation_id=cid, body="Hi", client_message_id="a")
+    assert refused.value.code == "not_a_participant"
     actions.conversation_accept(principal=principal(world.agent), conversation_id=cid)
     with pytest.raises(NotFound):  # someone else's conversation is not even visible
-        actions.agent_message_send(principal=principal(world.agent2), conversation_id=cid, body="Hi", client_message_id="b")
+        actions.staff_message_send(principal=principal(world.agent2), conversation_id=cid, body="Hi", client_message_id="b")
     actions.conversation_end(principal=principal(world.agent), conversation_id=cid)
     with pytest.raises(Conflict):
-        actions.agent_message_send(principal=principal(world.agent), conversation_id=cid, body="Hi", client_message_id="c")
+        actions.staff_message_send(principal=principal(world.agent), conversation_id=cid, body="Hi", client_message_id="c")
     assert [m.system_code for m in Message.objects.order_by("seq")] == ["", "agent_joined", "ended"]
 
 
@@ -152,17 +153,19 @@ def test_message_events_reach_exactly_their_audiences(world, capture_events):
     with capture_events() as events:
         message = start(customer, world.topic)
     created = [e for e in events if e["t"] == "message.created"]
-    assert created[0]["a"] == [f"customer:{customer.id}", f"queue:{world.lob.id}"]
-    assert (created[0]["c"], created[0]["s"]) == (message.conversation_id, 1)
+    # One event per stream: the customer's (public numbers), the staff's (staff numbers).
+    assert [e["a"] for e in created] == [[f"customer:{customer.id}"], [f"queue:{world.lob.id}"]]
+    assert [(e["c"], e["s"]) for e in created] == [(message.conversation_id, 1)] * 2
+    assert "staff_seq" not in created[0]["d"]["message"] and created[1]["d"]["message"]["staff_seq"] == 1
     updated = [e for e in events if e["t"] == "conversation.updated"]
     assert sorted(a for e in updated for a in e["a"]) == sorted([f"customer:{customer.id}", f"queue:{world.lob.id}"])
 
     with capture_events() as events:
         actions.conversation_accept(principal=principal(world.agent), conversation_id=message.conversation_id)
-        actions.agent_message_send(principal=principal(world.agent), conversation_id=message.conversation_id,
+        actions.staff_message_send(principal=principal(world.agent), conversation_id=message.conversation_id,
                                    body="Hi", client_message_id="a1")
-    for event in (e for e in events if e["t"] == "message.created"):
-        assert event["a"] == [f"customer:{customer.id}", f"staff:{world.agent.id}"]
+    assert [e["a"] for e in events if e["t"] == "message.created"] == [
+        [f"customer:{customer.id}"], [f"staff:{world.agent.id}"]] * 2
 
 
 def test_customers_never_get_staff_only_shapes(world, capture_events):
@@ -231,7 +234,7 @@ def test_each_side_has_its_own_client_message_ids(world):
     first = start(customer, world.topic, cid="shared-id")
     cid = first.conversation_id
     actions.conversation_accept(principal=principal(world.agent), conversation_id=cid)
-    reply, created = actions.agent_message_send(principal=principal(world.agent), conversation_id=cid, body="Hi",
+    reply, created = actions.staff_message_send(principal=principal(world.agent), conversation_id=cid, body="Hi",
                                                 client_message_id="shared-id")
     assert created and reply.pk != first.pk and reply.sender == "agent"
     second, created = actions.customer_message_send(principal=principal(customer), body="again",

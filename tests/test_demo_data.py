@@ -19,7 +19,7 @@ def test_the_demo_bank_loads_once(client):
     first = counts()
     seed()
     assert counts() == first
-    assert {u.role for u in User.objects.all()} == {"agent", "supervisor", "admin"}
+    assert {u.role for u in User.objects.all()} == {"agent", "supervisor", "admin", "auditor"}
     assert User.objects.filter(role="agent").count() == 3
     assert {t.name for t in Topic.objects.all()} == {"Cards", "Loans", "Mortgage", "Accounts"}
     assert Customer.objects.filter(is_authenticated=True).count() == 2

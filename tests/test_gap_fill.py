@@ -7,7 +7,7 @@ import pytest
 
 from branchline.conversations import actions
 from branchline.conversations.models import Message
-from branchline.conversations.payloads import message_payload
+from branchline.conversations.payloads import message_for_customer
 from branchline.realtime.connection import Connection
 from tests import factories
 from tests.factories import principal
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def frame_of(message):
-    return json.dumps({"type": "message.created", "message": message_payload(message)})
+    return json.dumps({"type": "message.created", "message": message_for_customer(message)})
 
 
 def test_gaps_are_filled_from_the_database_and_duplicates_dropped(world):

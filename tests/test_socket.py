@@ -98,9 +98,13 @@ def test_messages_flow_live_both_ways_and_acks_follow_commit(chat):
 
 def test_a_message_looks_the_same_over_the_socket_and_the_api(chat, client):
     chat.cust.send(type="message.send", body="Same everywhere", client_message_id="c1")
-    live = chat.agent.until(is_message(3))["message"]
+    to_staff = chat.agent.until(is_message(3))["message"]
+    to_customer = chat.cust.until(lambda f: f["type"] == "message.ack")["message"]
     page = client.get("/api/customer/messages", HTTP_AUTHORIZATION=f"Bearer {chat.token}").json()
-    assert page["messages"][-1] == live
+    assert page["messages"][-1] == to_customer and "staff_seq" not in to_customer
+    client.force_login(chat.world.agent)
+    staff_page = client.get(f"/api/staff/conversations/{chat.cid}/messages").json()
+    assert staff_page["messages"][-1] == to_staff and to_staff["staff_seq"] == 3
 
 
 def test_a_retried_socket_send_is_a_no_op(chat):
@@ -126,7 +130,7 @@ def test_typing_and_receipts_reach_the_other_side(chat):
 def test_a_reconnecting_client_gets_exactly_what_it_missed(chat):
     chat.cust.close()
     for n in range(3):
-        actions.agent_message_send(principal=principal(chat.world.agent), conversation_id=chat.cid, body=f"m{n}",
+        actions.staff_message_send(principal=principal(chat.world.agent), conversation_id=chat.cid, body=f"m{n}",
                                    client_message_id=f"a{n}")
     back = Peer(chat.live, token=chat.token, resume={str(chat.cid): 2})
     assert back.next()["type"] == "ready"

@@ -53,7 +53,7 @@ def test_two_agents_accepting_at_once_exactly_one_wins(staff_login, servers, sql
 
         assert sql("SELECT state, assigned_agent_id FROM conversations_conversation WHERE id = %s", cid) == [
             ("active", winner.id)]
-        assert sql("SELECT seq, sender, system_code, agent_id FROM conversations_message "
+        assert sql("SELECT seq, sender, system_code, author_id FROM conversations_message "
                    "WHERE conversation_id = %s ORDER BY seq", cid) == [
             (1, "customer", "", None), (2, "system", "agent_joined", winner.id)]
         history = winner.history(a, cid)

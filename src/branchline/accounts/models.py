@@ -22,6 +22,7 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
+    AUDITOR = "auditor", _("Auditor")
 
 
 class User(AbstractUser):
@@ -32,6 +33,9 @@ class User(AbstractUser):
         LineOfBusiness, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )
     max_concurrent_chats = models.PositiveSmallIntegerField(_("concurrent chats"), default=5)
+    # Refreshed by the socket gateway while any staff socket of theirs is open: an agent
+    # away for longer than the grace period loses waiting customers back to the queue.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     @property
     def display_name(self) -> str:

@@ -18,7 +18,3 @@ class Channel(models.Model):
     def __str__(self):
         return self.name
 
-
-def web_channel() -> Channel:
-    channel, _created = Channel.objects.get_or_create(kind=ChannelKind.WEB, defaults={"name": "Web chat"})
-    return channel

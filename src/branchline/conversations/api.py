@@ -1,28 +1,33 @@
 """Conversations in the JSON API: the customer's side and the staff console's side."""
 from django.conf import settings
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from branchline.accounts.auth import customer_auth, staff_auth
+from branchline.accounts.permissions import Action
 from branchline.core.errors import InvalidInput
 from branchline.core.schemas import ErrorOut
 
 from . import actions, selectors
 from .models import ConversationState
-from .payloads import conversation_for_customer, conversation_for_staff, message_payload
+from .payloads import conversation_for_customer, conversation_for_staff, message_for_customer, message_for_staff
 from .schemas import (
     CustomerConversationOut,
     CustomerRef,
     CustomerSendIn,
     MessagePage,
     ReceiptIn,
-    SendIn,
     SendOut,
     StaffConversationOut,
+    StaffMessagePage,
+    StaffRef,
+    StaffSendIn,
+    StaffSendOut,
+    TransferIn,
 )
 
 router = Router()
-ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
 def _limit(limit: int) -> int:
@@ -32,9 +37,9 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def _page(messages, limit):
+def _page(messages, limit, shape):
     has_more = len(messages) > limit
-    return {"messages": [message_payload(m) for m in reversed(messages[:limit])], "has_more": has_more}
+    return {"messages": [shape(m) for m in reversed(messages[:limit])], "has_more": has_more}
 
 
 # --- customer -------------------------------------------------------------------------
@@ -68,7 +73,7 @@ class CustomerHistoryQuery(Schema):
 def customer_messages(request, query: Query[CustomerHistoryQuery]):
     limit = _limit(query.limit)
     messages = selectors.messages_for_customer_before(request.principal.id, before_id=query.before_id, limit=limit + 1)
-    return _page(messages, limit)
+    return _page(messages, limit, message_for_customer)
 
 
 @router.post("/customer/messages", auth=customer_auth, response={200: SendOut, 201: SendOut, **ERRORS},
@@ -81,7 +86,7 @@ def customer_message_send(request, payload: CustomerSendIn):
     if not request.principal.authenticated_customer:
         # A guest writing over HTTP is alive too (the socket's heartbeat covers the rest).
         actions.customers_seen([request.principal.id])
-    return Status(201 if created else 200, {"message": message_payload(message), "duplicate": not created})
+    return Status(201 if created else 200, {"message": message_for_customer(message), "duplicate": not created})
 
 
 @router.post("/customer/conversations/{conversation_id}/receipt", auth=customer_auth,
@@ -101,11 +106,12 @@ class StaffListQuery(Schema):
 
 def _staff_view(principal, conversation_id):
     conversation = selectors.access_conversation(principal, conversation_id)
-    return conversation_for_staff(conversation, unread_count=selectors.staff_unread_count(conversation))
+    conversation.my_read_seq = getattr(selectors.participant_of(conversation.id, principal), "read_seq", 0)
+    return conversation_for_staff(conversation, unread_count=selectors.staff_unread_count(conversation, principal))
 
 
 @router.get("/staff/conversations", auth=staff_auth, response={200: list[StaffConversationOut], **ERRORS},
-            tags=["staff"], summary="waiting (the queue), active (In Progress) or ended conversations")
+            tags=["staff"], summary="waiting (your queues, newest first), active (In Progress) or ended (handled)")
 def staff_conversations(request, query: Query[StaffListQuery]):
     return [conversation_for_staff(c, unread_count=c.unread)
             for c in selectors.conversations_for_staff(request.principal, state=query.state)]
@@ -117,18 +123,34 @@ def staff_conversation(request, conversation_id: int):
     return _staff_view(request.principal, conversation_id)
 
 
-class SeqPageQuery(Schema):
-    before_seq: int | None = None
+class StaffSeqPageQuery(Schema):
+    before_seq: int | None = Field(None, description="A staff_seq: items before it")
     limit: int = 50
 
 
 @router.get("/staff/conversations/{conversation_id}/messages", auth=staff_auth,
-            response={200: MessagePage, **ERRORS}, tags=["staff"], summary="A page of a conversation's messages")
-def staff_messages(request, conversation_id: int, query: Query[SeqPageQuery]):
+            response={200: StaffMessagePage, **ERRORS}, tags=["staff"],
+            summary="A page of a conversation's staff stream (notes included), newest page first")
+def staff_messages(request, conversation_id: int, query: Query[StaffSeqPageQuery]):
     limit = _limit(query.limit)
     conversation = selectors.access_conversation(request.principal, conversation_id)
     return _page(selectors.messages_in_conversation_before(conversation, before_seq=query.before_seq, limit=limit + 1),
-                 limit)
+                 limit, message_for_staff)
+
+
+class HistoryQuery(Schema):
+    before_id: int | None = None
+    limit: int = 50
+
+
+@router.get("/staff/conversations/{conversation_id}/history", auth=staff_auth,
+            response={200: StaffMessagePage, **ERRORS}, tags=["staff"],
+            summary="The customer's whole history (every conversation, channel and case; notes included)")
+def staff_history(request, conversation_id: int, query: Query[HistoryQuery]):
+    limit = _limit(query.limit)
+    messages = selectors.history_for_staff_before(request.principal, conversation_id, before_id=query.before_id,
+                                                  limit=limit + 1)
+    return _page(messages, limit, message_for_staff)
 
 
 @router.post("/staff/conversations/{conversation_id}/accept", auth=staff_auth,
@@ -145,16 +167,61 @@ def staff_end(request, conversation_id: int):
     return _staff_view(request.principal, conversation_id)
 
 
+@router.post("/staff/conversations/{conversation_id}/release", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
+             summary="Return a conversation in progress to the queue")
+def staff_release(request, conversation_id: int):
+    actions.conversation_release(principal=request.principal, conversation_id=conversation_id)
+    return _staff_view(request.principal, conversation_id)
+
+
+@router.get("/staff/conversations/{conversation_id}/transfer-candidates", auth=staff_auth,
+            response={200: list[StaffRef], **ERRORS}, tags=["staff"], summary="Who may receive this conversation")
+def staff_transfer_candidates(request, conversation_id: int):
+    conversation = selectors.access_conversation(request.principal, conversation_id, Action.TRANSFER)
+    return [{"id": u.id, "name": u.display_name, "role": u.role}
+            for u in actions.transfer_candidates(conversation).exclude(pk=conversation.assigned_agent_id)
+            .order_by("first_name", "last_name", "username")]
+
+
+@router.post("/staff/conversations/{conversation_id}/transfer", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
+             summary="Hand the conversation to another member of staff, with a note only staff see")
+def staff_transfer(request, conversation_id: int, payload: TransferIn):
+    actions.conversation_transfer(principal=request.principal, conversation_id=conversation_id,
+                                  to_user_id=payload.to_user_id, note=payload.note)
+    return _staff_view(request.principal, conversation_id)
+
+
+@router.post("/staff/conversations/{conversation_id}/join", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
+             summary="Supervisors: follow a conversation of your line of business, silently")
+def staff_join(request, conversation_id: int):
+    actions.conversation_join(principal=request.principal, conversation_id=conversation_id)
+    return _staff_view(request.principal, conversation_id)
+
+
+@router.post("/staff/conversations/{conversation_id}/leave", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
+             summary="Supervisors: stop following a conversation you joined")
+def staff_leave(request, conversation_id: int):
+    actions.conversation_leave(principal=request.principal, conversation_id=conversation_id)
+    return _staff_view(request.principal, conversation_id)
+
+
 @router.post("/staff/conversations/{conversation_id}/messages", auth=staff_auth,
-             response={200: SendOut, 201: SendOut, **ERRORS}, tags=["staff"], summary="Write to the customer")
-def staff_message_send(request, conversation_id: int, payload: SendIn):
-    message, created = actions.agent_message_send(principal=request.principal, conversation_id=conversation_id,
-                                                  body=payload.body, client_message_id=payload.client_message_id)
-    return Status(201 if created else 200, {"message": message_payload(message), "duplicate": not created})
+             response={200: StaffSendOut, 201: StaffSendOut, **ERRORS}, tags=["staff"],
+             summary="Write to the customer (visibility public) or add an internal note (visibility staff)")
+def staff_message_send(request, conversation_id: int, payload: StaffSendIn):
+    message, created = actions.staff_message_send(principal=request.principal, conversation_id=conversation_id,
+                                                  body=payload.body, client_message_id=payload.client_message_id,
+                                                  visibility=payload.visibility)
+    return Status(201 if created else 200, {"message": message_for_staff(message), "duplicate": not created})
 
 
 @router.post("/staff/conversations/{conversation_id}/receipt", auth=staff_auth,
-             response={200: StaffConversationOut, **ERRORS}, tags=["staff"])
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
+             summary="Mark items delivered / read up to a staff_seq")
 def staff_receipt(request, conversation_id: int, payload: ReceiptIn):
     actions.receipt_update(principal=request.principal, conversation_id=conversation_id,
                            delivered_seq=payload.delivered_seq, read_seq=payload.read_seq)

@@ -1,7 +1,8 @@
-"""Conversations and their messages.
+"""Conversations, their participants and their messages.
 
-The database is the source of truth for real time: every message carries a
-per-conversation sequence number (`seq`), allocated under the conversation's row lock, so
+The database is the source of truth for real time. A conversation has two dense streams
+(docs/adr/0005): the public one (`seq`, what the customer may see) and the staff one
+(`staff_seq`, everything). Both numbers are allocated under the conversation's row lock, so
 clients resume by number and the gateway fills gaps from here."""
 from django.conf import settings
 from django.db import models
@@ -35,8 +36,14 @@ class Conversation(models.Model):
     assigned_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="conversations"
     )
-    last_seq = models.PositiveBigIntegerField(default=0)
-    # Receipts: the highest seq each side's devices have received / shown to the person.
+    last_seq = models.PositiveBigIntegerField(default=0)  # the public stream's last number
+    last_staff_seq = models.PositiveBigIntegerField(default=0)  # the staff stream's last number
+    # Ids of the staff participants following it live (not left): its staff audiences.
+    # Written with the participants, under this row's lock, and returned by the statement
+    # that takes a message's numbers, so a send needs no query to know who to tell.
+    watchers = models.JSONField(default=list)
+    # Each side's receipts in public numbers, summarised from its participants' marks:
+    # what the other side's delivered / seen ticks show.
     customer_delivered_seq = models.PositiveBigIntegerField(default=0)
     customer_read_seq = models.PositiveBigIntegerField(default=0)
     agent_delivered_seq = models.PositiveBigIntegerField(default=0)
@@ -59,16 +66,67 @@ class Conversation(models.Model):
         return self.state != ConversationState.ENDED
 
 
-class Sender(models.TextChoices):
+class ParticipantRole(models.TextChoices):
     CUSTOMER = "customer", _("Customer")
     AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+
+
+class Participant(models.Model):
+    """Someone taking part in a conversation, with their own receipts.
+
+    Marks are numbers of the participant's own stream: `seq` for the customer, `staff_seq`
+    for staff. A member of staff stays a participant after leaving (`left_at`), which is
+    what lets them find the conversation again among those they handled."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
+    role = models.CharField(max_length=16, choices=ParticipantRole.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="participations")
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+    delivered_seq = models.PositiveBigIntegerField(default=0)
+    read_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], condition=models.Q(user__isnull=False),
+                                    name="participant_unique_user"),
+            models.UniqueConstraint(fields=["conversation"], condition=models.Q(role="customer"),
+                                    name="participant_one_customer"),
+        ]
+        indexes = [models.Index(fields=["user", "conversation"])]
+
+
+class Sender(models.TextChoices):
+    """Who wrote an item."""
+
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Staff")
     SYSTEM = "system", _("System")
 
 
+class Kind(models.TextChoices):
+    """What an item is. (Attachments and bot steps come with their issues.)"""
+
+    TEXT = "text", _("Message")
+    NOTE = "note", _("Internal note")
+    SYSTEM = "system", _("System line")
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Everyone")
+    STAFF = "staff", _("Staff only")
+
+
 class SystemCode(models.TextChoices):
-    AGENT_JOINED = "agent_joined"
+    AGENT_JOINED = "agent_joined"  # public: "Ben joined the conversation."
     ENDED = "ended"
     CUSTOMER_LEFT = "customer_left"
+    TRANSFERRED = "transferred"  # staff: "Anna transferred the conversation to Ben."
+    RELEASED = "released"  # staff: "Anna returned the conversation to the queue."
+    AGENT_AWAY = "agent_away"  # staff: "Returned to the queue: Anna is away."
+    SUPERVISOR_JOINED = "supervisor_joined"  # staff: "Olga (supervisor) joined."
 
 
 class Message(models.Model):
@@ -76,9 +134,17 @@ class Message(models.Model):
     # The conversation's customer, copied so that a customer's whole history (across
     # conversations) is one indexed range read.
     customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="messages")
-    seq = models.PositiveBigIntegerField()
+    seq = models.PositiveBigIntegerField(null=True, blank=True)  # public stream; None when staff-only
+    staff_seq = models.PositiveBigIntegerField()
     sender = models.CharField(max_length=16, choices=Sender.choices)
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC)
+    # The member of staff who wrote it, or whom a system line is about.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    # A second member of staff a system line names (the receiver of a transfer).
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
     body = models.TextField(blank=True)
     system_code = models.CharField(max_length=32, choices=SystemCode.choices, blank=True)
     client_message_id = models.CharField(max_length=64, null=True, blank=True)
@@ -86,27 +152,44 @@ class Message(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["conversation", "seq"], name="message_unique_seq"),
-            # Client ids are chosen by each side's devices, so they are unique per side:
-            # a customer's id can never collide with (or replay) an agent's.
+            models.UniqueConstraint(fields=["conversation", "seq"], condition=models.Q(seq__isnull=False),
+                                    name="message_unique_seq"),
+            models.UniqueConstraint(fields=["conversation", "staff_seq"], name="message_unique_staff_seq"),
+            # A client id names one message for good. A customer's send names no conversation
+            # (it joins their open one, or starts one), so their ids are unique across all
+            # their conversations: a retry after a conversation ended and another began is
+            # still a retry. A member of staff names the conversation, so theirs are unique in it.
             models.UniqueConstraint(
-                fields=["conversation", "sender", "client_message_id"],
-                condition=models.Q(client_message_id__isnull=False),
-                name="message_unique_client_id",
+                fields=["customer", "client_message_id"],
+                condition=models.Q(client_message_id__isnull=False, sender="customer"),
+                name="message_unique_customer_client_id",
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "author", "client_message_id"],
+                condition=models.Q(client_message_id__isnull=False, sender="agent"),
+                name="message_unique_staff_client_id",
             ),
         ]
         indexes = [
-            models.Index(fields=["customer", "id"]),
-            models.Index(fields=["customer", "client_message_id"]),
+            # A customer's whole history, newest first (keyset on id), per stream.
+            models.Index(fields=["customer", "id"], name="message_customer_history"),
+            models.Index(fields=["customer", "id"], condition=models.Q(visibility="public"),
+                         name="message_customer_public"),
         ]
 
-    def text(self, agent_name: str | None = None) -> str:
+    def text(self, author_name: str | None = None, subject_name: str | None = None) -> str:
         """What a person reads: the body, or a system line in the reader's language."""
-        if self.sender != Sender.SYSTEM:
+        if self.kind != Kind.SYSTEM:
             return self.body
-        agent = agent_name or (self.agent.display_name if self.agent_id else "")
-        return {
-            SystemCode.AGENT_JOINED: gettext("%(agent)s joined the conversation.") % {"agent": agent},
+        names = {"agent": author_name or (self.author.display_name if self.author_id else ""),
+                 "receiver": subject_name or (self.subject.display_name if self.subject_id else "")}
+        line = {
+            SystemCode.AGENT_JOINED: gettext("%(agent)s joined the conversation."),
             SystemCode.ENDED: gettext("The conversation has ended."),
             SystemCode.CUSTOMER_LEFT: gettext("The customer left; the conversation has ended."),
-        }.get(self.system_code, self.body)
+            SystemCode.TRANSFERRED: gettext("%(agent)s transferred the conversation to %(receiver)s."),
+            SystemCode.RELEASED: gettext("%(agent)s returned the conversation to the queue."),
+            SystemCode.AGENT_AWAY: gettext("Returned to the queue: %(agent)s is away."),
+            SystemCode.SUPERVISOR_JOINED: gettext("%(agent)s (supervisor) joined the conversation."),
+        }.get(self.system_code)
+        return line % names if line else self.body

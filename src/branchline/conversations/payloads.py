@@ -2,24 +2,61 @@
 and resync, so a message looks the same however a client receives it."""
 from branchline.core.wire import timestamp
 
-from .models import Conversation, Message, Sender
+from .models import Conversation, Message, Sender, Visibility
 
 
-def message_payload(message: Message, *, agent_name: str | None = None) -> dict:
-    """`agent_name` spares a query when the caller already knows who wrote it."""
-    if agent_name is None and message.agent_id and message.sender != Sender.CUSTOMER:
-        agent_name = message.agent.display_name
+def _names(message: Message, names: dict | None) -> tuple[str | None, str | None]:
+    """The author's and subject's names; `names` ({user id: name}) spares queries when
+    the caller already knows them."""
+    names = names or {}
+
+    def name(user_id, attr):
+        if not user_id:
+            return None
+        return names.get(user_id) or getattr(message, attr).display_name
+
+    return name(message.author_id, "author"), name(message.subject_id, "subject")
+
+
+def message_for_customer(message: Message, *, names: dict | None = None) -> dict:
+    """A public item as the customer sees it: their stream's number only (MessageOut)."""
+    assert message.visibility == Visibility.PUBLIC, "staff-only items never take a customer shape"
+    author, subject = _names(message, names)
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
         "seq": message.seq,
         "sender": message.sender,
-        "agent_name": agent_name if message.sender != Sender.CUSTOMER else None,
-        "text": message.text(agent_name),
+        "agent_name": author if message.sender != Sender.CUSTOMER else None,
+        "text": message.text(author, subject),
+        "system_code": message.system_code or None,
+        "client_message_id": message.client_message_id if message.sender == Sender.CUSTOMER else None,
+        "created_at": timestamp(message.created_at),
+    }
+
+
+def message_for_staff(message: Message, *, names: dict | None = None) -> dict:
+    """Any item as staff see it: both numbers, kind, visibility, author (StaffMessageOut)."""
+    author, subject = _names(message, names)
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "staff_seq": message.staff_seq,
+        "sender": message.sender,
+        "kind": message.kind,
+        "visibility": message.visibility,
+        "author": {"id": message.author_id, "name": author} if message.author_id else None,
+        "agent_name": author if message.sender != Sender.CUSTOMER else None,
+        "text": message.text(author, subject),
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id,
         "created_at": timestamp(message.created_at),
     }
+
+
+def message_for(principal, message: Message, *, names: dict | None = None) -> dict:
+    return (message_for_customer if principal.is_customer else message_for_staff)(message, names=names)
 
 
 def conversation_for_customer(conversation: Conversation) -> dict:
@@ -40,6 +77,8 @@ def conversation_for_customer(conversation: Conversation) -> dict:
 
 
 def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> dict:
+    """The staff view. `read_seq` is the reader's own mark (staff numbers) when the
+    caller annotated it as `my_read_seq`."""
     agent = conversation.assigned_agent
     customer = conversation.customer
     return {
@@ -56,8 +95,10 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
         },
         "assigned_agent": {"id": agent.id, "name": agent.display_name} if agent else None,
         "last_seq": conversation.last_seq,
+        "last_staff_seq": conversation.last_staff_seq,
+        "watchers": list(conversation.watchers or ()),
         "unread_count": unread_count,
-        "read_seq": conversation.agent_read_seq,
+        "read_seq": getattr(conversation, "my_read_seq", 0),
         "customer_delivered_seq": conversation.customer_delivered_seq,
         "customer_read_seq": conversation.customer_read_seq,
         "created_at": timestamp(conversation.created_at),

@@ -4,10 +4,35 @@ from ninja import Field, Schema
 
 
 class MessageOut(Schema):
+    """An item of the public stream, as the customer sees it."""
+
     id: int
     conversation_id: int
     seq: int
+    sender: str = Field(description="customer | agent (any member of staff) | system")
+    agent_name: str | None
+    text: str
+    system_code: str | None
+    client_message_id: str | None = Field(description="The customer's own id for their messages; else null")
+    created_at: datetime
+
+
+class AuthorRef(Schema):
+    id: int
+    name: str
+
+
+class StaffMessageOut(Schema):
+    """Any item of the staff stream, as staff see it."""
+
+    id: int
+    conversation_id: int
+    seq: int | None = Field(description="Number in the public stream; null for staff-only items")
+    staff_seq: int = Field(description="Number in the staff stream (every item): staff cursors use it")
     sender: str = Field(description="customer | agent | system")
+    kind: str = Field(description="text | note | system")
+    visibility: str = Field(description="public | staff")
+    author: AuthorRef | None = Field(description="The member of staff who wrote it, or whom a system line is about")
     agent_name: str | None
     text: str
     system_code: str | None
@@ -24,8 +49,17 @@ class CustomerSendIn(SendIn):
     topic_id: int | None = Field(None, description="Required when no conversation is open")
 
 
+class StaffSendIn(SendIn):
+    visibility: str = Field("public", description="public: to the customer; staff: an internal note (a whisper)")
+
+
 class SendOut(Schema):
     message: MessageOut
+    duplicate: bool
+
+
+class StaffSendOut(Schema):
+    message: StaffMessageOut
     duplicate: bool
 
 
@@ -73,8 +107,10 @@ class StaffConversationOut(Schema):
     customer: CustomerRef
     assigned_agent: AgentRef | None
     last_seq: int
+    last_staff_seq: int
+    watchers: list[int] = Field(description="Staff following it live: the assigned agent and joined supervisors")
     unread_count: int
-    read_seq: int
+    read_seq: int = Field(description="Your own read mark, in staff_seq numbers")
     customer_delivered_seq: int
     customer_read_seq: int
     created_at: datetime
@@ -85,4 +121,20 @@ class StaffConversationOut(Schema):
 
 class MessagePage(Schema):
     messages: list[MessageOut] = Field(description="Oldest first")
-    has_more: bool = Field(description="Older messages exist: ask again with before_id / before_seq")
+    has_more: bool = Field(description="Older messages exist: ask again with before_id")
+
+
+class StaffMessagePage(Schema):
+    messages: list[StaffMessageOut] = Field(description="Oldest first")
+    has_more: bool = Field(description="Older items exist: ask again with before_seq / before_id")
+
+
+class TransferIn(Schema):
+    to_user_id: int
+    note: str = Field("", description="For the receiver only (staff-only note); up to 4000 characters")
+
+
+class StaffRef(Schema):
+    id: int
+    name: str
+    role: str

@@ -1,79 +1,124 @@
 """Every read of conversations and messages, scoped to who is asking.
 
-`access_conversation` is the permission-checked fetch: another customer's conversation,
-or one outside a staff member's reach, is reported as not found (never confirmed)."""
-from django.db.models import Count, F, Q
+The scope comes from the permission model (`accounts.permissions`): querysets are built
+on `staff_scope`, single objects are fetched through `access_conversation`, which answers
+NotFound for anything the principal may not see (another customer's conversation is never
+confirmed) and Forbidden when they may see it but not do the action."""
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
+from branchline.accounts.permissions import Action, StaffScope, require, staff_scope
 from branchline.accounts.principals import Principal
 from branchline.core.errors import NotFound
 
-from .models import Conversation, ConversationState, Message, Sender
+from .models import Conversation, ConversationState, Message, Participant, Sender, Visibility
 
 RELATED = ("topic", "case__case_type", "customer", "assigned_agent", "channel")
+MESSAGE_RELATED = ("author", "subject")
+# Bigger than any id: a path or frame naming one is simply not found (never a database error).
+MAX_ID = 2**63 - 1
 
 
-def _staff_scope(principal: Principal) -> Q:
-    """Conversations a member of staff may see now: their own, and their line of
-    business's waiting queue. (Supervisors' wider view comes with the supervision issue.)"""
-    return Q(assigned_agent_id=principal.id) | Q(
-        state=ConversationState.WAITING, line_of_business_id=principal.line_of_business_id
-    )
+def parse_id(value, *, code="conversation_not_found") -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise NotFound(code=code)
+    try:
+        number = int(value)
+    except ValueError:
+        raise NotFound(code=code) from None
+    if not 0 < number <= MAX_ID:
+        raise NotFound(code=code)
+    return number
+
+
+def _participated(user_id: int):
+    return Participant.objects.filter(user_id=user_id).values("conversation_id")
+
+
+def _staff_q(scope: StaffScope) -> Q:
+    in_line = Q(line_of_business_id__in=scope.line_of_business_ids)
+    if scope.whole_line:
+        return in_line
+    return (Q(assigned_agent_id=scope.user_id) | Q(pk__in=_participated(scope.user_id))
+            | (in_line & Q(state=ConversationState.WAITING)))
 
 
 def conversations_visible_to(principal: Principal):
     if principal.is_customer:
         return Conversation.objects.filter(customer_id=principal.id)
-    return Conversation.objects.filter(_staff_scope(principal))
+    return Conversation.objects.filter(_staff_q(staff_scope(principal)))
 
 
-def access_conversation(principal: Principal, conversation_id, *, for_update=False, queryset=None) -> Conversation:
-    try:
-        conversation_id = int(conversation_id)
-    except (TypeError, ValueError):
-        raise NotFound(code="conversation_not_found") from None
-    queryset = conversations_visible_to(principal) if queryset is None else queryset
-    # NO KEY UPDATE: new messages reference this row; their foreign-key checks must not wait.
+def has_participated(principal: Principal, conversation_id: int) -> bool:
+    return principal.is_staff and Participant.objects.filter(conversation_id=conversation_id,
+                                                             user_id=principal.id).exists()
+
+
+def access_conversation(principal: Principal, conversation_id, action: Action = Action.VIEW, *,
+                        for_update=False) -> Conversation:
+    """The conversation, if `principal` may do `action` on it; NotFound or Forbidden if not.
+
+    for_update takes a NO KEY UPDATE lock: new messages reference this row, and their
+    foreign-key checks must not wait for it."""
+    conversation_id = parse_id(conversation_id)
+    queryset = Conversation.objects.all()
     queryset = queryset.select_for_update(no_key=True) if for_update else queryset.select_related(*RELATED)
     conversation = queryset.filter(pk=conversation_id).first()
     if conversation is None:
         raise NotFound(code="conversation_not_found")
+    require(principal, action, conversation, participated=has_participated(principal, conversation.id))
     return conversation
 
 
-def access_queue_conversation(principal: Principal, conversation_id, *, for_update=False) -> Conversation:
-    """For taking a conversation: any conversation of the agent's line of business, so
-    that the loser of a race hears "already taken" rather than "not found"."""
-    if not principal.is_staff:
-        raise NotFound(code="conversation_not_found")
-    queryset = Conversation.objects.filter(line_of_business_id=principal.line_of_business_id)
-    return access_conversation(principal, conversation_id, for_update=for_update, queryset=queryset)
+def participant_of(conversation_id: int, principal: Principal) -> Participant | None:
+    if principal.is_customer:
+        return Participant.objects.filter(conversation_id=conversation_id, role="customer").first()
+    return Participant.objects.filter(conversation_id=conversation_id, user_id=principal.id).first()
 
 
-def unread_for_staff_q() -> Q:
-    return Q(messages__sender=Sender.CUSTOMER, messages__seq__gt=F("agent_read_seq"))
+def _my_read_mark(principal: Principal):
+    return Coalesce(Subquery(Participant.objects.filter(conversation_id=OuterRef("pk"), user_id=principal.id)
+                             .values("read_seq")[:1]), 0)
+
+
+def unread_for_staff(queryset, principal: Principal):
+    """Annotate `unread`: the customer's messages after this member of staff's read mark."""
+    return queryset.annotate(my_read_seq=_my_read_mark(principal)).annotate(
+        unread=Count("messages", filter=Q(messages__sender=Sender.CUSTOMER,
+                                          messages__staff_seq__gt=F("my_read_seq"))))
 
 
 def conversations_for_staff(principal: Principal, *, state: str, limit: int = 100):
-    """A console list with unread counts in one query."""
+    """A console list with unread counts in one query. Waiting: the queues the member of
+    staff serves, newest first (so a flood of old guests never hides a new customer).
+    Active and ended: the ones they handle or handled."""
+    scope = staff_scope(principal)
     if state == ConversationState.WAITING:
-        queryset = Conversation.objects.filter(
-            state=ConversationState.WAITING, line_of_business_id=principal.line_of_business_id
-        ).order_by("created_at")
+        queryset = Conversation.objects.filter(state=state, line_of_business_id__in=scope.line_of_business_ids)
+        queryset = queryset.order_by("-created_at", "-id")
+    elif state == ConversationState.ACTIVE:
+        queryset = Conversation.objects.filter(state=state).filter(
+            Q(assigned_agent_id=scope.user_id)
+            | Q(Exists(Participant.objects.filter(conversation_id=OuterRef("pk"), user_id=scope.user_id,
+                                                  left_at__isnull=True)))
+        ).order_by("-last_message_at")
     else:
-        queryset = Conversation.objects.filter(assigned_agent_id=principal.id, state=state).order_by("-last_message_at")
-    return list(
-        queryset.select_related(*RELATED).annotate(unread=Count("messages", filter=unread_for_staff_q()))[:limit]
-    )
+        queryset = Conversation.objects.filter(state=state, pk__in=_participated(scope.user_id))
+        queryset = queryset.order_by("-last_message_at")
+    return list(unread_for_staff(queryset.select_related(*RELATED), principal)[:limit])
 
 
-def staff_unread_count(conversation: Conversation) -> int:
-    return conversation.messages.filter(sender=Sender.CUSTOMER, seq__gt=conversation.agent_read_seq).count()
+def staff_unread_count(conversation: Conversation, principal: Principal) -> int:
+    mark = Participant.objects.filter(conversation_id=conversation.id, user_id=principal.id).values_list(
+        "read_seq", flat=True).first() or 0
+    return conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=mark).count()
 
 
 def customer_unread_count(customer_id: int) -> int:
     """Messages from the bank the customer has not read yet, across conversations."""
     return (
-        Message.objects.filter(customer_id=customer_id, sender__in=[Sender.AGENT, Sender.SYSTEM])
+        Message.objects.filter(customer_id=customer_id, visibility=Visibility.PUBLIC)
+        .exclude(sender=Sender.CUSTOMER)
         .filter(seq__gt=F("conversation__customer_read_seq"))
         .count()
     )
@@ -97,32 +142,49 @@ def customer_current_conversation(customer_id: int) -> Conversation | None:
 
 
 def messages_for_customer_before(customer_id: int, *, before_id: int | None, limit: int) -> list[Message]:
-    """A page of the customer's whole history (all conversations), newest first."""
-    queryset = Message.objects.filter(customer_id=customer_id)
+    """A page of what the customer may read of their whole history (all conversations),
+    newest first: keyset on the (customer, id) index of public items."""
+    queryset = Message.objects.filter(customer_id=customer_id, visibility=Visibility.PUBLIC)
     if before_id is not None:
         queryset = queryset.filter(id__lt=before_id)
-    return list(queryset.select_related("agent").order_by("-id")[:limit])
+    return list(queryset.select_related(*MESSAGE_RELATED).order_by("-id")[:limit])
 
 
-def messages_in_conversation_before(conversation: Conversation, *, before_seq: int | None, limit: int) -> list[Message]:
+def history_for_staff_before(principal: Principal, conversation_id, *, before_id: int | None,
+                             limit: int) -> list[Message]:
+    """The customer's whole history as staff may read it (notes included), across every
+    conversation, channel and case of theirs, for whoever may see one of those
+    conversations. Newest first, keyset on (customer, id)."""
+    conversation = access_conversation(principal, conversation_id)
+    queryset = Message.objects.filter(customer_id=conversation.customer_id)
+    if before_id is not None:
+        queryset = queryset.filter(id__lt=before_id)
+    return list(queryset.select_related(*MESSAGE_RELATED).order_by("-id")[:limit])
+
+
+def messages_in_conversation_before(conversation: Conversation, *, before_seq: int | None,
+                                    limit: int) -> list[Message]:
+    """A page of one conversation's staff stream, newest first."""
     queryset = conversation.messages.all()
     if before_seq is not None:
-        queryset = queryset.filter(seq__lt=before_seq)
-    return list(queryset.select_related("agent").order_by("-seq")[:limit])
+        queryset = queryset.filter(staff_seq__lt=before_seq)
+    return list(queryset.select_related(*MESSAGE_RELATED).order_by("-staff_seq")[:limit])
 
 
 def messages_missed(principal: Principal, cursors: dict[int, int], *,
                     limit_per_conversation: int = 1000) -> list[Message]:
-    """Messages after each cursor, for the conversations `principal` may see, in seq
-    order per conversation. Used to resume a socket and to resync after a bus outage."""
+    """Items after each cursor in the principal's own stream (public for customers, staff
+    for staff), for the conversations they may see, in stream order per conversation.
+    Used to resume a socket and to resync after a bus outage."""
     if not cursors:
         return []
     visible = set(conversations_visible_to(principal).filter(pk__in=list(cursors)).values_list("pk", flat=True))
+    number = "seq" if principal.is_customer else "staff_seq"
     missed: list[Message] = []
     for conversation_id in sorted(visible):
         missed.extend(
-            Message.objects.filter(conversation_id=conversation_id, seq__gt=cursors[conversation_id])
-            .select_related("agent")
-            .order_by("seq")[:limit_per_conversation]
+            Message.objects.filter(conversation_id=conversation_id, **{f"{number}__gt": cursors[conversation_id]})
+            .select_related(*MESSAGE_RELATED)
+            .order_by(number)[:limit_per_conversation]
         )
     return missed

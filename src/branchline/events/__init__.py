@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from branchline.realtime import audiences
+
 
 @dataclass(frozen=True)
 class Event:
@@ -18,6 +20,13 @@ class Event:
     data: dict = field(default_factory=dict)
     conversation_id: int | None = None
     seq: int | None = None
+
+    def __post_init__(self):
+        if self.seq is not None:
+            # A number belongs to one stream: the customer's or the staff's (docs/adr/0005).
+            kinds = {audiences.is_customer_audience(key) for key in self.audiences}
+            if len(kinds) > 1:
+                raise ValueError(f"a numbered event goes to customer or staff audiences, not both: {self.audiences}")
 
     def encode(self) -> bytes:
         return json.dumps(

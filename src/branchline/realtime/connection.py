@@ -134,16 +134,18 @@ class Connection:
         asyncio.create_task(self._sync())
 
     async def _sync(self) -> None:
-        from branchline.conversations.payloads import message_payload
+        from branchline.conversations.payloads import message_for
         from branchline.conversations.selectors import messages_missed
 
         try:
             for _attempt in range(20):
                 self.sync_requested = False
                 fetched = await db(messages_missed, self.principal, dict(self.cursors))
+                number = "seq" if self.principal.is_customer else "staff_seq"
                 for message in fetched:
-                    frame = json.dumps({"type": "message.created", "message": message_payload(message)}, default=str)
-                    self._place(message.conversation_id, message.seq, frame)
+                    frame = json.dumps({"type": "message.created",
+                                        "message": message_for(self.principal, message)}, default=str)
+                    self._place(message.conversation_id, getattr(message, number), frame)
                 fetched_for = {m.conversation_id for m in fetched}
                 held, self.held = self.held, []
                 for index, (conversation_id, seq, frame) in enumerate(held):

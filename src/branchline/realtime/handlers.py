@@ -1,12 +1,10 @@
 """What each client frame does: validate, call the one action for it, answer."""
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branchline.accounts.principals import Principal
-from branchline.contacts.models import Customer
 from branchline.conversations import actions, selectors
-from branchline.conversations.payloads import conversation_for_customer, message_payload
-from branchline.core.errors import InvalidInput
+from branchline.conversations.payloads import conversation_for_customer, message_for
+from branchline.core.errors import InvalidInput, NotFound
 
 from .connection import Connection, db
 
@@ -23,8 +21,8 @@ def parse_resume(raw) -> dict[int, int]:
     cursors = {}
     for key, value in raw.items():
         try:
-            conversation_id = int(key)
-        except (TypeError, ValueError):
+            conversation_id = selectors.parse_id(key)
+        except NotFound:
             raise InvalidInput(_("resume keys are conversation ids."), code="resume_invalid") from None
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise InvalidInput(_("resume values are the last seq seen (0 or more)."), code="resume_invalid")
@@ -42,12 +40,13 @@ def ready_payload(principal: Principal, resume: dict[int, int]) -> dict:
         "_cursors": {cid: seq for cid, seq in resume.items() if cid in visible},
     }
     if principal.is_customer:
-        Customer.objects.filter(pk=principal.id).update(last_seen_at=timezone.now())
+        actions.customers_seen([principal.id])
         conversation = selectors.customer_current_conversation(principal.id)
         payload["principal"]["authenticated"] = principal.authenticated_customer
         payload["conversation"] = conversation_for_customer(conversation) if conversation else None
         payload["unread_count"] = selectors.customer_unread_count(principal.id)
     else:
+        actions.staff_seen([principal.id])
         payload["principal"]["role"] = principal.role
     return payload
 
@@ -63,12 +62,12 @@ def _send_message(principal: Principal, frame: dict) -> tuple[dict, bool]:
             principal=principal, body=frame.get("body"), client_message_id=frame.get("client_message_id"),
             topic_id=frame.get("topic_id"),
         )
-        return message_payload(message), created
-    message, created = actions.agent_message_send(
+        return message_for(principal, message), created
+    message, created = actions.staff_message_send(
         principal=principal, conversation_id=frame.get("conversation_id"), body=frame.get("body"),
-        client_message_id=frame.get("client_message_id"),
+        client_message_id=frame.get("client_message_id"), visibility=frame.get("visibility", "public"),
     )
-    return message_payload(message, agent_name=principal.display_name if created else None), created
+    return message_for(principal, message, names={principal.id: principal.display_name}), created
 
 
 async def handle(connection: Connection, frame: dict, ref) -> None:
@@ -88,7 +87,10 @@ async def handle(connection: Connection, frame: dict, ref) -> None:
         if ref is not None:
             connection.send_event("receipt.ack", ref=ref)
     elif kind == "resume":
-        cursors = parse_resume({frame.get("conversation_id"): frame.get("after_seq")})
+        conversation_id = frame.get("conversation_id")
+        if not isinstance(conversation_id, (int, str)) or isinstance(conversation_id, bool):
+            raise InvalidInput(_("resume names one conversation id."), code="resume_invalid")
+        cursors = parse_resume({conversation_id: frame.get("after_seq")})
         await db(selectors.access_conversation, principal, next(iter(cursors)))
         connection.cursors.update(cursors)
         connection.start_sync()

@@ -14,7 +14,12 @@ log = logging.getLogger(__name__)
 
 
 async def heartbeat_loop() -> None:
-    from branchline.conversations.actions import conversations_end_abandoned, customers_seen
+    from branchline.conversations.actions import (
+        conversations_end_abandoned,
+        conversations_release_from_away_agents,
+        customers_seen,
+        staff_seen,
+    )
 
     grace = settings.BRANCHLINE["ANONYMOUS_GRACE_SECONDS"]
     interval = max(0.5, grace / 3)
@@ -23,7 +28,9 @@ async def heartbeat_loop() -> None:
     while True:
         await asyncio.sleep(interval)
         for job in (lambda: db(customers_seen, registry.connected_customer_ids()),
-                    lambda: db(conversations_end_abandoned)):
+                    lambda: db(staff_seen, registry.connected_staff_ids()),
+                    lambda: db(conversations_end_abandoned),
+                    lambda: db(conversations_release_from_away_agents)):
             try:
                 await job()
             except Exception:

@@ -34,6 +34,9 @@ class Registry:
     def connected_customer_ids(self) -> set[int]:
         return {c.principal.id for c in self.connections if c.principal.is_customer}
 
+    def connected_staff_ids(self) -> set[int]:
+        return {c.principal.id for c in self.connections if c.principal.is_staff}
+
     def deliver(self, envelope: bytes) -> None:
         """Runs on the event loop for every envelope the bus brings: decode once, encode
         the frame once, queue it on each local socket (no awaiting per socket)."""

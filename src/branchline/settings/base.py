@@ -158,6 +158,9 @@ BRANCHLINE = {
     # Anonymous customers are live only: once every socket of theirs has been closed for
     # this long, their conversation ends.
     "ANONYMOUS_GRACE_SECONDS": int(os.environ.get("BRANCHLINE_ANONYMOUS_GRACE_SECONDS", "60")),
+    # An agent with no socket open for this long loses conversations whose customer wrote
+    # meanwhile back to the queue (the away-agent rule, docs/protocol.md §9).
+    "AGENT_AWAY_SECONDS": int(os.environ.get("BRANCHLINE_AGENT_AWAY_SECONDS", "90")),
     "CUSTOMER_TOKEN_HOURS": 12,
     # Token bucket per sender: sustained rate and burst, for messages (API and socket)
     # and for every socket frame.

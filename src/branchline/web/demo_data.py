@@ -9,7 +9,6 @@ from branchline.accounts.actions import DEMO_SSO_ISSUER
 from branchline.accounts.models import LineOfBusiness, Role, User
 from branchline.accounts.principals import Principal
 from branchline.cases.models import CaseType, Topic
-from branchline.connectors.models import web_channel
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
@@ -22,6 +21,7 @@ STAFF = [
     ("anna", "Anna", "Nowicka", Role.AGENT),
     ("ben", "Ben", "Carter", Role.AGENT),
     ("olga", "Olga", "Ivanova", Role.AGENT),
+    ("auditor", "Ada", "Auditor", Role.AUDITOR),
 ]
 TOPICS = [  # topic -> case type, in the order customers see them
     ("Cards", "Card services"),
@@ -62,7 +62,6 @@ HISTORY = {
 @transaction.atomic
 def seed() -> dict:
     lob, _ = LineOfBusiness.objects.get_or_create(name="Retail Banking")
-    web_channel()
     staff = {}
     for username, first, last, role in STAFF:
         user, created = User.objects.get_or_create(
@@ -103,17 +102,16 @@ def _replay(customer, topic, agent, lines, days_ago) -> None:
                 conversation_id = message.conversation_id
                 actions.conversation_accept(principal=them, conversation_id=conversation_id)
         else:
-            actions.agent_message_send(principal=them, conversation_id=conversation_id, body=text,
+            actions.staff_message_send(principal=them, conversation_id=conversation_id, body=text,
                                        client_message_id=cid)
-    conversation = actions.conversation_end(principal=them, conversation_id=conversation_id)
-    last_seq = Conversation.objects.get(pk=conversation.pk).last_seq
-    Conversation.objects.filter(pk=conversation.pk).update(customer_read_seq=last_seq, agent_read_seq=last_seq,
-                                                           customer_delivered_seq=last_seq,
-                                                           agent_delivered_seq=last_seq)
+    actions.conversation_end(principal=them, conversation_id=conversation_id)
+    conversation = Conversation.objects.get(pk=conversation_id)
+    actions.receipt_update(principal=me, conversation_id=conversation_id, read_seq=conversation.last_seq)
+    actions.receipt_update(principal=them, conversation_id=conversation_id, read_seq=conversation.last_staff_seq)
     start = timezone.now() - timedelta(days=days_ago)
-    for message in Message.objects.filter(conversation_id=conversation.pk).order_by("seq"):
-        Message.objects.filter(pk=message.pk).update(created_at=start + timedelta(minutes=2 * message.seq))
-    end = start + timedelta(minutes=2 * last_seq)
+    for message in Message.objects.filter(conversation_id=conversation.pk).order_by("staff_seq"):
+        Message.objects.filter(pk=message.pk).update(created_at=start + timedelta(minutes=2 * message.staff_seq))
+    end = start + timedelta(minutes=2 * conversation.last_staff_seq)
     Conversation.objects.filter(pk=conversation.pk).update(created_at=start, accepted_at=start, ended_at=end,
                                                            last_message_at=end)
     conversation.case.__class__.objects.filter(pk=conversation.case_id).update(created_at=start)

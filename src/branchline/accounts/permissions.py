@@ -1,0 +1,122 @@
+"""Who may do what: the one permission model.
+
+Roles, the line-of-business scope (built once per principal) and `can(principal, action,
+conversation)`, which every action asks through `require`. A refusal is either
+NotFound (the object must stay invisible to this principal) or Forbidden with a code (the
+principal may see it but not do this). Conflicts of state (already taken, ended) are the
+actions' business and answer 409.
+
+Objects are read by their fields (`customer_id`, `line_of_business_id`, `state`,
+`assigned_agent_id`, `watchers`) so this module imports no other app's models."""
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+from branchline.core.errors import Forbidden, NotFound
+
+from .models import Role
+
+
+class Action(StrEnum):
+    VIEW = "conversation.view"
+    ACCEPT = "conversation.accept"
+    SEND = "message.send"  # write to the customer
+    NOTE = "note.add"  # an internal note or a supervisor's whisper
+    END = "conversation.end"
+    RELEASE = "conversation.release"
+    TRANSFER = "conversation.transfer"
+    JOIN = "conversation.join"
+    RECEIPT = "receipt.update"
+    TYPING = "typing"
+
+
+# Roles that see every conversation of their line(s) of business. Agents see their own,
+# the ones they took part in, and their queue.
+WHOLE_LINE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR})
+# Roles that take conversations from the queue and write to customers.
+HANDLING_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """What part of the bank a member of staff may see."""
+
+    user_id: int
+    role: str
+    line_of_business_ids: frozenset[int]
+
+    @property
+    def whole_line(self) -> bool:
+        return self.role in WHOLE_LINE_ROLES
+
+
+def staff_scope(principal) -> StaffScope:
+    lines = frozenset({principal.line_of_business_id}) if principal.line_of_business_id else frozenset()
+    return StaffScope(principal.id, principal.role, lines)
+
+
+def _forbidden(message, code: str) -> Forbidden:
+    return Forbidden(message, code=code)
+
+
+def _customer_verdict(principal, action: Action, conversation):
+    if conversation.customer_id != principal.id:
+        return NotFound(code="conversation_not_found")
+    if action in (Action.VIEW, Action.SEND, Action.RECEIPT, Action.TYPING):
+        return None
+    return _forbidden(_("Customers cannot do this."), "staff_only")
+
+
+def _staff_may_view(scope: StaffScope, action: Action, conversation, participated: bool) -> bool:
+    in_line = conversation.line_of_business_id in scope.line_of_business_ids
+    if scope.whole_line or (action is Action.ACCEPT and scope.role in HANDLING_ROLES):
+        # Whoever could have taken it from the queue hears "already taken", not "not found".
+        return in_line
+    return (conversation.assigned_agent_id == scope.user_id or participated
+            or (in_line and conversation.state == "waiting"))
+
+
+def can(principal, action: Action, conversation, *, participated: bool = False):
+    """None if `principal` may do `action` on `conversation`, else the error to raise.
+
+    `participated`: the principal is (or was) a participant; callers that have not
+    looked pass False and get the stricter answer."""
+    if principal is None:
+        return NotFound(code="conversation_not_found")
+    if principal.is_customer:
+        return _customer_verdict(principal, action, conversation)
+    scope = staff_scope(principal)
+    if not _staff_may_view(scope, action, conversation, participated):
+        return NotFound(code="conversation_not_found")
+    if action is Action.VIEW:
+        return None
+    if scope.role not in HANDLING_ROLES:
+        return _forbidden(_("Your role can read conversations but not act on them."), "role_read_only")
+    is_assigned = conversation.assigned_agent_id == scope.user_id
+    is_watching = scope.user_id in (conversation.watchers or ())
+    supervises = scope.role == Role.SUPERVISOR
+    if action is Action.ACCEPT:
+        return None  # any handling role that sees it; the action checks the state
+    if action is Action.JOIN:
+        return None if supervises else _forbidden(_("Only supervisors join conversations."), "supervisor_only")
+    if action in (Action.SEND, Action.NOTE, Action.TYPING):
+        if is_assigned or is_watching:
+            return None
+        return _forbidden(_("Take or join the conversation before writing in it."), "not_a_participant")
+    if action in (Action.END, Action.RELEASE, Action.TRANSFER):
+        if is_assigned or supervises:
+            return None
+        return _forbidden(_("Only the agent handling the conversation, or a supervisor, can do this."),
+                          "not_assigned")
+    if action is Action.RECEIPT:
+        if participated or is_assigned or is_watching:
+            return None
+        return _forbidden(_("Only participants send receipts."), "not_a_participant")
+    raise ValueError(f"unknown action {action!r}")
+
+
+def require(principal, action: Action, conversation, *, participated: bool = False) -> None:
+    verdict = can(principal, action, conversation, participated=participated)
+    if verdict is not None:
+        raise verdict

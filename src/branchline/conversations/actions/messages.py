@@ -1,0 +1,254 @@
+"""Writing in a conversation: customers' and staff's messages, internal notes, receipts,
+typing. Each action checks permission, writes in one transaction and publishes after commit."""
+import re
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from branchline.accounts.permissions import Action
+from branchline.accounts.principals import Principal
+from branchline.cases.actions import case_open_for_conversation
+from branchline.cases.models import Topic
+from branchline.connectors.actions import channel_web
+from branchline.contacts.models import Customer
+from branchline.core import ratelimit
+from branchline.core.errors import Conflict, InvalidInput, NotFound
+from branchline.events import Event, publish
+from branchline.realtime import audiences
+
+from ..models import Conversation, ConversationState, Kind, Message, Participant, ParticipantRole, Sender, Visibility
+from ..selectors import access_conversation, parse_id, participant_of
+from . import streams
+
+CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _limits():
+    return settings.BRANCHLINE
+
+
+def clean_body(body) -> str:
+    if not isinstance(body, str):
+        raise InvalidInput(_("The message must be text."), code="message_invalid")
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("The message is empty."), code="message_empty")
+    limit = _limits()["MESSAGE_MAX_CHARS"]
+    if len(body) > limit:
+        raise InvalidInput(_("The message is longer than %(limit)s characters.") % {"limit": limit},
+                           code="message_too_long")
+    if "\x00" in body:
+        raise InvalidInput(_("The message contains a NUL character."), code="message_invalid")
+    return body
+
+
+def clean_client_message_id(value) -> str:
+    if not isinstance(value, str) or not CLIENT_MESSAGE_ID.match(value):
+        raise InvalidInput(
+            _("client_message_id must be 1-64 characters: letters, digits, '_', '-', '.', ':'."),
+            code="client_message_id_invalid",
+        )
+    return value
+
+
+def clean_visibility(value) -> str:
+    if value not in (Visibility.PUBLIC, Visibility.STAFF):
+        raise InvalidInput(_("visibility is public or staff."), code="visibility_invalid")
+    return value
+
+
+def _rate_limit(principal: Principal) -> None:
+    limits = _limits()
+    ratelimit.hit(f"msg:{principal.kind}:{principal.id}", rate=limits["MESSAGE_RATE_PER_SECOND"],
+                  burst=limits["MESSAGE_RATE_BURST"])
+
+
+_OPEN_OF_CUSTOMER = (
+    f"state <> '{ConversationState.ENDED}' AND id = (SELECT id FROM {{table}} WHERE customer_id = %s "
+    f"AND state <> '{ConversationState.ENDED}' ORDER BY created_at DESC LIMIT 1)"
+)
+
+
+_HANDLED_BY = f"id = %s AND assigned_agent_id = %s AND state = '{ConversationState.ACTIVE}'"
+
+
+def _retried(messages, client_message_id, error: IntegrityError) -> Message:
+    """The message a retry refers to; the error again if it was something else."""
+    existing = messages.filter(client_message_id=client_message_id).select_related("author", "subject").first()
+    if existing is None:
+        raise error
+    return existing
+
+
+def customer_message_send(*, principal: Principal, body, client_message_id, topic_id=None) -> tuple[Message, bool]:
+    """A customer writes. Joins their open conversation, or starts one (and its case) on
+    the chosen topic. Returns (message, created). A client id names one message of this
+    customer for good: a retry with it returns the first message and creates nothing,
+    even after that conversation ended and another began."""
+    body = clean_body(body)
+    client_message_id = clean_client_message_id(client_message_id)
+    _rate_limit(principal)
+    sent_by_customer = Message.objects.filter(customer_id=principal.id, sender=Sender.CUSTOMER)
+    try:
+        with transaction.atomic():
+            conversation = streams.allocate(_OPEN_OF_CUSTOMER, [principal.id], public=True)
+            started = conversation is None
+            if started:
+                conversation, existing = _conversation_start(principal, topic_id, client_message_id)
+                if existing:
+                    return existing, False
+            message = streams.insert(conversation, sender=Sender.CUSTOMER, body=body,
+                                     client_message_id=client_message_id)
+            if started:
+                streams.publish_conversation_updated(conversation.id)
+    except IntegrityError as error:  # a retry: the client id is already stored
+        return _retried(sent_by_customer, client_message_id, error), False
+    return message, True
+
+
+def _conversation_start(principal: Principal, topic_id, client_message_id) -> tuple[Conversation, Message | None]:
+    """The customer has no open conversation: start one (and its case) on the topic.
+    Returns (conversation with its first numbers taken, None), or (None, the stored
+    message) when this is a retry of a message that already started one."""
+    # Their row lock serialises starts, so a retried first message cannot start a second
+    # conversation. NO KEY: agents' new messages check their foreign key to this row.
+    customer = Customer.objects.select_for_update(no_key=True).filter(pk=principal.id).first()
+    if customer is None:
+        raise NotFound()
+    conversation = streams.allocate(_OPEN_OF_CUSTOMER, [customer.id], public=True)  # started meanwhile?
+    if conversation is not None:
+        return conversation, None
+    existing = Message.objects.filter(customer_id=customer.id, sender=Sender.CUSTOMER,
+                                      client_message_id=client_message_id).first()
+    if existing:
+        return None, existing
+    if topic_id is None:
+        raise InvalidInput(_("Choose a topic to start a conversation."), code="topic_required")
+    if not isinstance(topic_id, int) or isinstance(topic_id, bool):
+        raise InvalidInput(_("topic_id must be a topic's id."), code="topic_invalid")
+    topic = Topic.objects.select_related("case_type").filter(pk=parse_id(topic_id, code="topic_not_found"),
+                                                             is_active=True).first()
+    if topic is None:
+        raise NotFound(_("That topic does not exist."), code="topic_not_found")
+    case = case_open_for_conversation(customer=customer, topic=topic)
+    started = Conversation.objects.create(
+        customer=customer,
+        case=case,
+        topic=topic,
+        channel=channel_web(),
+        line_of_business_id=topic.case_type.line_of_business_id,
+    )
+    Participant.objects.create(conversation=started, role=ParticipantRole.CUSTOMER)
+    return streams.allocate_by_id(started.id, public=True), None
+
+
+def staff_message_send(*, principal: Principal, conversation_id, body, client_message_id,
+                       visibility=Visibility.PUBLIC) -> tuple[Message, bool]:
+    """A member of staff writes: to the customer (public), or an internal note for staff
+    only (a supervisor's note is a whisper). Public writing needs an active conversation
+    they handle or joined; notes may also be added after it ended. Returns (message,
+    created); a retry with the same client_message_id returns the first message."""
+    body = clean_body(body)
+    client_message_id = clean_client_message_id(client_message_id)
+    visibility = clean_visibility(visibility)
+    conversation_id = parse_id(conversation_id)
+    public = visibility == Visibility.PUBLIC
+    _rate_limit(principal)
+    sent_by_me = Message.objects.filter(conversation_id=conversation_id, author_id=principal.id, sender=Sender.AGENT)
+    try:
+        with transaction.atomic():
+            # The common case in one statement: the agent handling an active conversation.
+            conversation = streams.allocate(_HANDLED_BY, [conversation_id, principal.id], public=public)
+            if conversation is None:  # a supervisor who joined, a note after the end, or a refusal
+                _check_staff_may_write(principal, conversation_id, public)
+                conversation = streams.allocate_by_id(conversation_id, public=public)
+            message = streams.insert(conversation, sender=Sender.AGENT, kind=Kind.TEXT if public else Kind.NOTE,
+                                     visibility=visibility, body=body, client_message_id=client_message_id,
+                                     author_id=principal.id, names={principal.id: principal.display_name})
+    except IntegrityError as error:
+        return _retried(sent_by_me, client_message_id, error), False
+    return message, True
+
+
+def _check_staff_may_write(principal: Principal, conversation_id: int, public: bool) -> None:
+    conversation = access_conversation(principal, conversation_id, Action.SEND if public else Action.NOTE,
+                                       for_update=True)
+    if public and conversation.state != ConversationState.ACTIVE:
+        raise Conflict(_("Only conversations in progress can be written in; ended ones are closed."),
+                       code="conversation_not_active")
+
+
+def receipt_update(*, principal: Principal, conversation_id, delivered_seq=None, read_seq=None) -> Conversation:
+    """Move the participant's delivered/read marks forward (never back), in their own
+    stream's numbers, update their side's summary in public numbers, and tell both sides."""
+    marks = {}
+    for name, value in (("delivered_seq", delivered_seq), ("read_seq", read_seq)):
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInput(_("%(name)s must be a non-negative whole number.") % {"name": name}, code="seq_invalid")
+        marks[name] = value
+    if not marks:
+        raise InvalidInput(_("Give delivered_seq or read_seq."), code="seq_invalid")
+    if "read_seq" in marks:  # what was read was delivered too
+        marks["delivered_seq"] = max(marks.get("delivered_seq", 0), marks["read_seq"])
+    with transaction.atomic():
+        conversation = access_conversation(principal, conversation_id, Action.RECEIPT, for_update=True)
+        participant = participant_of(conversation.id, principal)
+        if participant is None:  # the last watcher of an old row; nothing to mark
+            return conversation
+        last = conversation.last_seq if principal.is_customer else conversation.last_staff_seq
+        changed = [name for name, value in marks.items() if min(value, last) > getattr(participant, name)]
+        if not changed:
+            return conversation
+        for name in changed:
+            setattr(participant, name, min(marks[name], last))
+        participant.save(update_fields=changed)
+        side = "customer" if principal.is_customer else "agent"
+        summary = _side_summary(conversation, participant, principal)
+        updates = {f"{side}_{name}": value for name, value in summary.items()
+                   if value > getattr(conversation, f"{side}_{name}")}
+        if updates:
+            Conversation.objects.filter(pk=conversation.pk).update(**updates)
+            for name, value in updates.items():
+                setattr(conversation, name, value)
+            event = {"conversation_id": conversation.id, "side": side,
+                     "delivered_seq": getattr(conversation, f"{side}_delivered_seq"),
+                     "read_seq": getattr(conversation, f"{side}_read_seq")}
+            publish(Event("receipt.updated", streams.customer_audiences(conversation), event,
+                          conversation_id=conversation.id))
+            staff = streams.staff_audiences(conversation)
+            if staff:
+                publish(Event("receipt.updated", staff, event, conversation_id=conversation.id))
+    return conversation
+
+
+def _side_summary(conversation: Conversation, participant: Participant, principal: Principal) -> dict:
+    """The participant's marks in public numbers: the customer's already are; a member of
+    staff's staff number maps to the last public item at or before it."""
+    if principal.is_customer:
+        return {"delivered_seq": participant.delivered_seq, "read_seq": participant.read_seq}
+    public = Message.objects.filter(conversation_id=conversation.id, seq__isnull=False)
+    return {name: public.filter(staff_seq__lte=getattr(participant, name)).order_by("-staff_seq")
+            .values_list("seq", flat=True).first() or 0
+            for name in ("delivered_seq", "read_seq")}
+
+
+def typing_signal(*, principal: Principal, conversation_id, is_typing) -> None:
+    """Ephemeral: nothing is stored. A customer's typing goes to the staff following the
+    conversation; staff typing goes to the customer and the other staff."""
+    if not isinstance(is_typing, bool):
+        raise InvalidInput(_("is_typing must be true or false."), code="typing_invalid")
+    conversation = access_conversation(principal, conversation_id, Action.TYPING)
+    if conversation.state == ConversationState.ENDED:
+        return
+    data = {"conversation_id": conversation.id, "sender": "customer" if principal.is_customer else "agent",
+            "is_typing": is_typing}
+    me = audiences.staff(principal.id) if principal.is_staff else None
+    staff = tuple(key for key in streams.staff_audiences(conversation) if key != me)
+    if principal.is_staff:
+        publish(Event("typing", streams.customer_audiences(conversation), data, conversation_id=conversation.id))
+        data = {**data, "author": {"id": principal.id, "name": principal.display_name}}
+    if staff:
+        publish(Event("typing", staff, data, conversation_id=conversation.id))

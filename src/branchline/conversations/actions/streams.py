@@ -1,0 +1,141 @@
+"""Appending items to a conversation's two streams (docs/adr/0005), and telling who may
+see them. Used inside the actions' transactions; never on its own.
+
+The hottest write is here, in plain SQL: one UPDATE ... RETURNING takes the next numbers
+and the row lock, one INSERT stores the item. The ORM's query building cost about a fifth of
+a send's Python time (bench/README.md). The statements are built from the models' fields
+(columns, converters), and tests/test_streams.py ties them to the models."""
+from django.db import connection
+from django.utils import timezone
+
+from branchline.events import Event, publish
+from branchline.realtime import audiences
+
+from ..models import Conversation, ConversationState, Message, Participant, Sender, Visibility
+from ..payloads import conversation_for_customer, conversation_for_staff, message_for_customer, message_for_staff
+from ..selectors import RELATED
+
+# What the allocation returns: enough to store the item and name its audiences.
+_RETURNED = ("id", "last_seq", "last_staff_seq", "state", "customer_id", "assigned_agent_id",
+             "line_of_business_id", "watchers")
+_INSERTED = tuple(f for f in Message._meta.concrete_fields if not f.primary_key)
+
+
+def _column(name: str) -> str:
+    return connection.ops.quote_name(Conversation._meta.get_field(name).column)
+
+
+def _allocate_sql(where: str, public: bool) -> str:
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    bumps = [f"{_column('last_staff_seq')} = {_column('last_staff_seq')} + 1"]
+    if public:  # notes take no public number and do not count as conversation activity
+        bumps += [f"{_column('last_seq')} = {_column('last_seq')} + 1", f"{_column('last_message_at')} = %s"]
+    returned = ", ".join(_column(name) for name in _RETURNED)
+    return f"UPDATE {table} SET {', '.join(bumps)} WHERE {where.format(table=table)} RETURNING {returned}"
+
+
+_statements: dict[tuple, str] = {}
+
+
+def allocate(where: str, params: list, *, public: bool) -> Conversation | None:
+    """Take the next staff number (and public number, for a public item) of the one open
+    conversation `where` selects, locking its row until commit. None if none matches."""
+    key = (connection.vendor, where, public)
+    sql = _statements.get(key) or _statements.setdefault(key, _allocate_sql(where, public))
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), *params] if public else params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = {}
+    for name, value in zip(_RETURNED, row):
+        field = Conversation._meta.get_field(name)
+        converter = getattr(field, "from_db_value", None)
+        values[field.attname] = converter(value, None, connection) if converter else value
+    conversation = Conversation(**values)
+    if public:
+        conversation.last_message_at = now
+    conversation._state.adding, conversation._state.db = False, connection.alias
+    return conversation
+
+
+def allocate_by_id(conversation_id: int, *, public: bool) -> Conversation:
+    return allocate("id = %s", [conversation_id], public=public)
+
+
+def _insert_sql() -> str:
+    table = connection.ops.quote_name(Message._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _INSERTED)
+    return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_INSERTED))}) RETURNING id"
+
+
+def insert(conversation: Conversation, *, names: dict | None = None, **fields) -> Message:
+    """Store an item at the numbers just allocated, and publish it after commit.
+
+    `fields` are Message fields (sender, kind, visibility, body, author_id, ...);
+    `names` ({user id: display name}) spares the payload a query for names it knows."""
+    public = fields.get("visibility", Visibility.PUBLIC) == Visibility.PUBLIC
+    message = Message(conversation_id=conversation.id, customer_id=conversation.customer_id,
+                      seq=conversation.last_seq if public else None, staff_seq=conversation.last_staff_seq,
+                      created_at=timezone.now(), **fields)
+    key = (connection.vendor, "insert")
+    sql = _statements.get(key) or _statements.setdefault(key, _insert_sql())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(getattr(message, f.attname), connection) for f in _INSERTED])
+        message.id = cursor.fetchone()[0]
+    message._state.adding, message._state.db = False, connection.alias
+    publish_item(conversation, message, names=names)
+    return message
+
+
+def staff_audiences(conversation: Conversation) -> tuple[str, ...]:
+    """Staff following a conversation live: its watchers, and its queue while it waits."""
+    keys = [audiences.staff(user_id) for user_id in conversation.watchers or ()]
+    if conversation.state == ConversationState.WAITING:
+        keys.append(audiences.queue(conversation.line_of_business_id))
+    return tuple(keys)
+
+
+def customer_audiences(conversation: Conversation) -> tuple[str, ...]:
+    return (audiences.customer(conversation.customer_id),)
+
+
+def publish_item(conversation: Conversation, message: Message, *, names: dict | None = None) -> None:
+    """One event per stream: the customer's shape on the public stream (public items only),
+    the staff shape on the staff stream."""
+    if message.visibility == Visibility.PUBLIC:
+        publish(Event("message.created", customer_audiences(conversation),
+                      {"message": message_for_customer(message, names=names)},
+                      conversation_id=conversation.id, seq=message.seq))
+    staff = staff_audiences(conversation)
+    if staff:
+        publish(Event("message.created", staff, {"message": message_for_staff(message, names=names)},
+                      conversation_id=conversation.id, seq=message.staff_seq))
+
+
+def publish_conversation_updated(conversation_id: int, *, also_tell: tuple[int, ...] = ()) -> None:
+    """Tell each side the conversation's new state, in the shape it may see. The queue
+    sees full snapshots only while a conversation waits; after that, only that it left.
+    `also_tell`: staff who stopped following it (released, transferred away) and need to
+    hear so once."""
+    conversation = Conversation.objects.select_related(*RELATED).get(pk=conversation_id)
+    publish(Event("conversation.updated", customer_audiences(conversation),
+                  {"conversation": conversation_for_customer(conversation)}, conversation_id=conversation.id))
+    # One snapshot for every member of staff: its read mark and unread count are the bank
+    # side's as a whole (the furthest any member of staff read). Lists from the API give
+    # each reader their own.
+    bank_read = max(Participant.objects.filter(conversation_id=conversation.id, user__isnull=False)
+                    .values_list("read_seq", flat=True), default=0)
+    conversation.my_read_seq = bank_read
+    unread = conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=bank_read).count()
+    staff_view = {"conversation": conversation_for_staff(conversation, unread_count=unread)}
+    watchers = tuple(audiences.staff(user_id) for user_id in {*conversation.watchers, *also_tell})
+    if watchers:
+        publish(Event("conversation.updated", watchers, staff_view, conversation_id=conversation.id))
+    queue = (audiences.queue(conversation.line_of_business_id),)
+    if conversation.state == ConversationState.WAITING:
+        publish(Event("conversation.updated", queue, staff_view, conversation_id=conversation.id))
+    else:
+        publish(Event("queue.left", queue, {"conversation_id": conversation.id, "state": conversation.state},
+                      conversation_id=conversation.id))
