@@ -56,6 +56,7 @@ def world(db):
         agent2 = factories.staff(lob)
         supervisor = factories.staff(lob, role="supervisor")
         admin = factories.staff(lob, role="admin")
+        auditor = factories.staff(lob, role="auditor")
         other_lob = factories.line_of_business("Corporate")
         other_topic = factories.topic(other_lob, "Treasury")
         outsider = factories.staff(other_lob)

@@ -149,6 +149,8 @@ def staff_message_send(*, principal: Principal, conversation_id, body, client_me
     only (a supervisor's note is a whisper). Public writing needs an active conversation
     they handle or joined; notes may also be added after it ended. Returns (message,
     created); a retry with the same client_message_id returns the first message."""
+    if not principal.is_staff:
+        raise NotFound(code="conversation_not_found")
     body = clean_body(body)
     client_message_id = clean_client_message_id(client_message_id)
     visibility = clean_visibility(visibility)

@@ -1,0 +1,139 @@
+"""The permission matrix: every action on a conversation, as every kind of principal.
+
+Generated from the permission model's list of actions (a new action without a row here
+fails `test_every_action_has_a_row`). Each cell runs the real entry point and asserts the
+outcome; every refused cell also asserts that nothing changed in the database and that no
+event was published. Anonymous callers are covered at the HTTP layer
+(`test_every_staff_route_needs_a_session`)."""
+import pytest
+
+from branchline.accounts.permissions import Action
+from branchline.conversations import actions, selectors
+from branchline.conversations.models import Conversation, Message, Participant
+from branchline.core.errors import DomainError
+from tests import factories
+from tests.factories import principal
+
+pytestmark = pytest.mark.django_db
+
+PRINCIPALS = ["other_customer", "customer", "outsider", "agent2", "assigned", "supervisor", "admin", "auditor"]
+
+
+def _send(p, cid, world):
+    if p.is_customer:
+        return actions.customer_message_send(principal=p, body="Hi", client_message_id="m-x")
+    return actions.staff_message_send(principal=p, conversation_id=cid, body="Hi", client_message_id="m-x")
+
+
+ENTRY_POINTS = {
+    Action.VIEW: lambda p, cid, w: selectors.access_conversation(p, cid),
+    Action.ACCEPT: lambda p, cid, w: actions.conversation_accept(principal=p, conversation_id=cid),
+    Action.SEND: _send,
+    Action.NOTE: lambda p, cid, w: actions.staff_message_send(principal=p, conversation_id=cid, body="Note",
+                                                              client_message_id="n-x", visibility="staff"),
+    Action.END: lambda p, cid, w: actions.conversation_end(principal=p, conversation_id=cid),
+    Action.RELEASE: lambda p, cid, w: actions.conversation_release(principal=p, conversation_id=cid),
+    Action.TRANSFER: lambda p, cid, w: actions.conversation_transfer(principal=p, conversation_id=cid,
+                                                                     to_user_id=w.agent2.id, note="For you"),
+    Action.JOIN: lambda p, cid, w: actions.conversation_join(principal=p, conversation_id=cid),
+    Action.RECEIPT: lambda p, cid, w: actions.receipt_update(principal=p, conversation_id=cid, read_seq=1),
+    Action.TYPING: lambda p, cid, w: actions.typing_signal(principal=p, conversation_id=cid, is_typing=True),
+}
+
+# An active conversation of the line of business, handled by `assigned`.
+# ok | status | status:code | n/a (a customer's send names no conversation: it is always their own)
+ACTIVE = {
+    #                  other_c  customer          outsider agent2               assigned                supervisor                  admin                    auditor
+    Action.VIEW:     ["404",   "ok",             "404",   "404",               "ok",                   "ok",                       "ok",                    "ok"],
+    Action.ACCEPT:   ["404",   "403:staff_only", "404",   "409:already_taken", "ok",                   "409:already_taken",        "403:role_read_only",    "403:role_read_only"],
+    Action.SEND:     ["n/a",   "ok",             "404",   "404",               "ok",                   "403:not_a_participant",    "403:role_read_only",    "403:role_read_only"],
+    Action.NOTE:     ["404",   "404",            "404",   "404",               "ok",                   "403:not_a_participant",    "403:role_read_only",    "403:role_read_only"],
+    Action.END:      ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.RELEASE:  ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.TRANSFER: ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.JOIN:     ["404",   "403:staff_only", "404",   "404",               "403:supervisor_only",  "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.RECEIPT:  ["404",   "ok",             "404",   "404",               "ok",                   "403:not_a_participant",    "403:role_read_only",    "403:role_read_only"],
+    Action.TYPING:   ["404",   "ok",             "404",   "404",               "ok",                   "403:not_a_participant",    "403:role_read_only",    "403:role_read_only"],
+}
+# The same conversation while it waits in the queue.
+WAITING = {
+    Action.VIEW:     ["404",   "ok",             "404",   "ok",                "ok",                   "ok",                       "ok",                    "ok"],
+    Action.ACCEPT:   ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.SEND:     ["n/a",   "ok",             "404",   "403:not_a_participant", "403:not_a_participant", "403:not_a_participant", "403:role_read_only", "403:role_read_only"],
+    Action.NOTE:     ["404",   "404",            "404",   "403:not_a_participant", "403:not_a_participant", "403:not_a_participant", "403:role_read_only", "403:role_read_only"],
+    Action.END:      ["404",   "403:staff_only", "404",   "403:not_assigned",  "403:not_assigned",     "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.RELEASE:  ["404",   "403:staff_only", "404",   "403:not_assigned",  "403:not_assigned",     "409:conversation_not_active", "403:role_read_only", "403:role_read_only"],
+    Action.TRANSFER: ["404",   "403:staff_only", "404",   "403:not_assigned",  "403:not_assigned",     "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.JOIN:     ["404",   "403:staff_only", "404",   "403:supervisor_only", "403:supervisor_only", "ok",                      "403:role_read_only",    "403:role_read_only"],
+    Action.RECEIPT:  ["404",   "ok",             "404",   "403:not_a_participant", "403:not_a_participant", "403:not_a_participant", "403:role_read_only", "403:role_read_only"],
+    Action.TYPING:   ["404",   "ok",             "404",   "403:not_a_participant", "403:not_a_participant", "403:not_a_participant", "403:role_read_only", "403:role_read_only"],
+}
+
+
+def test_every_action_has_a_row():
+    assert set(ENTRY_POINTS) == set(ACTIVE) == set(WAITING) == set(Action)
+    assert all(len(row) == len(PRINCIPALS) for row in [*ACTIVE.values(), *WAITING.values()])
+
+
+def _snapshot():
+    return (list(Conversation.objects.order_by("pk").values()), list(Message.objects.order_by("pk").values()),
+            list(Participant.objects.order_by("pk").values()))
+
+
+def _principals(world, customer):
+    return {"other_customer": principal(factories.customer()), "customer": principal(customer),
+            "outsider": principal(world.outsider), "agent2": principal(world.agent2),
+            "assigned": principal(world.agent), "supervisor": principal(world.supervisor),
+            "admin": principal(world.admin), "auditor": principal(world.auditor)}
+
+
+def _cells(table):
+    return [pytest.param(action, who, table[action][i], id=f"{action.value}-{who}")
+            for action in table for i, who in enumerate(PRINCIPALS) if table[action][i] != "n/a"]
+
+
+def _run(world, capture_events, action, who, expected, *, accepted: bool):
+    customer = factories.customer()
+    first, _ = actions.customer_message_send(principal=principal(customer), body="Hello", client_message_id="c1",
+                                             topic_id=world.topic.id)
+    cid = first.conversation_id
+    if accepted:
+        actions.conversation_accept(principal=principal(world.agent), conversation_id=cid)
+    actor = _principals(world, customer)[who]
+    before = _snapshot()
+    with capture_events() as events:
+        try:
+            ENTRY_POINTS[action](actor, cid, world)
+            outcome = "ok"
+        except DomainError as error:
+            outcome = f"{error.status}:{error.code}" if ":" in expected else str(error.status)
+    assert outcome == expected
+    if outcome != "ok":
+        assert _snapshot() == before, "a refused action changed the database"
+        assert events == [], "a refused action published events"
+
+
+@pytest.mark.parametrize("action,who,expected", _cells(ACTIVE))
+def test_active_conversation(world, capture_events, action, who, expected):
+    _run(world, capture_events, action, who, expected, accepted=True)
+
+
+@pytest.mark.parametrize("action,who,expected", _cells(WAITING))
+def test_waiting_conversation(world, capture_events, action, who, expected):
+    _run(world, capture_events, action, who, expected, accepted=False)
+
+
+def _staff_routes():
+    from branchline.api import api
+
+    schema = api.get_openapi_schema()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/api/staff/") and path != "/api/staff/session":
+                yield method, path.replace("{conversation_id}", "1")
+
+
+@pytest.mark.parametrize("method,path", list(_staff_routes()))
+def test_every_staff_route_needs_a_session(db, client, method, path):
+    response = getattr(client, method)(path, content_type="application/json")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
