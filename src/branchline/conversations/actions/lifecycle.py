@@ -158,7 +158,7 @@ def conversation_transfer(*, principal: Principal, conversation_id, to_user_id, 
         _follow(conversation, receiver, ParticipantRole.AGENT)
         conversation.state = ConversationState.ACTIVE
         conversation.assigned_agent = receiver
-        conversation.accepted_at = conversation.accepted_at or timezone.now()
+        conversation.accepted_at = timezone.now()  # when the agent handling it now took it
         conversation.save(update_fields=["state", "assigned_agent", "accepted_at", "watchers"])
         _system_line(conversation.id, SystemCode.TRANSFERRED, visibility=Visibility.STAFF, author=sender,
                      subject=receiver, body=note)
@@ -221,9 +221,11 @@ def conversations_end_abandoned(*, grace_seconds: int | None = None) -> int:
 
 def _away_q(cutoff) -> Q:
     """Active, its agent away since before `cutoff`, and the customer wrote after the agent
-    was last seen: without this the customer would wait on someone who is not there."""
+    took it and was last seen: without this the customer would wait on someone who is not
+    there."""
     wrote_since = Message.objects.filter(conversation_id=OuterRef("pk"), sender=Sender.CUSTOMER,
-                                         created_at__gt=OuterRef("assigned_agent__last_seen_at"))
+                                         created_at__gt=OuterRef("assigned_agent__last_seen_at"),
+                                         ).filter(created_at__gt=OuterRef("accepted_at"))
     away = Q(assigned_agent__last_seen_at__lt=cutoff)
     return Q(state=ConversationState.ACTIVE) & away & Q(Exists(wrote_since))
 
