@@ -267,3 +267,29 @@ def test_signing_out_closes_the_customers_open_sockets(chat):
     with pytest.raises(Exception):
         chat.cust.next(5)
     assert chat.cust.ws.close_code == 4401
+
+
+def test_notes_and_a_transfer_over_the_socket_never_reach_the_customers_socket(chat):
+    """Staff-only items travel the staff stream only: the customer's socket frames hold no
+    note, no transfer line and no staff number, and its own stream has no hole."""
+    world = chat.world
+    receiver = Peer(chat.live, cookie=staff_cookie(world.agent2))
+    assert receiver.next()["type"] == "ready"
+    chat.agent.send(type="message.send", conversation_id=chat.cid, body="Secret note", client_message_id="n1",
+                    visibility="staff", ref="n")
+    ack = chat.agent.until(lambda f: f["type"] == "message.ack")["message"]
+    assert (ack["kind"], ack["visibility"], ack["seq"], ack["staff_seq"]) == ("note", "staff", None, 3)
+    chat.agent.send(type="conversation.transfer", conversation_id=chat.cid, to_user_id=world.agent2.id,
+                    note="Card blocked, see note", ref="t")
+    assert chat.agent.until(lambda f: f["type"] == "action.ack")["ref"] == "t"
+    # the receiver hears it live: the staff-only transfer line (with its note), then the public join
+    transfer = receiver.until(lambda f: f["type"] == "message.created" and f["message"]["staff_seq"] == 5)
+    assert transfer["message"]["system_code"] == "agent_joined"
+    receiver.send(type="message.send", conversation_id=chat.cid, body="Hello, Ben here", client_message_id="b1")
+    shown = chat.cust.until(lambda f: f["type"] == "message.created" and f["message"]["text"] == "Hello, Ben here")
+    assert shown["message"]["seq"] == 4  # 3 was "Ben joined": no hole where the note and transfer line were
+    chat.cust.quiet(0.3)  # anything leaking late would arrive now
+    everything = json.dumps(chat.cust.frames)
+    assert "Secret note" not in everything and "see note" not in everything and "staff_seq" not in everything
+    assert [f["message"]["seq"] for f in chat.cust.frames if f["type"] == "message.created"] == [3, 4]
+    receiver.close()

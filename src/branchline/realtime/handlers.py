@@ -70,6 +70,28 @@ def _send_message(principal: Principal, frame: dict) -> tuple[dict, bool]:
     return message_for(principal, message, names={principal.id: principal.display_name}), created
 
 
+# Staff frames that change who handles a conversation: the frame's fields are the action's
+# keyword arguments (besides conversation_id). Answered with `action.ack` after commit.
+_STAFF_ACTIONS = {
+    "conversation.accept": (actions.conversation_accept, ()),
+    "conversation.end": (actions.conversation_end, ()),
+    "conversation.release": (actions.conversation_release, ()),
+    "conversation.transfer": (actions.conversation_transfer, ("to_user_id", "note")),
+    "conversation.join": (actions.conversation_join, ()),
+    "conversation.leave": (actions.conversation_leave, ()),
+}
+
+
+def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
+    if not principal.is_staff:
+        raise InvalidInput(_("Unknown frame type %(type)r.") % {"type": kind}, code="unknown_type")
+    action, fields = _STAFF_ACTIONS[kind]
+    extra = {name: frame[name] for name in fields if name in frame}
+    if "to_user_id" in fields and "to_user_id" not in extra:
+        raise InvalidInput(_("to_user_id is required."), code="invalid")
+    return action(principal=principal, conversation_id=frame.get("conversation_id"), **extra).id
+
+
 async def handle(connection: Connection, frame: dict, ref) -> None:
     principal = connection.principal
     kind = frame["type"]
@@ -94,6 +116,9 @@ async def handle(connection: Connection, frame: dict, ref) -> None:
         await db(selectors.access_conversation, principal, next(iter(cursors)))
         connection.cursors.update(cursors)
         connection.start_sync()
+    elif kind in _STAFF_ACTIONS:
+        conversation_id = await db(_staff_action, principal, kind, frame)
+        connection.send_event("action.ack", ref=ref, action=kind, conversation_id=conversation_id)
     elif kind == "ping":
         connection.send_event("pong", ref=ref)
     else:
