@@ -112,6 +112,20 @@ def live(live_server_session, transactional_db):
 
 
 @pytest.fixture(autouse=True)
+def _writes_only_in_actions(request):
+    """Fails a test during which Branchline code wrote to the database outside an actions
+    module (house rule 1). Watches this thread's connection: in-process tests."""
+    from django.db import connection
+
+    from tests.support.write_guard import WriteGuard
+
+    guard = WriteGuard()
+    with connection.execute_wrapper(guard):
+        yield
+    assert not guard.violations, f"database writes outside actions modules: {guard.violations}"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit budgets live in the cache: each test starts with full buckets."""
     from django.core.cache import cache

@@ -3,11 +3,15 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from branchline.contacts.models import Customer
+from branchline.core import ratelimit
 from branchline.core.errors import NotFound, Unauthorized
+from branchline.core.http import client_address
 
 from .models import CustomerSession, token_digest
 
@@ -56,3 +60,24 @@ def customer_for_token(token: str | None) -> Customer:
     if session is None or not session.is_valid():
         raise Unauthorized()
     return session.customer
+
+
+def staff_sign_in(request, *, username: str, password: str):
+    """Sign a member of staff in on this request's session (console page and API).
+
+    Failed attempts are budgeted per address and username, so passwords cannot be
+    guessed at speed; a correct password is refused too once the budget is spent."""
+    per_15_minutes = settings.BRANCHLINE["SIGN_IN_FAILURES_PER_15_MINUTES"]
+    budget = {"key": f"signin:{client_address(request)}:{username.lower()[:150]}",
+              "rate": per_15_minutes / 900, "burst": per_15_minutes}
+    ratelimit.check(**budget)
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        ratelimit.hit(**budget)
+        raise Unauthorized(_("The username or password is not right."), code="bad_credentials")
+    login(request, user)
+    return user
+
+
+def staff_sign_out(request) -> None:
+    logout(request)

@@ -3,11 +3,12 @@ from ninja import Router, Schema, Status
 
 from branchline.conversations.schemas import CustomerRef
 from branchline.core import ratelimit
+from branchline.core.http import client_address
 from branchline.core.schemas import ErrorOut
 
 from . import actions
+from .actions import staff_sign_in, staff_sign_out
 from .auth import customer_auth, staff_auth
-from .staff import client_address, staff_sign_in, staff_sign_out
 
 router = Router()
 

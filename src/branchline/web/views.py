@@ -9,8 +9,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_POST
 
-from branchline.accounts.actions import DEMO_SSO_ISSUER
-from branchline.accounts.staff import staff_sign_in, staff_sign_out
+from branchline.accounts.actions import DEMO_SSO_ISSUER, staff_sign_in, staff_sign_out
 from branchline.contacts.models import Customer
 from branchline.core.errors import RateLimited, Unauthorized
 
