@@ -38,6 +38,7 @@ browser:
 
 # The suite picks its own settings (pyproject.toml): never inherit the caller's.
 test: venv browser
+	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=branchline.settings.test $(PY) manage.py makemigrations --check --dry-run -v 0 \
 	  || { echo "models changed without a migration: run makemigrations"; exit 1; }
 	env -u DJANGO_SETTINGS_MODULE $(PY) -m pytest $(PYTEST_ARGS)
