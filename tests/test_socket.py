@@ -293,3 +293,34 @@ def test_notes_and_a_transfer_over_the_socket_never_reach_the_customers_socket(c
     assert "Secret note" not in everything and "see note" not in everything and "staff_seq" not in everything
     assert [f["message"]["seq"] for f in chat.cust.frames if f["type"] == "message.created"] == [3, 4]
     receiver.close()
+
+
+@pytest.mark.parametrize("conversation_id", [[1], {"id": 1}, None, True, 1.5, "abc", str(2**63), 2**63, -1, 0])
+def test_a_resume_naming_anything_but_one_conversation_id_is_refused(chat, conversation_id):
+    chat.cust.send(type="resume", conversation_id=conversation_id, after_seq=0, ref="r")
+    error = chat.cust.until(lambda f: f["type"] == "error")
+    assert (error["error"]["code"], error["ref"]) == ("resume_invalid", "r")
+    chat.cust.send(type="ping", ref="still-there")
+    assert chat.cust.until(lambda f: f["type"] == "pong")["ref"] == "still-there"
+
+
+@pytest.mark.parametrize("after_seq", [None, -1, 2**63, 10**30, "3", 1.5, True, [2]])
+def test_a_resume_with_anything_but_a_seq_is_refused(chat, after_seq):
+    chat.cust.send(type="resume", conversation_id=chat.cid, after_seq=after_seq, ref="r")
+    error = chat.cust.until(lambda f: f["type"] == "error")
+    assert (error["error"]["code"], error["ref"]) == ("resume_invalid", "r")
+    chat.cust.send(type="ping", ref="still-there")
+    assert chat.cust.until(lambda f: f["type"] == "pong")["ref"] == "still-there"
+
+
+@pytest.mark.parametrize("resume", [{str(2**63): 0}, {"9" * 40: 0}, {"abc": 0}, {"": 0}, {"1e3": 0}, {"-5": 0},
+                                    {"1": 2**63}, {"1": 10**30}, {"1": "3"}, {"1": None}, [1, 2], "1"])
+def test_a_hello_whose_resume_is_not_ids_to_seqs_is_refused(live, world, resume):
+    _customer, token = factories.customer_with_token()
+    ws = connect(live.ws_url)
+    ws.send(json.dumps({"type": "hello", "token": token, "resume": resume}))
+    error = json.loads(ws.recv(timeout=5))
+    assert error["type"] == "error" and error["error"]["code"] == "resume_invalid"
+    with pytest.raises(Exception):
+        ws.recv(timeout=5)
+    assert ws.close_code == 1008

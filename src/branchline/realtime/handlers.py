@@ -24,8 +24,8 @@ def parse_resume(raw) -> dict[int, int]:
             conversation_id = selectors.parse_id(key)
         except NotFound:
             raise InvalidInput(_("resume keys are conversation ids."), code="resume_invalid") from None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidInput(_("resume values are the last seq seen (0 or more)."), code="resume_invalid")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= selectors.MAX_ID:
+            raise InvalidInput(_("resume values are the last seq seen (0 to 2^63-1)."), code="resume_invalid")
         cursors[conversation_id] = value
     return cursors
 
