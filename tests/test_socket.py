@@ -4,6 +4,7 @@ import time
 
 import pytest
 from django.test import Client
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from branchline.conversations import actions
@@ -324,3 +325,23 @@ def test_a_hello_whose_resume_is_not_ids_to_seqs_is_refused(live, world, resume)
     with pytest.raises(Exception):
         ws.recv(timeout=5)
     assert ws.close_code == 1008
+
+
+def test_a_flooding_client_gets_every_answer_then_a_clean_1008(chat, settings):
+    """Past 5 x burst refusals in a row the socket closes 1008, after the answers already
+    queued (they name what was refused) and with a close handshake, not a dropped connection."""
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "FRAME_RATE_PER_SECOND": 0.5, "FRAME_RATE_BURST": 4}
+    flood = Peer(chat.live, token=chat.token)
+    assert flood.next()["type"] == "ready"
+    for n in range(200):  # sent without reading anything back
+        flood.send(type="ping", ref=n)
+    answers = []
+    with pytest.raises(ConnectionClosed):
+        while True:
+            answers.append(flood.next())
+    assert flood.ws.close_code == 1008
+    pongs = [a["ref"] for a in answers if a["type"] == "pong"]
+    refused = [a["ref"] for a in answers if a["type"] == "error" and a["error"]["code"] == "rate_limited"]
+    assert pongs == [0, 1, 2, 3]
+    assert refused == list(range(4, 4 + 20))  # every refusal before the close, then nothing
+    assert len(answers) == 24

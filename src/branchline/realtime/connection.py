@@ -82,6 +82,15 @@ class Connection:
         except Exception:  # the peer went away mid-send
             self.closed = True
 
+    async def finish(self, timeout: float) -> None:
+        """Close (if not yet) and wait, up to `timeout` seconds, until what was queued and
+        the close frame have been handed to the server; then give up on the peer."""
+        self.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.writer), timeout)
+        except asyncio.TimeoutError:
+            self.writer.cancel()
+
     def close(self, code: int = 1000, *, flush: bool = True) -> None:
         """Close after what is already queued (or at once, dropping it, if not flush)."""
         if self.closed:

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_POLICY = 1008
+CLOSE_FLUSH_SECONDS = 5  # at most this long to hand a closing socket's last frames to the server
 
 
 def _headers(scope) -> dict[str, str]:
@@ -164,7 +165,9 @@ async def websocket_app(scope, receive, send) -> None:
         await _serve(connection, receive, limits)
     finally:
         registry.remove(connection)
-        connection.close()
+        # Returning closes the transport at once: first let the writer send what is queued
+        # (e.g. the errors before a 1008) and the close frame, so the client gets a handshake.
+        await connection.finish(CLOSE_FLUSH_SECONDS)
         if principal.is_customer and not registry.has_customer(principal.id):
             # The grace period for live-only customers starts now.
             asyncio.ensure_future(_safe(db(handlers.customer_left, principal)))
