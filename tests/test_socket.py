@@ -333,8 +333,9 @@ def test_a_flooding_client_gets_every_answer_then_a_clean_1008(chat, settings):
     settings.BRANCHLINE = {**settings.BRANCHLINE, "FRAME_RATE_PER_SECOND": 0.5, "FRAME_RATE_BURST": 4}
     flood = Peer(chat.live, token=chat.token)
     assert flood.next()["type"] == "ready"
-    for n in range(200):  # sent without reading anything back
-        flood.send(type="ping", ref=n)
+    with pytest.raises(ConnectionClosed):
+        for n in range(10_000):  # sent without reading anything back, until the server closes
+            flood.send(type="ping", ref=n)
     answers = []
     with pytest.raises(ConnectionClosed):
         while True:
@@ -345,3 +346,70 @@ def test_a_flooding_client_gets_every_answer_then_a_clean_1008(chat, settings):
     assert pongs == [0, 1, 2, 3]
     assert refused == list(range(4, 4 + 20))  # every refusal before the close, then nothing
     assert len(answers) == 24
+
+
+def _hello(live, token, source="127.0.0.1"):
+    """Open a socket from `source` (any 127.x address) and send hello; return it and its first frame."""
+    ws = connect(live.ws_url, open_timeout=5, source_address=(source, 0))
+    try:
+        ws.send(json.dumps({"type": "hello", "token": token}))
+    except ConnectionClosed:
+        pass  # refused as soon as it opened: the error is waiting to be read
+    return ws, json.loads(ws.recv(timeout=5))
+
+
+def _refused_as_too_many(ws, first):
+    assert first["type"] == "error" and first["error"]["code"] == "too_many_sockets"
+    with pytest.raises(ConnectionClosed):
+        ws.recv(timeout=5)
+    return ws.close_code
+
+
+def _eventually_ready(live, token, source="127.0.0.1", timeout=3.0):
+    """A socket closed by its client is released by the server a moment later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ws, first = _hello(live, token, source)
+        if first["type"] == "ready" or time.monotonic() > deadline:
+            assert first["type"] == "ready", first
+            return ws
+        ws.close()
+        time.sleep(0.05)
+
+
+def test_sockets_per_customer_and_per_staff_member_are_capped(live, world, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SOCKETS_PER_CUSTOMER": 2, "SOCKETS_PER_STAFF": 3}
+    _customer, token = factories.customer_with_token()
+    _other, other_token = factories.customer_with_token()
+    open_ = [_hello(live, token)[0] for _ in range(2)]
+    ws, first = _hello(live, token)
+    assert _refused_as_too_many(ws, first) == 4429
+    assert _hello(live, other_token)[1]["type"] == "ready"  # another customer is not affected
+    open_[0].close()
+    open_[0] = _eventually_ready(live, token)  # a closed socket frees its place
+    cookie = staff_cookie(world.agent)
+    staff = [Peer(live, cookie=cookie) for _ in range(3)]
+    assert [p.next()["type"] for p in staff] == ["ready"] * 3
+    extra = Peer(live, cookie=cookie)
+    assert extra.next()["error"]["code"] == "too_many_sockets"
+    with pytest.raises(ConnectionClosed):
+        extra.next()
+    assert extra.ws.close_code == 4429
+    for ws in open_:
+        ws.close()
+    for peer in staff:
+        peer.close()
+
+
+def test_sockets_per_client_address_are_capped(live, world, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SOCKETS_PER_ADDRESS": 3}
+    tokens = [factories.customer_with_token()[1] for _ in range(4)]
+    open_ = [_hello(live, token, "127.0.0.3") for token in tokens[:3]]
+    assert [first["type"] for _ws, first in open_] == ["ready"] * 3
+    ws, first = _hello(live, tokens[3], "127.0.0.3")
+    assert _refused_as_too_many(ws, first) == 4429
+    assert _hello(live, tokens[3], "127.0.0.4")[1]["type"] == "ready"  # another address is not affected
+    open_[0][0].close()
+    _eventually_ready(live, tokens[3], "127.0.0.3").close()
+    for ws, _first in open_[1:]:
+        ws.close()

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from branchline.accounts.principals import Principal
 from branchline.core.errors import DomainError, InvalidInput, RateLimited, Unauthorized
@@ -23,7 +24,14 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_POLICY = 1008
+CLOSE_TOO_MANY = 4429
 CLOSE_FLUSH_SECONDS = 5  # at most this long to hand a closing socket's last frames to the server
+
+
+class TooManySockets(DomainError):
+    status = 429
+    code = "too_many_sockets"
+    default_message = gettext_lazy("Too many open sockets: close one before opening another.")
 
 
 def _headers(scope) -> dict[str, str]:
@@ -125,11 +133,23 @@ async def websocket_app(scope, receive, send) -> None:
     if scope["path"].rstrip("/") != "/ws":
         await send({"type": "websocket.close", "code": 4404})  # before accept: HTTP 403
         return
-    limits = settings.BRANCHLINE
     first = await receive()
     if first["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
+    limits = settings.BRANCHLINE
+    # Counted from the moment it opens (a socket waiting for hello holds memory too).
+    address = (scope.get("client") or ("",))[0]
+    try:
+        if registry.address_opened(address) > limits["SOCKETS_PER_ADDRESS"]:
+            await _refuse(send, TooManySockets())
+        else:
+            await _session(scope, receive, send, limits)
+    finally:
+        registry.address_closed(address)
+
+
+async def _session(scope, receive, send, limits) -> None:
     headers = _headers(scope)
 
     # --- hello: authenticate within a few seconds ---------------------------------------
@@ -146,6 +166,9 @@ async def websocket_app(scope, receive, send) -> None:
             raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
         principal, credential = await db(authenticate, headers, hello)
         resume = handlers.parse_resume(hello.get("resume"))
+        cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
+        if registry.sockets_of(principal) >= cap:
+            raise TooManySockets()
     except DomainError as exc:
         await _refuse(send, exc)
         return
@@ -181,8 +204,9 @@ async def _safe(awaitable):
 
 
 async def _refuse(send, exc: DomainError) -> None:
+    code = CLOSE_UNAUTHORIZED if exc.status == 401 else CLOSE_TOO_MANY if exc.status == 429 else CLOSE_POLICY
     await send({"type": "websocket.send", "text": _error(exc)})
-    await send({"type": "websocket.close", "code": CLOSE_UNAUTHORIZED if exc.status == 401 else CLOSE_POLICY})
+    await send({"type": "websocket.close", "code": code})
 
 
 async def _serve(connection: Connection, receive, limits) -> None:

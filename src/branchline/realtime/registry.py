@@ -13,6 +13,7 @@ class Registry:
     def __init__(self):
         self.by_audience: dict[str, set[Connection]] = defaultdict(set)
         self.connections: set[Connection] = set()
+        self.by_address: dict[str, int] = {}  # open sockets per client address, hello or not
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
@@ -27,6 +28,20 @@ class Registry:
                 members.discard(connection)
                 if not members:
                     del self.by_audience[key]
+
+    def address_opened(self, address: str) -> int:
+        """Count a socket opened from `address`; return how many are open from it now."""
+        count = self.by_address[address] = self.by_address.get(address, 0) + 1
+        return count
+
+    def address_closed(self, address: str) -> None:
+        count = self.by_address.pop(address) - 1
+        if count:
+            self.by_address[address] = count
+
+    def sockets_of(self, principal) -> int:
+        """Open sockets of this customer or member of staff (their own audience's)."""
+        return len(self.by_audience.get(principal.audiences()[0], ()))
 
     def has_customer(self, customer_id: int) -> bool:
         return bool(self.by_audience.get(audiences.customer(customer_id)))

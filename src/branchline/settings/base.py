@@ -173,6 +173,11 @@ BRANCHLINE = {
     "ANONYMOUS_SESSIONS_PER_MINUTE": int(os.environ.get("BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE", "30")),
     "SIGN_IN_FAILURES_PER_15_MINUTES": 10,
     "HELLO_TIMEOUT_SECONDS": 10,
+    # Open sockets per customer, per member of staff and per client address, counted by
+    # each server process: beyond them a new socket is refused (too_many_sockets, 4429).
+    "SOCKETS_PER_CUSTOMER": int(os.environ.get("BRANCHLINE_SOCKETS_PER_CUSTOMER", "10")),
+    "SOCKETS_PER_STAFF": int(os.environ.get("BRANCHLINE_SOCKETS_PER_STAFF", "20")),
+    "SOCKETS_PER_ADDRESS": int(os.environ.get("BRANCHLINE_SOCKETS_PER_ADDRESS", "200")),
     # How often open sockets re-check that their sign-in still holds (sign-out, expiry).
     "SIGN_IN_RECHECK_SECONDS": int(os.environ.get("BRANCHLINE_SIGN_IN_RECHECK_SECONDS", "60")),
 }
