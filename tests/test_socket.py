@@ -2,11 +2,13 @@
 import json
 import time
 
+import httpx
 import pytest
 from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from branchline.accounts.actions import customer_session_start
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
 from tests import factories
@@ -413,3 +415,57 @@ def test_sockets_per_client_address_are_capped(live, world, settings):
     _eventually_ready(live, tokens[3], "127.0.0.3").close()
     for ws, _first in open_[1:]:
         ws.close()
+
+
+def _closed_as_signed_out(peer, within):
+    assert peer.next(within)["error"]["code"] == "unauthorized"
+    with pytest.raises(ConnectionClosed):
+        peer.next(within)
+    return peer.ws.close_code
+
+
+def test_a_customer_signing_out_over_http_closes_that_sessions_sockets_at_once(live, world, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SIGN_IN_RECHECK_SECONDS": 3600}  # no periodic re-check
+    customer = factories.customer(authenticated=True)
+    token, other_device = customer_session_start(customer=customer), customer_session_start(customer=customer)
+    phone, widget, tablet = Peer(live, token=token), Peer(live, token=token), Peer(live, token=other_device)
+    assert [p.next()["type"] for p in (phone, widget, tablet)] == ["ready"] * 3
+    answer = httpx.delete(f"{live.url}/api/customer/session", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert answer.status_code == 204
+    signed_out = time.monotonic()
+    assert [_closed_as_signed_out(p, 1.0) for p in (phone, widget)] == [4401, 4401]
+    assert time.monotonic() - signed_out < 1.0
+    tablet.send(type="ping", ref="still-signed-in")  # the same customer's other sign-in stays open
+    assert tablet.until(lambda f: f["type"] in ("pong", "error"))["type"] == "pong"
+    tablet.close()
+
+
+def _staff_sign_in(live, user) -> httpx.Client:
+    http = httpx.Client(base_url=live.url, timeout=5)
+    assert http.post("/api/staff/session", json={"username": user.username, "password": factories.PASSWORD}).status_code == 200
+    return http
+
+
+def test_a_member_of_staff_signing_out_over_http_closes_that_sessions_sockets_at_once(live, world, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SIGN_IN_RECHECK_SECONDS": 3600}
+    desk, laptop = _staff_sign_in(live, world.agent), _staff_sign_in(live, world.agent)
+    on_desk = [Peer(live, cookie=f"sessionid={desk.cookies['sessionid']}") for _ in range(2)]
+    on_laptop = Peer(live, cookie=f"sessionid={laptop.cookies['sessionid']}")
+    assert [p.next()["type"] for p in (*on_desk, on_laptop)] == ["ready"] * 3
+    answer = desk.delete("/api/staff/session", headers={"X-CSRFToken": desk.cookies["csrftoken"]})
+    assert answer.status_code == 204
+    signed_out = time.monotonic()
+    assert [_closed_as_signed_out(p, 1.0) for p in on_desk] == [4401, 4401]
+    assert time.monotonic() - signed_out < 1.0
+    on_laptop.send(type="ping", ref="still-signed-in")
+    assert on_laptop.until(lambda f: f["type"] in ("pong", "error"))["type"] == "pong"
+    on_laptop.close()
+    desk.close()
+    laptop.close()
+
+
+def test_a_sign_in_that_expires_is_closed_by_the_periodic_re_check(live, world, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "CUSTOMER_TOKEN_HOURS": 1.5 / 3600}  # 1.5 s; re-checked every 1 s
+    peer = Peer(live, token=factories.customer_with_token()[1])
+    assert peer.next()["type"] == "ready"
+    assert _closed_as_signed_out(peer, 5.0) == 4401

@@ -5,10 +5,13 @@ seq order, also when A loses Redis for a while and when A crashes and restarts.
 Process A reaches Redis through a TCP proxy (see conftest.py) that the tests cut."""
 import asyncio
 
+import httpx
 import pytest
 
 from tests.scaleout import (
+    WAIT,
     Socket,
+    Staff,
     accepted_conversation,
     customer_token,
     first_topic_id,
@@ -161,3 +164,35 @@ def test_customer_resumes_on_a_after_a_crashes(staff_login, servers):
         assert live[-1]["text"] == "welcome back"
 
     asyncio.run(scenario())
+
+
+def test_signing_out_on_one_process_closes_that_sign_ins_sockets_on_every_process(servers):
+    """Sign-out publishes `session.ended` on the Redis bus: within a second, the sockets of
+    that sign-in close 4401 on both processes; another sign-in of the same person stays."""
+    a, b = servers
+    ben, ben_elsewhere = Staff(b, "ben"), Staff(b, "ben")  # two sessions of one member of staff
+    token = customer_token(a)
+
+    async def closed(socket: Socket, within: float) -> int:
+        await socket.wait_for(lambda: socket.is_closed, "the socket to close", timeout=within)
+        assert socket.of_type("error")[-1]["error"]["code"] == "unauthorized"
+        return socket.ws.close_code
+
+    async def scenario():
+        customer = [await Socket.open(server, token=token) for server in (a, b)]
+        staff = [await Socket.open(server, staff=ben) for server in (a, b)]
+        other = await Socket.open(a, staff=ben_elsewhere)
+        response = httpx.delete(b.url + "/api/customer/session", headers={"Authorization": f"Bearer {token}"},
+                                timeout=WAIT)
+        assert response.status_code == 204
+        response = ben.http.delete(a.url + "/api/staff/session")
+        assert response.status_code == 204
+        assert [await closed(s, 1.0) for s in (*customer, *staff)] == [4401] * 4
+        assert (await other.request("ping"))["type"] == "pong"
+        await other.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        ben.close()
+        ben_elsewhere.close()

@@ -12,6 +12,8 @@ from branchline.contacts.models import Customer
 from branchline.core import ratelimit
 from branchline.core.errors import NotFound, Unauthorized
 from branchline.core.http import client_address
+from branchline.events import Event, publish
+from branchline.realtime import audiences
 
 from .models import CustomerSession, token_digest
 
@@ -47,7 +49,22 @@ def customer_session_demo_sso(*, subject: str) -> tuple[Customer, str]:
 
 
 def customer_session_end(*, token: str) -> None:
-    CustomerSession.objects.filter(token_hash=token_digest(token), revoked_at=None).update(revoked_at=timezone.now())
+    """Revoke the token. After commit, the sockets signed in with it close at once on
+    every server process (4401); the customer's other sign-ins stay open."""
+    digest = token_digest(token)
+    with transaction.atomic():
+        session = CustomerSession.objects.select_for_update().filter(token_hash=digest, revoked_at=None).first()
+        if session is None:
+            return  # unknown or already revoked: nothing changes, nothing is published
+        session.revoked_at = timezone.now()
+        session.save(update_fields=["revoked_at"])
+        _publish_session_ended(audiences.customer(session.customer_id), digest)
+
+
+def _publish_session_ended(audience: str, digest: str) -> None:
+    # The gateway closes the sockets of that sign-in only (realtime/registry.py); the
+    # digest, never the secret itself, travels on the bus.
+    publish(Event("session.ended", (audience,), {"session": digest}))
 
 
 def customer_for_token(token: str | None) -> Customer:
@@ -80,4 +97,10 @@ def staff_sign_in(request, *, username: str, password: str):
 
 
 def staff_sign_out(request) -> None:
-    logout(request)
+    """End this request's staff session. After commit, the sockets opened with it close at
+    once on every server process (4401); the same person's other sessions stay open."""
+    user, session_key = request.user, request.session.session_key
+    with transaction.atomic():
+        logout(request)
+        if user.is_authenticated and session_key:
+            _publish_session_ended(audiences.staff(user.id), token_digest(session_key))

@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections
 
+from branchline.core.errors import Unauthorized
+
 log = logging.getLogger(__name__)
 
 
@@ -28,6 +30,9 @@ def _call(fn, args, kwargs):
 async def db(fn, *args, **kwargs):
     """Run ORM work off the event loop and wait for its result."""
     return await asyncio.get_running_loop().run_in_executor(_db_threads, _call, fn, args, kwargs)
+
+
+CLOSE_UNAUTHORIZED = 4401
 
 
 class _Close:
@@ -49,6 +54,10 @@ class Connection:
         self.syncing = False
         self.held: list[tuple[int | None, int | None, str]] = []
         self.sync_requested = False
+        # The sign-in behind the socket: the digest a `session.ended` event names, and for
+        # staff the session key the periodic re-check reads (set by the gateway at hello).
+        self.session: str | None = None
+        self.session_key: str | None = None
         self.writer = asyncio.create_task(self._write_loop())
 
     # --- sending -------------------------------------------------------------------
@@ -81,6 +90,11 @@ class Connection:
             pass
         except Exception:  # the peer went away mid-send
             self.closed = True
+
+    def signed_out(self) -> None:
+        """The sign-in behind this socket ended: tell the client, then close 4401."""
+        self.send_event("error", error=Unauthorized().as_dict())
+        self.close(code=CLOSE_UNAUTHORIZED)
 
     async def finish(self, timeout: float) -> None:
         """Close (if not yet) and wait, up to `timeout` seconds, until what was queued and

@@ -12,17 +12,18 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from branchline.accounts.models import token_digest
 from branchline.accounts.principals import Principal
 from branchline.core.errors import DomainError, InvalidInput, RateLimited, Unauthorized
 from branchline.core.ratelimit import TokenBucket
 
 from . import handlers
-from .connection import Connection, db
+from .connection import CLOSE_UNAUTHORIZED, Connection, db
 from .registry import registry
 
 log = logging.getLogger(__name__)
 
-CLOSE_UNAUTHORIZED = 4401
+VERDICTS_PER_QUERY = 2000  # sign-ins re-checked per query (SQLite binds at most 32766 values)
 CLOSE_POLICY = 1008
 CLOSE_TOO_MANY = 4429
 CLOSE_FLUSH_SECONDS = 5  # at most this long to hand a closing socket's last frames to the server
@@ -38,14 +39,9 @@ def _headers(scope) -> dict[str, str]:
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
-def _staff_principal_from_cookie(headers: dict[str, str]) -> Principal:
+def _staff_principal_from_cookie(headers: dict[str, str]) -> tuple[Principal, str]:
     """Staff sockets ride on the console's session cookie. The Origin must be our own,
     or any site could open a socket with a signed-in agent's cookie."""
-    from importlib import import_module
-
-    from django.contrib.auth import get_user
-    from django.http import HttpRequest
-
     origin = headers.get("origin")
     host = headers.get("host", "")
     if origin and urlsplit(origin).netloc != host and origin not in settings.CSRF_TRUSTED_ORIGINS:
@@ -58,12 +54,22 @@ def _staff_principal_from_cookie(headers: dict[str, str]) -> Principal:
     morsel = cookie.get(settings.SESSION_COOKIE_NAME)
     if morsel is None:
         raise Unauthorized()
+    return Principal.of_staff(_staff_user(morsel.value)), morsel.value
+
+
+def _staff_user(session_key: str):
+    """The active member of staff signed in by this session, or Unauthorized."""
+    from importlib import import_module
+
+    from django.contrib.auth import get_user
+    from django.http import HttpRequest
+
     request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = get_user(request)
     if not user.is_authenticated or not user.is_active:
         raise Unauthorized()
-    return Principal.of_staff(user)
+    return user
 
 
 def _customer_principal_from_token(token) -> Principal:
@@ -74,34 +80,38 @@ def _customer_principal_from_token(token) -> Principal:
     return Principal.of_customer(customer_for_token(token))
 
 
-def authenticate(headers, hello: dict) -> tuple[Principal, dict]:
-    """The principal, and what to check later to know the sign-in still holds."""
+def authenticate(headers, hello: dict) -> tuple[Principal, str, str | None]:
+    """The principal; the digest naming its sign-in (the customer's token or the staff
+    session key: what a `session.ended` event names); and, for staff, the session key to
+    re-check later (a customer's sign-in is re-checked by its digest)."""
     token = hello.get("token")
     if token is not None:
-        return _customer_principal_from_token(token), {"token": token}
-    return _staff_principal_from_cookie(headers), {"headers": headers}
+        return _customer_principal_from_token(token), token_digest(token), None
+    principal, session_key = _staff_principal_from_cookie(headers)
+    return principal, token_digest(session_key), session_key
 
 
-def signed_in_verdicts(credentials: list[dict]) -> list[bool]:
-    """Which sign-ins still hold. Customer tokens in one query, however many sockets."""
+def signed_in_verdicts(sign_ins: list[tuple[str, str | None]]) -> list[bool]:
+    """Which sign-ins (digest, staff session key or None) still hold. Customer tokens
+    in one query per few thousand sockets, however many."""
     from django.utils import timezone
 
-    from branchline.accounts.models import CustomerSession, token_digest
+    from branchline.accounts.models import CustomerSession
 
-    digests = {token_digest(c["token"]) for c in credentials if "token" in c}
-    valid = set(
-        CustomerSession.objects.filter(token_hash__in=digests, revoked_at=None, expires_at__gt=timezone.now())
-        .values_list("token_hash", flat=True)
-    ) if digests else set()
-    return [token_digest(c["token"]) in valid if "token" in c else still_signed_in(c) for c in credentials]
+    digests = sorted({digest for digest, session_key in sign_ins if session_key is None})
+    valid = set()
+    for start in range(0, len(digests), VERDICTS_PER_QUERY):
+        valid.update(
+            CustomerSession.objects.filter(token_hash__in=digests[start:start + VERDICTS_PER_QUERY], revoked_at=None,
+                                           expires_at__gt=timezone.now()).values_list("token_hash", flat=True)
+        )
+    return [digest in valid if session_key is None else _staff_session_holds(session_key)
+            for digest, session_key in sign_ins]
 
 
-def still_signed_in(credential: dict) -> bool:
+def _staff_session_holds(session_key: str) -> bool:
     try:
-        if "token" in credential:
-            _customer_principal_from_token(credential["token"])
-        else:
-            _staff_principal_from_cookie(credential["headers"])
+        _staff_user(session_key)
     except Unauthorized:
         return False
     return True
@@ -164,7 +174,7 @@ async def _session(scope, receive, send, limits) -> None:
         hello = parse_frame(message, limits["FRAME_MAX_BYTES"])
         if hello["type"] != "hello":
             raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
-        principal, credential = await db(authenticate, headers, hello)
+        principal, session, session_key = await db(authenticate, headers, hello)
         resume = handlers.parse_resume(hello.get("resume"))
         cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
         if registry.sockets_of(principal) >= cap:
@@ -174,7 +184,7 @@ async def _session(scope, receive, send, limits) -> None:
         return
 
     connection = Connection(send, principal, queue_max=limits["SOCKET_SEND_QUEUE_MAX"])
-    connection.credential = credential
+    connection.session, connection.session_key = session, session_key
     # Joined before the resume read, so nothing published meanwhile is missed: it is
     # held until the read is sent, then placed by number.
     connection.syncing = True

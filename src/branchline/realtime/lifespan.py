@@ -23,7 +23,6 @@ async def heartbeat_loop() -> None:
 
     grace = settings.BRANCHLINE["ANONYMOUS_GRACE_SECONDS"]
     interval = max(0.5, grace / 3)
-    recheck_every = settings.BRANCHLINE["SIGN_IN_RECHECK_SECONDS"]
     last_recheck = time.monotonic()
     while True:
         await asyncio.sleep(interval)
@@ -35,7 +34,7 @@ async def heartbeat_loop() -> None:
                 await job()
             except Exception:
                 log.exception("presence heartbeat job failed; retrying next beat")
-        if time.monotonic() - last_recheck >= recheck_every:
+        if time.monotonic() - last_recheck >= settings.BRANCHLINE["SIGN_IN_RECHECK_SECONDS"]:
             last_recheck = time.monotonic()
             try:
                 await close_signed_out()
@@ -44,17 +43,15 @@ async def heartbeat_loop() -> None:
 
 
 async def close_signed_out() -> None:
-    """Sockets outlive neither a signed-out token nor an expired staff session."""
-    from branchline.core.errors import Unauthorized
+    """Sockets outlive neither a signed-out token nor an expired staff session (sign-out
+    itself closes them at once through a `session.ended` event: this is the backstop)."""
+    from .gateway import signed_in_verdicts
 
-    from .gateway import CLOSE_UNAUTHORIZED, signed_in_verdicts
-
-    connections = [c for c in registry.connections if getattr(c, "credential", None)]
-    verdicts = await db(signed_in_verdicts, [c.credential for c in connections])
+    connections = [c for c in registry.connections if c.session]
+    verdicts = await db(signed_in_verdicts, [(c.session, c.session_key) for c in connections])
     for connection, valid in zip(connections, verdicts):
         if not valid:
-            connection.send_event("error", error=Unauthorized().as_dict())
-            connection.close(code=CLOSE_UNAUTHORIZED)
+            connection.signed_out()
 
 
 class Lifespan:

@@ -8,6 +8,10 @@ from .connection import Connection
 
 log = logging.getLogger(__name__)
 
+# Published by accounts.actions when a sign-in ends, to that principal's audience: not a
+# frame to forward but an order to close the sockets of that sign-in (by digest).
+SESSION_ENDED = "session.ended"
+
 
 class Registry:
     def __init__(self):
@@ -63,6 +67,11 @@ class Registry:
                 if members:
                     targets.update(members)
             if not targets:
+                return
+            if event["t"] == SESSION_ENDED:
+                for connection in targets:
+                    if connection.session == event["d"]["session"]:
+                        connection.signed_out()
                 return
             frame = json.dumps({"type": event["t"], **event["d"]}, separators=(",", ":"))
             conversation_id, seq = event.get("c"), event.get("s")
