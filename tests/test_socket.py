@@ -1,9 +1,13 @@
 """The socket against the real ASGI app under uvicorn (in a thread of this process)."""
+import asyncio
+import itertools
 import json
+import statistics
 import time
 
 import httpx
 import pytest
+import websockets
 from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
@@ -20,12 +24,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class Peer:
     """A socket client that keeps every frame it received."""
 
-    def __init__(self, live, token=None, cookie=None, origin=None, resume=None):
+    def __init__(self, live, token=None, cookie=None, origin=None, resume=None, **options):
         headers = {}
         if cookie:
             headers["Cookie"] = cookie
             headers["Origin"] = origin or live.url
-        self.ws = connect(live.ws_url, additional_headers=headers, open_timeout=5)
+        self.ws = connect(live.ws_url, additional_headers=headers, open_timeout=5, **options)
         hello = {"type": "hello", **({"token": token} if token else {}), **({"resume": resume} if resume else {})}
         self.ws.send(json.dumps(hello))
         self.frames = []
@@ -333,7 +337,7 @@ def test_a_flooding_client_gets_every_answer_then_a_clean_1008(chat, settings):
     """Past 5 x burst refusals in a row the socket closes 1008, after the answers already
     queued (they name what was refused) and with a close handshake, not a dropped connection."""
     settings.BRANCHLINE = {**settings.BRANCHLINE, "FRAME_RATE_PER_SECOND": 0.5, "FRAME_RATE_BURST": 4}
-    flood = Peer(chat.live, token=chat.token)
+    flood = Peer(chat.live, token=chat.token, max_queue=None)  # keeps reading while the test sends
     assert flood.next()["type"] == "ready"
     with pytest.raises(ConnectionClosed):
         for n in range(10_000):  # sent without reading anything back, until the server closes
@@ -469,3 +473,100 @@ def test_a_sign_in_that_expires_is_closed_by_the_periodic_re_check(live, world, 
     peer = Peer(live, token=factories.customer_with_token()[1])
     assert peer.next()["type"] == "ready"
     assert _closed_as_signed_out(peer, 5.0) == 4401
+
+
+def _waiting_conversation(world, messages: int) -> int:
+    customer = factories.customer()
+    for i in range(messages):
+        message, _ = actions.customer_message_send(principal=principal(customer), body=f"m{i} " + "x" * 3000,
+                                                   client_message_id=f"c{i}", topic_id=world.topic.id)
+    return message.conversation_id
+
+
+def test_a_flood_of_resumes_gets_no_more_than_the_resume_budget_and_others_stay_fast(live, world, settings):
+    """A client replays `resume` at the frame rate limit, round the conversations it may
+    see, from 0: the items re-sent from the database stay within RESUME_ITEMS_BURST +
+    RESUME_ITEMS_PER_SECOND x the time, and another client's ping stays fast meanwhile."""
+    burst, rate = 100, 100
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "FRAME_RATE_PER_SECOND": 20, "FRAME_RATE_BURST": 60,
+                           "RESUME_ITEMS_BURST": burst, "RESUME_ITEMS_PER_SECOND": rate, "RESUME_PAGE_ITEMS": 50}
+    cids = [_waiting_conversation(world, 250) for _ in range(3)]  # in the agent's queue: visible to them
+    flood_for, cookie, token = 3.0, staff_cookie(world.agent), factories.customer_with_token()[1]
+
+    async def scenario():
+        flooder = await websockets.connect(live.ws_url, additional_headers={"Cookie": cookie, "Origin": live.url})
+        bystander = await websockets.connect(live.ws_url)
+        await flooder.send(json.dumps({"type": "hello"}))
+        await bystander.send(json.dumps({"type": "hello", "token": token}))
+        assert json.loads(await flooder.recv())["type"] == json.loads(await bystander.recv())["type"] == "ready"
+        received, refused, rtts = [], [], []
+
+        async def read():
+            async for text in flooder:
+                frame = json.loads(text)
+                (received if frame["type"] == "message.created" else refused).append(frame)
+
+        async def ping():
+            for n in itertools.count():
+                sent = time.perf_counter()
+                await bystander.send(json.dumps({"type": "ping", "ref": n}))
+                assert json.loads(await bystander.recv())["ref"] == n
+                rtts.append(time.perf_counter() - sent)
+                await asyncio.sleep(0.02)
+
+        reader, pinger = asyncio.create_task(read()), asyncio.create_task(ping())
+        started = time.monotonic()
+        for n in range(int(flood_for * 20)):  # 20 frames/s: none refused by the frame rate limit
+            await flooder.send(json.dumps({"type": "resume", "conversation_id": cids[n % 3], "after_seq": 0}))
+            await asyncio.sleep(max(0.0, started + (n + 1) / 20 - time.monotonic()))
+        await asyncio.sleep(0.5)  # what was allowed by now arrives
+        elapsed = time.monotonic() - started
+        count = len(received)
+        pinger.cancel()
+        reader.cancel()
+        await flooder.close()
+        await bystander.close()
+        return count, refused, elapsed, rtts
+
+    count, refused, elapsed, rtts = asyncio.run(scenario())
+    assert refused == []
+    assert burst <= count <= burst + rate * elapsed  # without the budget: 60 resumes x 250 items
+    assert len(rtts) > 50
+    median, p90 = statistics.median(rtts), statistics.quantiles(rtts, n=10)[-1]
+    assert median < 0.005 and p90 < 0.02, (median, p90)  # without the budget, here: about 7 and 57 ms
+
+
+def test_a_backlog_larger_than_the_send_queue_arrives_in_pages_in_order(live, world, settings):
+    """Resumed items are read a page at a time, the next page once the socket has sent
+    the last: a backlog far beyond the send queue arrives whole instead of closing 1013."""
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SOCKET_SEND_QUEUE_MAX": 30, "RESUME_PAGE_ITEMS": 10}
+    cid = _waiting_conversation(world, 120)
+    agent = Peer(live, cookie=staff_cookie(world.agent), resume={str(cid): 0})
+    assert agent.next()["type"] == "ready"
+    got = [agent.until(lambda f: f["type"] == "message.created")["message"]["staff_seq"] for _ in range(120)]
+    assert got == list(range(1, 121))
+    agent.send(type="ping", ref="open")
+    assert agent.until(lambda f: f["type"] == "pong")["ref"] == "open"
+    agent.close()
+
+
+def test_a_resume_never_rewinds_a_cursor(chat):
+    """Everything up to a socket's cursor has been queued on it already: a resume at or
+    below it re-sends nothing; one beyond it skips what the client says it has."""
+    for n in range(3):
+        actions.staff_message_send(principal=principal(chat.world.agent), conversation_id=chat.cid, body=f"m{n}",
+                                   client_message_id=f"a{n}")
+    chat.cust.until(is_message(5))
+    chat.cust.send(type="resume", conversation_id=chat.cid, after_seq=0)
+    chat.cust.send(type="resume", conversation_id=chat.cid, after_seq=5)
+    chat.cust.send(type="ping", ref="after")
+    chat.cust.until(lambda f: f["type"] == "pong")
+    assert not [f for f in chat.cust.quiet() if f["type"] == "message.created"]
+    assert [m["seq"] for m in chat.cust.messages()] == [3, 4, 5]
+    chat.cust.send(type="resume", conversation_id=chat.cid, after_seq=6)  # the client has 6 (e.g. over HTTP)
+    chat.cust.send(type="ping", ref="resumed")
+    chat.cust.until(lambda f: f["type"] == "pong" and f["ref"] == "resumed")
+    for n in (6, 7):
+        actions.staff_message_send(principal=principal(chat.world.agent), conversation_id=chat.cid, body=f"m{n}",
+                                   client_message_id=f"b{n}")
+    assert chat.cust.until(lambda f: f["type"] == "message.created")["message"]["seq"] == 7

@@ -6,11 +6,15 @@ from an old number) is filled from the database before anything else is sent."""
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import close_old_connections
 
+from branchline.conversations.payloads import message_for
+from branchline.conversations.selectors import messages_missed
 from branchline.core.errors import Unauthorized
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,29 @@ async def db(fn, *args, **kwargs):
 CLOSE_UNAUTHORIZED = 4401
 
 
+PAGE_CONVERSATIONS = 10  # conversations read from the database at a time when filling gaps
+
+
+class _Budget:
+    """Items a socket may be sent from the database: a token bucket of `burst` items,
+    refilled at `rate` per second. A read never takes more than there is."""
+
+    __slots__ = ("rate", "burst", "tokens", "stamp")
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = float(burst), time.monotonic()
+
+    def available(self) -> int:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return int(self.tokens)
+
+    def spend(self, items: int) -> None:
+        self.tokens -= items
+
+
 class _Close:
     __slots__ = ("code",)
 
@@ -53,7 +80,10 @@ class Connection:
         self.closed = False
         self.syncing = False
         self.held: list[tuple[int | None, int | None, str]] = []
-        self.sync_requested = False
+        self.to_fetch: set[int] = set()  # conversations to read from the database next
+        self.syncer: asyncio.Task | None = None
+        self.budget: _Budget | None = None  # items re-sent from the database (at the first read)
+        self.drained: asyncio.Event | None = None  # set by the writer when the queue empties
         # The sign-in behind the socket: the digest a `session.ended` event names, and for
         # staff the session key the periodic re-check reads (set by the gateway at hello).
         self.session: str | None = None
@@ -86,6 +116,8 @@ class Connection:
                         await self._send({"type": "websocket.close", "code": item.code})
                         return
                     await self._send({"type": "websocket.send", "text": item})
+                if self.drained is not None:
+                    self.drained.set()
         except asyncio.CancelledError:
             pass
         except Exception:  # the peer went away mid-send
@@ -114,6 +146,8 @@ class Connection:
             self.out.clear()
         self.out.append(_Close(code))
         self.wake.set()
+        if self.drained is not None:
+            self.drained.set()  # a sync waiting for the queue to drain stops
 
     # --- numbered delivery -----------------------------------------------------------
     def offer(self, conversation_id: int | None, seq: int | None, frame: str) -> None:
@@ -126,7 +160,7 @@ class Connection:
             return
         if not self._place(conversation_id, seq, frame):
             self.held.append((conversation_id, seq, frame))
-            self.start_sync()
+            self.start_sync((conversation_id,))
 
     def _place(self, conversation_id, seq, frame) -> bool:
         """Send or drop a frame in order; False if it would leave a gap."""
@@ -147,49 +181,103 @@ class Connection:
         self.enqueue(frame)
         return True
 
-    def start_sync(self) -> None:
+    def resume(self, conversation_id: int, after_seq: int) -> None:
+        """Follow a conversation from after `after_seq` and read what follows it from the
+        database. A cursor never moves back: everything up to it has already been queued
+        on this socket, so a resume at or below it re-sends nothing (and costs no budget)."""
+        cursor = self.cursors.get(conversation_id)
+        if cursor is None or after_seq > cursor:
+            self.cursors[conversation_id] = after_seq
+        self.start_sync((conversation_id,))
+
+    def start_sync(self, conversation_ids=None) -> None:
+        """Read the items after the cursors of these conversations (every followed one by
+        default) from the database, holding live events until they are placed."""
         if self.closed:
             return
+        self.to_fetch.update(self.cursors if conversation_ids is None else conversation_ids)
         if self.syncing:
-            self.sync_requested = True  # e.g. a resume arrived mid-sync: read again after
+            return  # the running sync reads them next
+        if not self.to_fetch and not self.held:
             return
         self.syncing = True
-        asyncio.create_task(self._sync())
+        self.syncer = asyncio.create_task(self._sync())
 
     async def _sync(self) -> None:
-        from branchline.conversations.payloads import message_for
-        from branchline.conversations.selectors import messages_missed
-
         try:
-            for _attempt in range(20):
-                self.sync_requested = False
-                fetched = await db(messages_missed, self.principal, dict(self.cursors))
-                number = "seq" if self.principal.is_customer else "staff_seq"
-                for message in fetched:
-                    frame = json.dumps({"type": "message.created",
-                                        "message": message_for(self.principal, message)}, default=str)
-                    self._place(message.conversation_id, getattr(message, number), frame)
-                fetched_for = {m.conversation_id for m in fetched}
-                held, self.held = self.held, []
-                for index, (conversation_id, seq, frame) in enumerate(held):
-                    if self._place(conversation_id, seq, frame):
-                        continue
-                    if conversation_id not in fetched_for:
-                        # The database has nothing newer for us here (e.g. no longer
-                        # visible): take the event as it is rather than wait forever.
-                        self.cursors[conversation_id] = seq
-                        self.enqueue(frame)
-                        continue
-                    self.held = held[index:] + self.held
-                    break
-                if not self.held and not self.sync_requested:
-                    return
+            while not self.closed:
+                empty, marker = set(), 0
+                if self.to_fetch:
+                    empty, marker = await self._next_page()
+                self._release_held(empty, marker)
+                if not self.to_fetch:
+                    return  # nothing is held any more either: _release_held fetches for what is
         except Exception:
             log.exception("resync failed; closing the socket so its client resumes")
             self.close(code=1011)
         finally:
             self.syncing = False
-            if self.held and not self.closed:
-                held, self.held = self.held, []
-                for conversation_id, seq, frame in held:
-                    self.offer(conversation_id, seq, frame)
+
+    async def _next_page(self) -> tuple[set[int], int]:
+        """Wait until the socket has sent what is queued and the budget allows a page,
+        then read and queue one page. Returns the conversations read that had nothing
+        after their cursor, and how many held frames were held before the read."""
+        limits = settings.BRANCHLINE
+        if self.budget is None:
+            self.budget = _Budget(limits["RESUME_ITEMS_PER_SECOND"], limits["RESUME_ITEMS_BURST"])
+        await self._drained()
+        page = min(limits["RESUME_PAGE_ITEMS"], self.budget.burst)
+        while self.budget.available() < page:
+            await asyncio.sleep((page - self.budget.tokens) / self.budget.rate)
+        if self.closed:
+            return set(), 0
+        chosen = sorted(self.to_fetch)[:PAGE_CONVERSATIONS]
+        self.to_fetch.difference_update(chosen)
+        per_conversation = max(1, page // len(chosen))
+        cursors = {cid: self.cursors[cid] for cid in chosen if cid in self.cursors}
+        marker = len(self.held)
+        fetched = await db(_missed_frames, self.principal, cursors, per_conversation)
+        self.budget.spend(len(fetched))
+        counts: dict[int, int] = {}
+        for conversation_id, seq, frame in fetched:
+            counts[conversation_id] = counts.get(conversation_id, 0) + 1
+            self._place(conversation_id, seq, frame)
+        self.to_fetch.update(cid for cid in cursors if counts.get(cid, 0) >= per_conversation)  # more to read
+        return {cid for cid in cursors if cid not in counts}, marker
+
+    def _release_held(self, empty: set[int], marker: int) -> None:
+        """Place the live frames held meanwhile, in order, up to the first one that still
+        waits for a read (its conversation is then read next)."""
+        held, self.held = self.held, []
+        for index, (conversation_id, seq, frame) in enumerate(held):
+            if self._place(conversation_id, seq, frame):
+                continue
+            if conversation_id in empty and index < marker:
+                # Read after this frame was committed and published, the database has
+                # nothing after the cursor for us (e.g. no longer visible): take the frame
+                # as it is rather than wait forever.
+                self.cursors[conversation_id] = seq
+                self.enqueue(frame)
+                continue
+            self.to_fetch.add(conversation_id)
+            self.held = held[index:] + self.held
+            return
+
+    async def _drained(self) -> None:
+        """Until everything queued has been handed to the server (or the socket closed)."""
+        while self.out and not self.closed:
+            if self.drained is None:
+                self.drained = asyncio.Event()
+            self.drained.clear()
+            await self.drained.wait()
+
+
+def _missed_frames(principal, cursors: dict[int, int], per_conversation: int) -> list[tuple[int, int, str]]:
+    """(conversation id, number, frame) for the items after each cursor, built in the
+    database thread so that the event loop only places them."""
+    number = "seq" if principal.is_customer else "staff_seq"
+    return [
+        (message.conversation_id, getattr(message, number),
+         json.dumps({"type": "message.created", "message": message_for(principal, message)}, default=str))
+        for message in messages_missed(principal, cursors, limit_per_conversation=per_conversation)
+    ]

@@ -112,10 +112,10 @@ async def handle(connection: Connection, frame: dict, ref) -> None:
         conversation_id = frame.get("conversation_id")
         if not isinstance(conversation_id, (int, str)) or isinstance(conversation_id, bool):
             raise InvalidInput(_("resume names one conversation id."), code="resume_invalid")
-        cursors = parse_resume({conversation_id: frame.get("after_seq")})
-        await db(selectors.access_conversation, principal, next(iter(cursors)))
-        connection.cursors.update(cursors)
-        connection.start_sync()
+        [(conversation_id, after_seq)] = parse_resume({conversation_id: frame.get("after_seq")}).items()
+        if conversation_id not in connection.cursors:  # one this socket follows was visible to it
+            await db(selectors.access_conversation, principal, conversation_id)
+        connection.resume(conversation_id, after_seq)
     elif kind in _STAFF_ACTIONS:
         conversation_id = await db(_staff_action, principal, kind, frame)
         connection.send_event("action.ack", ref=ref, action=kind, conversation_id=conversation_id)

@@ -169,6 +169,12 @@ BRANCHLINE = {
     "FRAME_RATE_PER_SECOND": float(os.environ.get("BRANCHLINE_FRAME_RATE", "20")),
     "FRAME_RATE_BURST": int(os.environ.get("BRANCHLINE_FRAME_BURST", "60")),
     "SOCKET_SEND_QUEUE_MAX": 1000,
+    # Items a socket is sent from the database (resume in hello or a resume frame, gap
+    # filling): a token bucket per socket, and pages read only once the socket has sent
+    # the previous one.
+    "RESUME_ITEMS_BURST": int(os.environ.get("BRANCHLINE_RESUME_ITEMS_BURST", "1000")),
+    "RESUME_ITEMS_PER_SECOND": float(os.environ.get("BRANCHLINE_RESUME_ITEMS_PER_SECOND", "100")),
+    "RESUME_PAGE_ITEMS": 100,
     # Per client address: new anonymous sessions, and failed staff sign-ins per username.
     "ANONYMOUS_SESSIONS_PER_MINUTE": int(os.environ.get("BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE", "30")),
     "SIGN_IN_FAILURES_PER_15_MINUTES": 10,
