@@ -70,20 +70,25 @@ class _Close:
 
 
 class Connection:
+    # Slots, and futures rather than asyncio.Events (each holds a deque): an idle socket
+    # costs little besides what the ASGI server keeps for it (bench/README.md).
+    __slots__ = ("_send", "principal", "cursors", "queue_max", "out", "wakeup", "closed", "syncing", "held",
+                 "to_fetch", "syncer", "budget", "drained", "session", "session_key", "writer")
+
     def __init__(self, send, principal, *, queue_max: int):
         self._send = send
         self.principal = principal
         self.cursors: dict[int, int] = {}
         self.queue_max = queue_max
         self.out: deque[str] = deque()
-        self.wake = asyncio.Event()
+        self.wakeup: asyncio.Future | None = None  # what the idle writer waits on
         self.closed = False
         self.syncing = False
         self.held: list[tuple[int | None, int | None, str]] = []
         self.to_fetch: set[int] = set()  # conversations to read from the database next
         self.syncer: asyncio.Task | None = None
         self.budget: _Budget | None = None  # items re-sent from the database (at the first read)
-        self.drained: asyncio.Event | None = None  # set by the writer when the queue empties
+        self.drained: asyncio.Future | None = None  # a sync waiting for the queue to empty
         # The sign-in behind the socket: the digest a `session.ended` event names, and for
         # staff the session key the periodic re-check reads (set by the gateway at hello).
         self.session: str | None = None
@@ -100,28 +105,30 @@ class Connection:
             self.close(code=1013, flush=False)
             return
         self.out.append(text)
-        self.wake.set()
+        _resolve(self.wakeup)
 
     def send_event(self, type_: str, **data) -> None:
         self.enqueue(json.dumps({"type": type_, **data}, default=str))
 
     async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                await self.wake.wait()
-                self.wake.clear()
                 while self.out:
                     item = self.out.popleft()
                     if isinstance(item, _Close):
                         await self._send({"type": "websocket.close", "code": item.code})
                         return
                     await self._send({"type": "websocket.send", "text": item})
-                if self.drained is not None:
-                    self.drained.set()
+                _resolve(self.drained)
+                self.wakeup = loop.create_future()
+                await self.wakeup
+                self.wakeup = None
         except asyncio.CancelledError:
             pass
         except Exception:  # the peer went away mid-send
             self.closed = True
+            _resolve(self.drained)
 
     def signed_out(self) -> None:
         """The sign-in behind this socket ended: tell the client, then close 4401."""
@@ -145,9 +152,8 @@ class Connection:
         if not flush:
             self.out.clear()
         self.out.append(_Close(code))
-        self.wake.set()
-        if self.drained is not None:
-            self.drained.set()  # a sync waiting for the queue to drain stops
+        _resolve(self.wakeup)
+        _resolve(self.drained)  # a sync waiting for the queue to drain stops
 
     # --- numbered delivery -----------------------------------------------------------
     def offer(self, conversation_id: int | None, seq: int | None, frame: str) -> None:
@@ -266,10 +272,14 @@ class Connection:
     async def _drained(self) -> None:
         """Until everything queued has been handed to the server (or the socket closed)."""
         while self.out and not self.closed:
-            if self.drained is None:
-                self.drained = asyncio.Event()
-            self.drained.clear()
-            await self.drained.wait()
+            self.drained = asyncio.get_running_loop().create_future()
+            await self.drained
+            self.drained = None
+
+
+def _resolve(future: asyncio.Future | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
 
 
 def _missed_frames(principal, cursors: dict[int, int], per_conversation: int) -> list[tuple[int, int, str]]:

@@ -160,29 +160,12 @@ async def websocket_app(scope, receive, send) -> None:
 
 
 async def _session(scope, receive, send, limits) -> None:
-    headers = _headers(scope)
-
-    # --- hello: authenticate within a few seconds ---------------------------------------
-    try:
-        message = await asyncio.wait_for(receive(), limits["HELLO_TIMEOUT_SECONDS"])
-    except asyncio.TimeoutError:
-        await _refuse(send, Unauthorized(_("Send a hello frame first."), code="hello_timeout"))
+    # An open socket's coroutine frames live as long as it does: they keep only the
+    # connection, never the hello, its headers or the ready payload (see _hello, _ready).
+    signed_in = await _hello(scope, receive, send, limits)
+    if signed_in is None:
         return
-    if message["type"] == "websocket.disconnect":
-        return
-    try:
-        hello = parse_frame(message, limits["FRAME_MAX_BYTES"])
-        if hello["type"] != "hello":
-            raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
-        principal, session, session_key = await db(authenticate, headers, hello)
-        resume = handlers.parse_resume(hello.get("resume"))
-        cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
-        if registry.sockets_of(principal) >= cap:
-            raise TooManySockets()
-    except DomainError as exc:
-        await _refuse(send, exc)
-        return
-
+    principal, session, session_key, resume = signed_in
     connection = Connection(send, principal, queue_max=limits["SOCKET_SEND_QUEUE_MAX"])
     connection.session, connection.session_key = session, session_key
     # Joined before the resume read, so nothing published meanwhile is missed: it is
@@ -190,11 +173,8 @@ async def _session(scope, receive, send, limits) -> None:
     connection.syncing = True
     registry.add(connection)
     try:
-        ready = await db(handlers.ready_payload, principal, resume)
-        connection.cursors.update(ready.pop("_cursors"))
-        connection.send_event("ready", **ready)
-        connection.syncing = False
-        connection.start_sync()
+        await _ready(connection, resume)
+        signed_in = resume = None  # not kept for the socket's life
         await _serve(connection, receive, limits)
     finally:
         registry.remove(connection)
@@ -204,6 +184,39 @@ async def _session(scope, receive, send, limits) -> None:
         if principal.is_customer and not registry.has_customer(principal.id):
             # The grace period for live-only customers starts now.
             asyncio.ensure_future(_safe(db(handlers.customer_left, principal)))
+
+
+async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | None, dict[int, int]] | None:
+    """Authenticate within a few seconds: the principal, its sign-in and the resume map;
+    None once the socket has been refused."""
+    try:
+        message = await asyncio.wait_for(receive(), limits["HELLO_TIMEOUT_SECONDS"])
+    except asyncio.TimeoutError:
+        await _refuse(send, Unauthorized(_("Send a hello frame first."), code="hello_timeout"))
+        return None
+    if message["type"] == "websocket.disconnect":
+        return None
+    try:
+        hello = parse_frame(message, limits["FRAME_MAX_BYTES"])
+        if hello["type"] != "hello":
+            raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
+        principal, session, session_key = await db(authenticate, _headers(scope), hello)
+        resume = handlers.parse_resume(hello.get("resume"))
+        cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
+        if registry.sockets_of(principal) >= cap:
+            raise TooManySockets()
+    except DomainError as exc:
+        await _refuse(send, exc)
+        return None
+    return principal, session, session_key, resume
+
+
+async def _ready(connection: Connection, resume: dict[int, int]) -> None:
+    ready = await db(handlers.ready_payload, connection.principal, resume)
+    connection.cursors.update(ready.pop("_cursors"))
+    connection.send_event("ready", **ready)
+    connection.syncing = False
+    connection.start_sync()
 
 
 async def _safe(awaitable):
@@ -226,24 +239,29 @@ async def _serve(connection: Connection, receive, limits) -> None:
         message = await receive()
         if message["type"] == "websocket.disconnect":
             return
-        ref = None
         wait = bucket.take()  # every frame counts, well-formed or not
         refused_in_a_row = refused_in_a_row + 1 if wait else 0
         if refused_in_a_row > 5 * limits["FRAME_RATE_BURST"]:
             connection.close(code=CLOSE_POLICY)  # a client ignoring rate_limited
             return
-        try:
-            # Parsed before the verdict (frames are small) so that a refusal names its request.
-            frame = parse_frame(message, limits["FRAME_MAX_BYTES"])
-            ref = frame.get("ref")
-            if ref is not None and (not isinstance(ref, (str, int)) or len(str(ref)) > 64):
-                ref = None
-                raise InvalidInput(_("ref must be a short string or number."), code="ref_invalid")
-            if wait:
-                raise RateLimited(retry_after=wait)
-            await handlers.handle(connection, frame, ref)
-        except DomainError as exc:
-            connection.enqueue(_error(exc, ref))
-        except Exception:
-            log.exception("socket frame failed")
-            connection.enqueue(_error(DomainError(_("Something went wrong; try again."), code="internal"), ref))
+        await _answer(connection, message, wait, limits)
+        message = None  # an idle socket keeps no frame alive
+
+
+async def _answer(connection: Connection, message: dict, wait: float, limits) -> None:
+    ref = None
+    try:
+        # Parsed before the verdict (frames are small) so that a refusal names its request.
+        frame = parse_frame(message, limits["FRAME_MAX_BYTES"])
+        ref = frame.get("ref")
+        if ref is not None and (not isinstance(ref, (str, int)) or len(str(ref)) > 64):
+            ref = None
+            raise InvalidInput(_("ref must be a short string or number."), code="ref_invalid")
+        if wait:
+            raise RateLimited(retry_after=wait)
+        await handlers.handle(connection, frame, ref)
+    except DomainError as exc:
+        connection.enqueue(_error(exc, ref))
+    except Exception:
+        log.exception("socket frame failed")
+        connection.enqueue(_error(DomainError(_("Something went wrong; try again."), code="internal"), ref))
