@@ -39,9 +39,11 @@ def server_env(*, settings: str = "branchline.settings.demo", database_url: str,
 class ServerProcess:
     """One `uvicorn branchline.asgi:application` process."""
 
-    def __init__(self, env: dict, port: int | None = None, log_path: Path | None = None):
+    def __init__(self, env: dict, port: int | None = None, log_path: Path | None = None,
+                 uvicorn_args: tuple[str, ...] = ()):
         self.env, self.port = env, port or free_port()
         self.log_path = log_path
+        self.uvicorn_args = uvicorn_args  # beyond the Makefile's, e.g. ("--ws-per-message-deflate", "false")
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -57,7 +59,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "branchline.asgi:application", "--app-dir", str(SRC),
              "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "on", "--log-level", "warning",
-             "--ws-max-size", "1048576"],
+             "--ws-max-size", "1048576", *self.uvicorn_args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
