@@ -222,7 +222,7 @@ class Connection:
             log.exception("resync failed; closing the socket so its client resumes")
             self.close(code=1011)
         finally:
-            self.syncing = False
+            self.syncing, self.syncer = False, None
 
     async def _next_page(self) -> tuple[set[int], int]:
         """Wait until the socket has sent what is queued and the budget allows a page,
@@ -233,7 +233,7 @@ class Connection:
             self.budget = _Budget(limits["RESUME_ITEMS_PER_SECOND"], limits["RESUME_ITEMS_BURST"])
         await self._drained()
         page = min(limits["RESUME_PAGE_ITEMS"], self.budget.burst)
-        while self.budget.available() < page:
+        while self.budget.available() < page and not self.closed:
             await asyncio.sleep((page - self.budget.tokens) / self.budget.rate)
         if self.closed:
             return set(), 0
