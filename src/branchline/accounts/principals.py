@@ -14,6 +14,7 @@ class Principal:
     role: str | None = None
     authenticated_customer: bool = False
     display_name: str = ""
+    address: str = ""  # the client's address, for the audit trail
 
     @property
     def is_customer(self) -> bool:
@@ -33,13 +34,14 @@ class Principal:
         return tuple(keys)
 
     @classmethod
-    def of_customer(cls, customer) -> "Principal":
+    def of_customer(cls, customer, *, address: str = "") -> "Principal":
         return cls("customer", customer.id, authenticated_customer=customer.is_authenticated,
-                   display_name=customer.display_name)
+                   display_name=customer.display_name, address=address)
 
     @classmethod
-    def of_staff(cls, user: User) -> "Principal":
-        return cls("staff", user.id, user.line_of_business_id, user.role, display_name=user.display_name)
+    def of_staff(cls, user: User, *, address: str = "") -> "Principal":
+        return cls("staff", user.id, user.line_of_business_id, user.role, display_name=user.display_name,
+                   address=address)
 
 
 STAFF_ROLES = {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}

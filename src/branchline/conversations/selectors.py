@@ -114,6 +114,16 @@ def staff_unread_count(conversation: Conversation, principal: Principal) -> int:
     return conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=mark).count()
 
 
+def conversation_snapshot_for_staff(conversation_id: int) -> tuple[Conversation, int]:
+    """One snapshot every member of staff shares: its read mark (`my_read_seq`) and unread
+    count are the bank side's as a whole, the furthest any member of staff read."""
+    conversation = Conversation.objects.select_related(*RELATED).get(pk=conversation_id)
+    conversation.my_read_seq = max(Participant.objects.filter(conversation_id=conversation_id, user__isnull=False)
+                                   .values_list("read_seq", flat=True), default=0)
+    unread = conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=conversation.my_read_seq).count()
+    return conversation, unread
+
+
 def customer_unread_count(customer_id: int) -> int:
     """Messages from the bank the customer has not read yet, across conversations."""
     return (

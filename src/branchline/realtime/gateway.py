@@ -5,6 +5,7 @@ protocol is documented in docs/protocol.md."""
 import asyncio
 import json
 import logging
+from dataclasses import replace
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
@@ -144,6 +145,7 @@ async def websocket_app(scope, receive, send) -> None:
         if hello["type"] != "hello":
             raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
         principal, credential = await db(authenticate, headers, hello)
+        principal = replace(principal, address=(scope.get("client") or ("",))[0] or "")
         resume = handlers.parse_resume(hello.get("resume"))
     except DomainError as exc:
         await _refuse(send, exc)

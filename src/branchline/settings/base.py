@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # serves the API docs page's assets locally (no CDN)
+    "django_tasks_db",  # the task queue: durable subscribers (the outbox) and sweeps
     "branchline.core",
     "branchline.accounts",
     "branchline.contacts",
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "branchline.connectors",
     "branchline.conversations",
     "branchline.realtime",
+    "branchline.audit",
     "branchline.web",
 ]
 
@@ -108,6 +110,12 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Tasks live in the database: enqueued inside an action's transaction, they commit with it
+# (the outbox of events.publish). A worker runs them: `manage.py db_worker`, or in-process.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Who hears which domain event (like ROOT_URLCONF, named here so `events` imports no app).
+BRANCHLINE_SUBSCRIPTIONS = "branchline.subscriptions.SUBSCRIPTIONS"
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
@@ -162,6 +170,9 @@ BRANCHLINE = {
     # meanwhile back to the queue (the away-agent rule, docs/protocol.md §9).
     "AGENT_AWAY_SECONDS": int(os.environ.get("BRANCHLINE_AGENT_AWAY_SECONDS", "90")),
     "CUSTOMER_TOKEN_HOURS": 12,
+    # Run the task worker inside the server process (embedded, one-process deployments).
+    # With several processes, run `manage.py db_worker` beside them instead.
+    "TASK_WORKER_IN_PROCESS": os.environ.get("BRANCHLINE_TASK_WORKER_IN_PROCESS", "0") == "1",
     # Token bucket per sender: sustained rate and burst, for messages (API and socket)
     # and for every socket frame.
     "MESSAGE_RATE_PER_SECOND": float(os.environ.get("BRANCHLINE_MESSAGE_RATE", "5")),
