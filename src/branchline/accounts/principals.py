@@ -1,8 +1,6 @@
 """Who is acting: a customer (bearer token) or a member of staff (session)."""
 from dataclasses import dataclass
 
-from branchline.realtime import audiences
-
 from .models import Role, User
 
 
@@ -23,15 +21,6 @@ class Principal:
     @property
     def is_staff(self) -> bool:
         return self.kind == "staff"
-
-    def audiences(self) -> tuple[str, ...]:
-        """The audiences this principal's sockets join."""
-        if self.is_customer:
-            return (audiences.customer(self.id),)
-        keys = [audiences.staff(self.id)]
-        if self.line_of_business_id:
-            keys.append(audiences.queue(self.line_of_business_id))
-        return tuple(keys)
 
     @classmethod
     def of_customer(cls, customer, *, address: str = "") -> "Principal":

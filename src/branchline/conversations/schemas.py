@@ -2,6 +2,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from branchline.contacts.schemas import CustomerRef
+
 
 class MessageOut(Schema):
     """An item of the public stream, as the customer sees it."""
@@ -84,12 +86,6 @@ class CustomerConversationOut(Schema):
     agent_read_seq: int
     created_at: datetime
     ended_at: datetime | None
-
-
-class CustomerRef(Schema):
-    id: int
-    name: str
-    authenticated: bool
 
 
 class AgentRef(Schema):

@@ -20,3 +20,13 @@ def queue(line_of_business_id: int) -> str:
 
 def is_customer_audience(key: str) -> bool:
     return key.startswith("customer:")
+
+
+def of_principal(principal) -> tuple[str, ...]:
+    """The audiences a principal's sockets join."""
+    if principal.is_customer:
+        return (customer(principal.id),)
+    keys = [staff(principal.id)]
+    if principal.line_of_business_id:
+        keys.append(queue(principal.line_of_business_id))
+    return tuple(keys)

@@ -16,12 +16,12 @@ class Registry:
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
-        for key in connection.principal.audiences():
+        for key in audiences.of_principal(connection.principal):
             self.by_audience[key].add(connection)
 
     def remove(self, connection: Connection) -> None:
         self.connections.discard(connection)
-        for key in connection.principal.audiences():
+        for key in audiences.of_principal(connection.principal):
             members = self.by_audience.get(key)
             if members is not None:
                 members.discard(connection)
