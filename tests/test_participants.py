@@ -10,6 +10,7 @@ from django.utils import timezone
 from branchline.accounts.models import User
 from branchline.conversations import actions, selectors
 from branchline.conversations.models import Conversation, Message, Participant
+from branchline.conversations.payloads import message_for_staff
 from branchline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests import factories
 from tests.factories import principal
@@ -88,7 +89,8 @@ def test_a_transfer_hands_over_with_a_note_the_customer_never_sees(world, captur
     # the receiver sees everything before it, notes included
     receiver = selectors.messages_missed(principal(world.agent2), {cid: 0})
     assert [m.body for m in receiver if m.kind == "note"] == ["Earlier note"]
-    assert receiver[-2].text() == f"{world.agent.display_name} transferred the conversation to {world.agent2.display_name}."
+    assert message_for_staff(receiver[-2])["text"] == (
+        f"{world.agent.display_name} transferred the conversation to {world.agent2.display_name}.")
     # the sender was told, no longer follows it, and keeps it among those they handled
     assert any(e["t"] == "conversation.updated" and f"staff:{world.agent.id}" in e["a"] for e in events)
     ended_or_handled = selectors.conversations_visible_to(principal(world.agent)).filter(pk=cid)
