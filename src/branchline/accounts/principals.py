@@ -1,7 +1,7 @@
 """Who is acting: a customer (bearer token) or a member of staff (session)."""
 from dataclasses import dataclass
 
-from .models import Role, User
+from .models import User
 
 
 @dataclass(frozen=True)
@@ -32,5 +32,3 @@ class Principal:
         return cls("staff", user.id, user.line_of_business_id, user.role, display_name=user.display_name,
                    address=address)
 
-
-STAFF_ROLES = {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
