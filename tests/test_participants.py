@@ -205,3 +205,20 @@ def test_a_customer_retry_after_a_new_conversation_began_is_still_a_retry(world)
     again, created = actions.customer_message_send(principal=principal(customer), body="Hi", client_message_id="same")
     assert (created, again.pk) == (False, first.pk)
     assert Message.objects.filter(client_message_id="same").count() == 1
+
+
+def test_supervisors_list_the_whole_line_of_business_and_agents_may_not(world):
+    _c, mine = active(world)
+    other = start(factories.customer(), world.topic)
+    actions.conversation_accept(principal=principal(world.agent2), conversation_id=other)
+    supervisor, agent = Client(), Client()
+    supervisor.force_login(world.supervisor)
+    agent.force_login(world.agent)
+    listed = supervisor.get("/api/staff/conversations", {"state": "active", "scope": "line"}).json()
+    assert {c["id"] for c in listed} == {mine, other}
+    assert [c["id"] for c in agent.get("/api/staff/conversations", {"state": "active"}).json()] == [mine]
+    refused = agent.get("/api/staff/conversations", {"state": "active", "scope": "line"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "role_forbidden"
+    outsider = Client()
+    outsider.force_login(world.outsider)
+    assert outsider.get("/api/staff/conversations", {"state": "active", "scope": "line"}).status_code == 403

@@ -102,6 +102,9 @@ def customer_receipt(request, conversation_id: int, payload: ReceiptIn):
 
 class StaffListQuery(Schema):
     state: ConversationState = ConversationState.ACTIVE
+    scope: str = Field("mine", pattern="^(mine|line)$",
+                       description="mine: yours and your queue; line: the whole line of business (supervisors, "
+                                   "administrators, auditors)")
 
 
 def _staff_view(principal, conversation_id):
@@ -114,7 +117,8 @@ def _staff_view(principal, conversation_id):
             tags=["staff"], summary="waiting (your queues, newest first), active (In Progress) or ended (handled)")
 def staff_conversations(request, query: Query[StaffListQuery]):
     return [conversation_for_staff(c, unread_count=c.unread)
-            for c in selectors.conversations_for_staff(request.principal, state=query.state)]
+            for c in selectors.conversations_for_staff(request.principal, state=query.state,
+                                                      whole_line=query.scope == "line")]
 
 
 @router.get("/staff/conversations/{conversation_id}", auth=staff_auth,

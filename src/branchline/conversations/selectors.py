@@ -6,11 +6,12 @@ NotFound for anything the principal may not see (another customer's conversation
 confirmed) and Forbidden when they may see it but not do the action."""
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, StaffScope, require, staff_scope
 from branchline.accounts.principals import Principal
-from branchline.core.errors import NotFound
+from branchline.core.errors import Forbidden, NotFound
 
 from .models import Conversation, ConversationState, Message, Participant, Sender, Visibility
 
@@ -116,12 +117,19 @@ def unread_for_staff(queryset, principal: Principal):
                                           messages__staff_seq__gt=F("my_read_seq"))))
 
 
-def conversations_for_staff(principal: Principal, *, state: str, limit: int = 100):
+def conversations_for_staff(principal: Principal, *, state: str, whole_line: bool = False, limit: int = 100):
     """A console list with unread counts in one query. Waiting: the queues the member of
     staff serves, newest first (so a flood of old guests never hides a new customer).
-    Active and ended: the ones they handle or handled."""
+    Active and ended: the ones they handle or handled; with `whole_line`, every one of
+    their line(s) of business (supervisors watching live, administrators, auditors)."""
     scope = staff_scope(principal)
-    if state == ConversationState.WAITING:
+    if whole_line:
+        if not scope.whole_line:
+            raise Forbidden(_("Only supervisors, administrators and auditors see the whole line of business."),
+                            code="role_forbidden")
+        queryset = Conversation.objects.filter(state=state, line_of_business_id__in=scope.line_of_business_ids)
+        queryset = queryset.order_by("-last_message_at")
+    elif state == ConversationState.WAITING:
         queryset = Conversation.objects.filter(state=state, line_of_business_id__in=scope.line_of_business_ids)
         queryset = queryset.order_by("-created_at", "-id")
     elif state == ConversationState.ACTIVE:
