@@ -7,3 +7,21 @@ declare module "@widget/text.js" {
   export const COUNTER_FROM: number;
   export function lengthStatus(body: string, max: number): { length: number; max: number; show: boolean; over: boolean };
 }
+
+declare module "@widget/connection.js" {
+  export const HEARTBEAT_INTERVAL_MS: number;
+  export const HEARTBEAT_TIMEOUT_MS: number;
+  export interface ErrorWithCode extends Error { code: string }
+  export class Connection<Frame extends { type: string }, Event extends { type: string }> {
+    constructor(options: {
+      hello: () => Frame;
+      onEvent: (event: Event) => void;
+      onStatus: (status: "online" | "offline") => void;
+      onUnauthorized: () => void;
+    });
+    connect(): void;
+    close(): void;
+    send(frame: Frame): boolean;
+    request(frame: Frame): Promise<Event>;
+  }
+}

@@ -27,7 +27,10 @@ export async function loadLists(): Promise<void> {
   if (keep) next.set(keep.id, keep); // the open conversation stays on screen whatever happened to it
   if (!wanted.includes("ended")) for (const c of store.lists.value.ended) next.set(c.id, c);
   for (const c of results.flat()) next.set(c.id, c);
-  store.conversations.value = next;
+  batch(() => {
+    store.conversations.value = next;
+    store.listsLoaded.value = true;
+  });
 }
 
 export function selectTab(tab: Tab): void {

@@ -1,9 +1,10 @@
 // Everything the console knows about the socket protocol (docs/protocol.md §7-8) lives in
-// this module: the frames it sends, the events it receives, the socket's life (hello,
-// resume, heartbeat, reconnect, retried sends) and the reducers that apply events to the
-// store. Components and actions never see a frame. When the staff protocol changes, this
-// is the file to change.
+// this module: the frames it sends, the events it receives, its resume cursors and the
+// reducers that apply events to the store. Components and actions never see a frame. When
+// the staff protocol changes, this is the file to change. (The socket's life — heartbeat,
+// reconnect, retried sends — is connection.js, shared with the widget.)
 import { batch } from "@preact/signals";
+import { Connection } from "@widget/connection.js";
 import type { Schemas } from "../api/client";
 import * as store from "./store";
 import type { Conversation, Message, Thread } from "./store";
@@ -36,123 +37,23 @@ type ClientFrame =
   | { type: "message.send"; conversation_id: number; body: string; client_message_id: string; ref?: Ref }
   | { type: "typing"; conversation_id: number; is_typing: boolean }
   | { type: "receipt"; conversation_id: number; delivered_seq?: number; read_seq?: number }
-  | { type: "resume"; conversation_id: number; after_seq: number }
-  | { type: "ping"; ref: Ref };
+  | { type: "resume"; conversation_id: number; after_seq: number };
 
-// --- Timing -------------------------------------------------------------------------------
-// A ping every 20 s; no answer within 10 s means the connection is dead even if the browser
-// has not noticed (a silent network drop), so we reconnect and resume.
-export const HEARTBEAT_INTERVAL_MS = 20_000;
-export const HEARTBEAT_TIMEOUT_MS = 10_000;
-const BACKOFF_FIRST_MS = 500;
-const BACKOFF_MAX_MS = 10_000;
 const TYPING_SHOWN_MS = 6_000; // a customer's typing signal fades if it is not repeated
-
-export class SocketError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
 
 export function newClientMessageId(): string {
   return crypto.randomUUID();
 }
 
-// --- The socket ---------------------------------------------------------------------------
-class StaffSocket {
-  private ws: WebSocket | null = null;
-  private ready = false;
-  private backoff = BACKOFF_FIRST_MS;
-  private nextRef = 1;
-  private pending = new Map<Ref, { frame: ClientFrame; resolve: (e: ServerEvent) => void; reject: (e: SocketError) => void }>();
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private pongDeadline: ReturnType<typeof setTimeout> | undefined;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-
-  connect(): void {
-    clearTimeout(this.reconnectTimer);
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws`);
-    this.ws = ws;
-    ws.onopen = () => this.sendNow({ type: "hello", resume: resumeCursors() });
-    ws.onmessage = (e) => {
-      clearTimeout(this.pongDeadline); // any frame shows the connection is alive
-      this.receive(JSON.parse(e.data) as ServerEvent);
-    };
-    ws.onclose = (e) => {
-      if (e.code === 4401) {
-        location.assign("/console/login/");
-        return;
-      }
-      this.lost();
-    };
-  }
-
-  // The connection is gone (closed, or silent past the heartbeat timeout): forget it and
-  // reconnect with jittered exponential backoff; hello's resume cursors fill the gap.
-  private lost(): void {
-    const ws = this.ws;
-    this.ws = null;
-    this.ready = false;
-    clearInterval(this.heartbeat);
-    clearTimeout(this.pongDeadline);
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = null;
-      ws.close();
-    }
-    store.connection.value = "offline";
-    const wait = this.backoff * (0.75 + Math.random() / 2);
-    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
-    this.reconnectTimer = setTimeout(() => this.connect(), wait);
-  }
-
-  private ping(): void {
-    clearTimeout(this.pongDeadline);
-    this.pongDeadline = setTimeout(() => this.lost(), HEARTBEAT_TIMEOUT_MS);
-    this.send({ type: "ping", ref: `hb${this.nextRef++}` });
-  }
-
-  private receive(event: ServerEvent): void {
-    if (event.type === "ready") {
-      this.ready = true;
-      this.backoff = BACKOFF_FIRST_MS;
-      this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_INTERVAL_MS);
-      for (const item of this.pending.values()) this.send(item.frame); // retried: no-ops if stored
-    }
-    const ref = "ref" in event ? event.ref : undefined;
-    const waiting = ref != null ? this.pending.get(ref) : undefined;
-    if (waiting && ref != null) {
-      this.pending.delete(ref);
-      if (event.type === "error") waiting.reject(new SocketError(event.error.code, event.error.message));
-      else waiting.resolve(event);
-    }
-    apply(event);
-  }
-
-  private sendNow(frame: ClientFrame): boolean {
-    if (this.ws?.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(frame));
-    return true;
-  }
-
-  // Best effort: dropped while disconnected (state is re-read after the next ready).
-  send(frame: ClientFrame): boolean {
-    return this.ready && this.sendNow(frame);
-  }
-
-  // Kept until answered, and sent again after every reconnect (sends are idempotent by
-  // client_message_id).
-  request(frame: ClientFrame & { ref?: Ref }): Promise<ServerEvent> {
-    const ref = `r${this.nextRef++}`;
-    const framed = { ...frame, ref };
-    return new Promise((resolve, reject) => {
-      this.pending.set(ref, { frame: framed, resolve, reject });
-      this.send(framed);
-    });
-  }
-}
-
-const socket = new StaffSocket();
+// --- The socket: hello with our resume cursors, heartbeat, reconnect, retried sends -------
+const socket = new Connection<ClientFrame, ServerEvent>({
+  hello: () => ({ type: "hello", resume: resumeCursors() }),
+  onEvent: (event) => apply(event),
+  onStatus: (status) => {
+    store.connection.value = status;
+  },
+  onUnauthorized: () => location.assign("/console/login/"),
+});
 let onReady: () => void = () => {};
 
 // Connects; `ready` is called after every (re)connection and resync, to re-read the lists.
@@ -165,7 +66,7 @@ export function connect(ready: () => void): void {
 // --- Commands (frames) ---------------------------------------------------------------------
 export async function sendMessage(conversationId: number, body: string, clientMessageId: string): Promise<Message> {
   const ack = await socket.request({ type: "message.send", conversation_id: conversationId, body, client_message_id: clientMessageId });
-  if (ack.type !== "message.ack") throw new SocketError("internal", "Unexpected answer");
+  if (ack.type !== "message.ack") throw new Error(`Unexpected answer: ${ack.type}`);
   addMessages(conversationId, [ack.message]);
   return ack.message;
 }
@@ -269,7 +170,6 @@ function apply(event: ServerEvent): void {
   batch(() => {
     switch (event.type) {
       case "ready":
-        store.connection.value = "online";
         onReady();
         break;
       case "session.resync": // the server's bus was back: re-read state, ask again for what we follow

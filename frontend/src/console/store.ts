@@ -39,6 +39,7 @@ export const threads = signal<ReadonlyMap<number, Thread>>(new Map());
 export const drafts = signal<readonly Draft[]>([]);
 // Conversation id -> the customer is typing (cleared by a timeout, a message or is_typing false).
 export const typing = signal<ReadonlySet<number>>(new Set());
+export const listsLoaded = signal(false); // the first list load has answered
 export const tab = signal<Tab>("active");
 export const selectedId = signal<number | null>(null);
 // Per conversation: a line for the agent about the last action (a colleague was faster, …).

@@ -2,7 +2,7 @@
 // a button with its unread badge.
 import { selectTab, select, showError } from "../actions";
 import { _, format } from "../i18n";
-import { lists, selectedId, tab, type Conversation, type Tab } from "../store";
+import { lists, listsLoaded, selectedId, tab, type Conversation, type Tab } from "../store";
 
 const TABS: { id: Tab; label: string; counted: boolean }[] = [
   { id: "active", label: "In progress", counted: true },
@@ -61,7 +61,8 @@ export function Sidebar() {
       <Tabs />
       <div role="tabpanel" id="list-panel" aria-labelledby={`tab-${tab.value}`} class="list-panel">
         <ul class="conversation-list" id="list">
-          {items.length ? items.map((c) => <Item c={c} key={c.id} />) : <li class="empty-list">{_("Nothing here.")}</li>}
+          {items.length ? items.map((c) => <Item c={c} key={c.id} />)
+                        : <li class="empty-list">{listsLoaded.value ? _("Nothing here.") : _("Loading…")}</li>}
         </ul>
       </div>
     </nav>
