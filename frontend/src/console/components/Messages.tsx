@@ -79,12 +79,14 @@ export function Messages({ c }: { c: Conversation }) {
 
   return (
     <>
-      {thread.hasMore && (
-        <button type="button" class="link-button load-earlier" id="load-earlier"
-                onClick={() => loadEarlier(c.id).catch(showError)}>
-          {_("Show earlier messages")}
-        </button>
-      )}
+      <div class="history-edge">
+        {thread.hasMore ? (
+          <button type="button" class="link-button load-earlier" id="load-earlier"
+                  onClick={() => loadEarlier(c.id).catch(showError)}>
+            {_("Show earlier messages")}
+          </button>
+        ) : thread.loaded && <p class="history-start">{_("Start of the conversation")}</p>}
+      </div>
       <div class="log" role="log" aria-live="polite" aria-label={format("Messages with %s", c.customer.name)}>
         <ol class="messages" id="messages" ref={list} onScroll={remember}>
           {thread.order.map((id) => <Item key={id} m={thread.byId.get(id)!} c={c} />)}
