@@ -86,10 +86,21 @@ def test_an_over_long_message_is_never_cut_and_is_refused_with_a_clear_message(b
     context.close()
 
 
+def _go_offline(page) -> None:
+    """Cut the page's network (its open socket stays open, silently) and wait until the cut is
+    in force in the browser's network service: set_offline reaches it asynchronously, and a
+    ping that slipped through before it would be answered."""
+    page.context.set_offline(True)
+    for _ in range(100):
+        if page.evaluate("() => fetch('/healthz', {cache: 'no-store'}).then(() => false, () => true)"):
+            return
+    raise AssertionError("the page is still online after set_offline(True)")
+
+
 def _silent_loss_and_return(page, context) -> None:
     """The network goes away without closing the socket: only the heartbeat can tell."""
     expect_online(page)
-    context.set_offline(True)
+    _go_offline(page)
     page.clock.run_for(19_000)
     expect(page.locator("#status")).to_have_text("Connected")  # no ping due yet
     page.clock.run_for(11_500)  # the ping at 20 s went unanswered for 10 s
@@ -107,7 +118,7 @@ def test_a_silently_dead_connection_is_noticed_by_the_heartbeat_and_resumed(brow
     staff = StaffApi(demo_server.url, "anna")
     conversation = staff.waiting()[0]["id"]
 
-    customer.context.set_offline(True)
+    _go_offline(customer)
     staff.accept_and_reply(conversation, "Here I am. [heartbeat 2]")  # while the customer is cut off
     customer.context.set_offline(False)
     _silent_loss_and_return(customer, context)

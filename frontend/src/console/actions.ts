@@ -121,10 +121,7 @@ export function showError(error: unknown): void {
 // Read = shown: the open conversation, on a visible page, once its history is on screen.
 effect(() => {
   const c = store.selected.value;
-  if (!c || !visible.value || c.state !== "active" || !store.isMine(c) || !store.selectedThread.value.loaded) return;
-  if (c.read_seq >= c.last_seq) return;
-  protocol.putConversation({ ...c, read_seq: c.last_seq, unread_count: 0 });
-  protocol.sendRead(c);
+  if (c && visible.value && c.state === "active" && store.isMine(c) && store.selectedThread.value.loaded) protocol.markRead(c);
 });
 
 // The page title counts unread customer messages, for an agent working in another tab.

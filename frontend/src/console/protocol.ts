@@ -9,11 +9,15 @@ import type { Schemas } from "../api/client";
 import * as store from "./store";
 import type { Conversation, Message, Thread } from "./store";
 
-// --- The staff stream's order -------------------------------------------------------------
-// Messages are ordered, paged (before_seq) and followed (hello/resume cursors) by this number.
-// Staff sockets will follow `staff_seq` (a second dense sequence that also numbers staff-only
-// items): switching is this one line.
-export const cursorOf = (m: Message): number => m.seq;
+// --- The staff stream ----------------------------------------------------------------------
+// The number staff follow a conversation by: messages are ordered, paged (before_seq),
+// resumed (hello/resume cursors) and marked delivered/read by it, and a conversation's last
+// value of it says what its snapshot already counts. Staff sockets will follow `staff_seq`
+// (a second dense sequence that also numbers staff-only items): switching is this one line,
+// { message: "staff_seq", conversation: "last_staff_seq" }.
+const STREAM = { message: "seq", conversation: "last_seq" } as const;
+export const cursorOf = (m: Message): number => m[STREAM.message];
+const lastCursorOf = (c: Conversation): number => c[STREAM.conversation];
 
 // --- Frames -------------------------------------------------------------------------------
 type ErrorBody = Schemas["ErrorBody"];
@@ -75,8 +79,12 @@ export function sendTyping(conversationId: number, isTyping: boolean): void {
   socket.send({ type: "typing", conversation_id: conversationId, is_typing: isTyping });
 }
 
-export function sendRead(c: Conversation): void {
-  socket.send({ type: "receipt", conversation_id: c.id, read_seq: c.last_seq });
+// Everything in the conversation is on the agent's screen: mark it read (once).
+export function markRead(c: Conversation): void {
+  const last = lastCursorOf(c);
+  if (c.read_seq >= last) return;
+  putConversation({ ...c, read_seq: last, unread_count: 0 });
+  socket.send({ type: "receipt", conversation_id: c.id, read_seq: last });
 }
 
 // After loading a conversation's newest page over HTTP: the socket follows it from there and
@@ -157,12 +165,12 @@ function messageCreated(m: Message): void {
   addMessages(m.conversation_id, [m]);
   if (m.sender === "customer") setTyping(m.conversation_id, false);
   const c = store.conversations.value.get(m.conversation_id);
-  if (!c || known || m.seq <= c.last_seq) return; // the snapshot already counts it
+  if (!c || known || cursorOf(m) <= lastCursorOf(c)) return; // the snapshot already counts it
   const unread = m.sender === "customer" ? c.unread_count + 1 : c.unread_count;
-  putConversation({ ...c, last_seq: m.seq, last_message_at: m.created_at, unread_count: unread });
+  putConversation({ ...c, [STREAM.conversation]: cursorOf(m), last_message_at: m.created_at, unread_count: unread });
   // Delivered to this agent's console; read is decided by what is on screen (actions.ts).
   if (m.sender === "customer" && c.state === "active" && store.isMine(c)) {
-    socket.send({ type: "receipt", conversation_id: c.id, delivered_seq: m.seq });
+    socket.send({ type: "receipt", conversation_id: c.id, delivered_seq: cursorOf(m) });
   }
 }
 
@@ -183,7 +191,7 @@ function apply(event: ServerEvent): void {
         break;
       case "conversation.updated": {
         const known = store.conversations.value.get(event.conversation.id);
-        if (known && event.conversation.last_seq < known.last_seq) break; // stale snapshot (§7)
+        if (known && lastCursorOf(event.conversation) < lastCursorOf(known)) break; // stale snapshot (§7)
         putConversation(event.conversation);
         break;
       }
@@ -197,7 +205,7 @@ function apply(event: ServerEvent): void {
             ? { customer_delivered_seq: Math.max(c.customer_delivered_seq, event.delivered_seq),
                 customer_read_seq: Math.max(c.customer_read_seq, event.read_seq) }
             : { read_seq: Math.max(c.read_seq, event.read_seq),
-                unread_count: event.read_seq >= c.last_seq ? 0 : c.unread_count });
+                unread_count: event.read_seq >= lastCursorOf(c) ? 0 : c.unread_count });
         break;
       case "typing":
         if (event.sender === "customer") setTyping(event.conversation_id, event.is_typing);

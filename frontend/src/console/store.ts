@@ -2,10 +2,12 @@
 // calls of actions.ts. Components only read it; nothing else keeps console state. This
 // module knows no protocol detail: how messages are ordered is decided by protocol.ts.
 import { computed, signal } from "@preact/signals";
-import type { Schemas } from "../api/client";
+import type { paths } from "../api/schema";
 
-export type Conversation = Schemas["StaffConversationOut"];
-export type Message = Schemas["MessageOut"];
+// Named after what the staff endpoints answer, so a regenerated schema flows through.
+type Json<T> = T extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
+export type Conversation = Json<paths["/api/staff/conversations/{conversation_id}"]["get"]>;
+export type Message = Json<paths["/api/staff/conversations/{conversation_id}/messages"]["get"]>["messages"][number];
 export type Tab = "waiting" | "active" | "ended";
 export type Connection = "connecting" | "online" | "offline";
 

@@ -12,8 +12,11 @@ const STATE_LABELS: Record<DeliveryState, string> = {
   pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent",
 };
 
-function deliveryState(m: Message, c: Conversation): DeliveryState {
-  return m.seq <= c.customer_read_seq ? "read" : m.seq <= c.customer_delivered_seq ? "delivered" : "sent";
+// The customer's marks count what the customer can see (`seq`); an item they cannot see has none.
+function deliveryState(m: Message, c: Conversation): DeliveryState | undefined {
+  const seq: number | null = m.seq;
+  if (seq === null) return undefined;
+  return seq <= c.customer_read_seq ? "read" : seq <= c.customer_delivered_seq ? "delivered" : "sent";
 }
 
 function Meta({ at, state }: { at: string; state?: DeliveryState }) {
