@@ -4,7 +4,14 @@ reloads, leaves, and comes back to the agent's answer marked unread."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import SENT_OR_LATER, agent_signs_in, bubble, customer_signs_in, expect_online, reveal_history
+from tests.browser.helpers import (
+    SENT_OR_LATER,
+    agent_signs_in,
+    bubble,
+    customer_signs_in,
+    expect_online,
+    reveal_history,
+)
 
 pytestmark = pytest.mark.browser
 

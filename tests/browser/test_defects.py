@@ -6,8 +6,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (CustomerApi, StaffApi, agent_signs_in, bubble, expect_online, guest_opens_chat,
-                                   guest_writes, serious_accessibility_violations)
+from tests.browser.helpers import (
+    CustomerApi,
+    StaffApi,
+    agent_signs_in,
+    bubble,
+    expect_online,
+    guest_opens_chat,
+    guest_writes,
+    serious_accessibility_violations,
+)
 
 pytestmark = pytest.mark.browser
 
