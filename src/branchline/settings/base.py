@@ -140,6 +140,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The staff console's bundle, built from frontend/ by `make assets` (git-ignored).
+STATICFILES_DIRS = [BASE_DIR / "frontend" / "dist"]
 
 from django.utils.csp import CSP  # noqa: E402
 

@@ -1,0 +1,82 @@
+// The console's one client store: signals, fed by the socket (protocol.ts) and by the HTTP
+// calls of actions.ts. Components only read it; nothing else keeps console state. This
+// module knows no protocol detail: how messages are ordered is decided by protocol.ts.
+import { computed, signal } from "@preact/signals";
+import type { paths } from "../api/schema";
+
+// Named after what the staff endpoints answer, so a regenerated schema flows through.
+type Json<T> = T extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
+export type Conversation = Json<paths["/api/staff/conversations/{conversation_id}"]["get"]>;
+export type Message = Json<paths["/api/staff/conversations/{conversation_id}/messages"]["get"]>["messages"][number];
+export type Tab = "waiting" | "active" | "ended";
+export type Connection = "connecting" | "online" | "offline";
+
+// An agent message typed here that the server has not stored yet.
+export interface Draft {
+  clientMessageId: string;
+  conversationId: number;
+  text: string;
+  createdAt: string;
+  failed: boolean;
+}
+
+// One conversation's messages: by id, and their ids in stream order (kept by protocol.ts).
+export interface Thread {
+  byId: ReadonlyMap<number, Message>;
+  order: readonly number[];
+  hasMore: boolean; // older messages exist on the server
+  loaded: boolean; // the newest page has been read over HTTP
+}
+
+export interface Me {
+  id: number;
+  name: string;
+  role: string;
+}
+
+export const me = signal<Me>({ id: 0, name: "", role: "" });
+export const connection = signal<Connection>("connecting");
+export const conversations = signal<ReadonlyMap<number, Conversation>>(new Map());
+export const threads = signal<ReadonlyMap<number, Thread>>(new Map());
+export const drafts = signal<readonly Draft[]>([]);
+// Conversation id -> the customer is typing (cleared by a timeout, a message or is_typing false).
+export const typing = signal<ReadonlySet<number>>(new Set());
+export const listsLoaded = signal(false); // the first list load has answered
+export const tab = signal<Tab>("active");
+export const selectedId = signal<number | null>(null);
+// Per conversation: a line for the agent about the last action (a colleague was faster, …).
+export const notices = signal<ReadonlyMap<number, string>>(new Map());
+
+export const EMPTY_THREAD: Thread = { byId: new Map(), order: [], hasMore: false, loaded: false };
+
+// Which tab a conversation belongs in, for this agent: the queue while waiting, then only
+// the agent's own conversations.
+export function tabOf(c: Conversation, agentId: number): Tab | null {
+  if (c.state === "waiting") return "waiting";
+  if (c.assigned_agent?.id !== agentId) return null;
+  return c.state === "active" || c.state === "ended" ? c.state : null;
+}
+
+const byOldest = (a: Conversation, b: Conversation) => a.created_at.localeCompare(b.created_at);
+const byRecent = (a: Conversation, b: Conversation) => b.last_message_at.localeCompare(a.last_message_at);
+
+// The three lists: the queue oldest first, the agent's own by most recent activity.
+export const lists = computed(() => {
+  const result: Record<Tab, Conversation[]> = { waiting: [], active: [], ended: [] };
+  for (const c of conversations.value.values()) {
+    const t = tabOf(c, me.value.id);
+    if (t) result[t].push(c);
+  }
+  result.waiting.sort(byOldest);
+  result.active.sort(byRecent);
+  result.ended.sort(byRecent);
+  return result;
+});
+
+export const unreadTotal = computed(() => lists.value.active.reduce((n, c) => n + c.unread_count, 0));
+export const selected = computed(() => (selectedId.value === null ? null : conversations.value.get(selectedId.value) ?? null));
+export const selectedThread = computed(() => (selectedId.value === null ? EMPTY_THREAD : threads.value.get(selectedId.value) ?? EMPTY_THREAD));
+export const selectedDrafts = computed(() => drafts.value.filter((d) => d.conversationId === selectedId.value));
+export const selectedTyping = computed(() => selectedId.value !== null && typing.value.has(selectedId.value));
+
+export const isMine = (c: Conversation | null) => Boolean(c && c.assigned_agent?.id === me.value.id);
