@@ -1,4 +1,7 @@
 """The JSON API: one NinjaAPI mounting each app's router; errors in one shape."""
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -7,7 +10,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from branchline.accounts.api import router as accounts_router
 from branchline.cases.api import router as cases_router
 from branchline.conversations.api import router as conversations_router
-from branchline.core.errors import DomainError, InvalidInput, NotFound, Unauthorized
+from branchline.core.errors import DomainError, InvalidInput, NotFound, Unauthorized, Unavailable
+from branchline.core.outage import QuietLog
+
+log = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Branchline API",
@@ -57,3 +63,16 @@ def http_error(request, exc):
     error = DomainError(str(exc), code="http_error")
     error.status = exc.status_code
     return _error_response(request, error)
+
+
+# The database is away or saturated: no connection from the pool in time, a statement cut
+# off by statement_timeout, a lost connection, a lock or serialization conflict. All are
+# worth a retry, so they are 503s, not 500s; and logged once per minute, not per request.
+_database_outage = QuietLog(log, "database", "requests answered 503")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request, exc):
+    _database_outage.failed(exc)
+    return _error_response(request, Unavailable())
