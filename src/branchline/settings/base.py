@@ -125,13 +125,29 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # Name of the pub/sub channel: processes sharing it form one deployment.
 BUS_CHANNEL = os.environ.get("BRANCHLINE_BUS_CHANNEL", "branchline:events")
 
+# The shared cache holds the rate-limit budgets, checked inside every send: a Redis that
+# does not answer within this many seconds counts as away, and the rate limit then skips
+# it for CACHE_RETRY_SECONDS (core/ratelimit.py) instead of waiting on every send.
+CACHE_TIMEOUT_SECONDS = float(os.environ.get("BRANCHLINE_CACHE_TIMEOUT", "0.05"))
+CACHE_RETRY_SECONDS = float(os.environ.get("BRANCHLINE_CACHE_RETRY_SECONDS", "5"))
+
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             # Deployments (and test runs) sharing one Redis keep their keys apart.
             "KEY_PREFIX": os.environ.get("BRANCHLINE_CACHE_PREFIX", "branchline"),
+            "OPTIONS": {
+                "pool_class": "branchline.core.cache.ProcessConnectionPool",
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                # Retrying within a call would multiply the timeout; the breaker decides.
+                "retry": Retry(NoBackoff(), 0),
+            },
         }
     }
 else:
