@@ -96,6 +96,21 @@ def test_a_hung_redis_costs_one_timeout_per_pause_not_one_per_request(clock, hun
     assert caplog.records[0].exc_info is None
 
 
+def test_a_redis_that_is_down_is_logged_once_not_per_request(clock, caplog):
+    """Connection refused: nothing listens on the port any more."""
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]
+    options = {"socket_timeout": 0.05, "socket_connect_timeout": 0.05, "retry": Retry(NoBackoff(), 0)}
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                               "LOCATION": f"redis://127.0.0.1:{port}/0", "OPTIONS": options}}):
+        for _ in range(20):
+            spend(10)
+            clock.now += 1  # twenty seconds of traffic, the breaker letting a probe through every 5 s
+    assert [(r.levelname, r.exc_info is not None) for r in caplog.records] == [("WARNING", True)]
+    assert "Connection refused" in caplog.text
+
+
 def test_the_rate_limit_counts_again_once_redis_answers(clock, caplog):
     """The locmem cache stands in for a Redis that answers again after an outage."""
     caplog.set_level(logging.INFO, logger=LOGGER)

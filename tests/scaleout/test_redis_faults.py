@@ -14,7 +14,6 @@ from tests.scaleout import WAIT, accepted_conversation
 
 pytestmark = pytest.mark.scaleout
 
-BASELINE_SECONDS = 1.5
 FREEZE_SECONDS = 2.5
 ACK_P99_LIMIT = 0.100
 NOISE_ALLOWANCE = 0.050  # see below
@@ -28,40 +27,46 @@ def test_sends_are_acknowledged_at_once_while_redis_hangs_and_all_arrive_after(m
                                                                                 staff_login):
     """The rate limit skips a hung Redis after one short timeout per process; sends are
     acknowledged as usual, and once Redis answers again every acknowledged message reaches
-    the other side, exactly once and in order."""
+    the other side, exactly once and in order.
+
+    A and B reach Redis through the frozen proxy. C reaches it directly: its own
+    conversation, written meanwhile, measures in the same seconds what this machine's
+    other load does to ack latency (other test suites may share its two cores)."""
     url = f"redis://127.0.0.1:{redis_proxy.port}/0"
-    a, b = launch(make_env(redis_url=url), make_env(redis_url=url))
+    a, b, c = launch(make_env(redis_url=url), make_env(redis_url=url), make_env())
     anna = staff_login(b, "anna")
 
     async def scenario():
         _, customer, agent, cid = await accepted_conversation(a, b, anna)
+        _, control_customer, control_agent, control_cid = await accepted_conversation(c, c, anna)
         loop = asyncio.get_running_loop()
-        latencies: dict[str, list[float]] = {"baseline": [], "frozen": []}
-        phase = "baseline"
+        latencies: dict[str, list[float]] = {"hung": [], "control": []}
         stop = asyncio.Event()
 
-        async def keep_sending(socket, side: str, **fields) -> int:
+        async def keep_sending(socket, side: str, group: str, **fields) -> int:
             sent = 0
             while not stop.is_set():
                 started = loop.time()
                 await socket.send_message(f"{side} {sent}", f"{side}-{sent}", **fields)
                 ack = next(i for i, frame in enumerate(socket.frames) if frame["type"] == "message.ack"
                            and frame["message"]["client_message_id"] == f"{side}-{sent}")
-                latencies[phase].append(socket.arrived_at[ack] - started)
+                latencies[group].append(socket.arrived_at[ack] - started)
                 sent += 1
             return sent
 
-        senders = [asyncio.create_task(keep_sending(customer, "customer")),
-                   asyncio.create_task(keep_sending(agent, "agent", conversation_id=cid))]
-        await asyncio.sleep(BASELINE_SECONDS)
         redis_proxy.freeze()
-        phase = "frozen"
         try:
+            senders = [asyncio.create_task(keep_sending(customer, "customer", "hung")),
+                       asyncio.create_task(keep_sending(agent, "agent", "hung", conversation_id=cid))]
+            controls = [asyncio.create_task(keep_sending(control_customer, "customer", "control")),
+                        asyncio.create_task(keep_sending(control_agent, "agent", "control",
+                                                         conversation_id=control_cid))]
             await asyncio.sleep(FREEZE_SECONDS)
             stop.set()
         finally:
             redis_proxy.thaw()  # a send still blocked on Redis records the whole freeze
         sent = await asyncio.wait_for(asyncio.gather(*senders), WAIT)
+        await asyncio.wait_for(asyncio.gather(*controls), WAIT)
 
         seqs = list(range(1, 2 + sum(sent) + 1))  # the first message and "Anna joined", then the sends
         on_a, on_b = await customer.expect_stream(cid, seqs), await agent.expect_stream(cid, seqs)
@@ -69,17 +74,17 @@ def test_sends_are_acknowledged_at_once_while_redis_hangs_and_all_arrive_after(m
         return latencies
 
     latencies = asyncio.run(scenario())
-    baseline, frozen = latencies["baseline"], latencies["frozen"]
-    print(f"ack latency, Redis answering: n={len(baseline)} p50 {statistics.median(baseline) * 1000:.1f} ms "
-          f"p99 {p99(baseline) * 1000:.1f} ms; Redis hung: n={len(frozen)} p50 {statistics.median(frozen) * 1000:.1f} "
-          f"ms p99 {p99(frozen) * 1000:.1f} ms max {max(frozen) * 1000:.1f} ms")
+    hung, control = latencies["hung"], latencies["control"]
+    print(f"ack latency, Redis hung (A, B): n={len(hung)} p50 {statistics.median(hung) * 1000:.1f} ms "
+          f"p99 {p99(hung) * 1000:.1f} ms max {max(hung) * 1000:.1f} ms; Redis answering (C, same seconds): "
+          f"n={len(control)} p50 {statistics.median(control) * 1000:.1f} ms p99 {p99(control) * 1000:.1f} ms")
     # Without the fix a send waits as long as Redis hangs: the whole freeze.
-    assert max(frozen) < 1.0, f"a send waited {max(frozen):.2f} s while Redis hung"
-    assert len(frozen) >= 20, latencies  # both sides really kept sending while Redis hung
-    # Other test suites may share these two cores; when they push the ack p99 past 50 ms
-    # with Redis answering, the same noise is allowed on top while it hangs.
-    limit = max(ACK_P99_LIMIT, p99(baseline) + NOISE_ALLOWANCE)
-    assert p99(frozen) <= limit, f"ack p99 {p99(frozen) * 1000:.0f} ms while Redis hung (limit {limit * 1000:.0f} ms)"
+    assert max(hung) < 1.0, f"a send waited {max(hung):.2f} s while Redis hung"
+    assert len(hung) >= 20, latencies  # both sides really kept sending while Redis hung
+    # When the machine's other load pushes C's ack p99 past 50 ms, the same noise is
+    # allowed on top of the limit.
+    limit = max(ACK_P99_LIMIT, p99(control) + NOISE_ALLOWANCE)
+    assert p99(hung) <= limit, f"ack p99 {p99(hung) * 1000:.0f} ms while Redis hung (limit {limit * 1000:.0f} ms)"
     for server in (a, b):
         warnings = [line for line in server.log_path.read_text().splitlines()
                     if "rate-limit cache (Redis) unavailable" in line]
