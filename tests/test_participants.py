@@ -89,8 +89,9 @@ def test_a_transfer_hands_over_with_a_note_the_customer_never_sees(world, captur
     # the receiver sees everything before it, notes included
     receiver = selectors.messages_missed(principal(world.agent2), {cid: 0})
     assert [m.body for m in receiver if m.kind == "note"] == ["Earlier note"]
-    assert message_for_staff(receiver[-2])["text"] == (
-        f"{world.agent.display_name} transferred the conversation to {world.agent2.display_name}.")
+    line = message_for_staff(receiver[-2])
+    assert line["text"] == f"{world.agent.display_name} transferred the conversation to {world.agent2.display_name}."
+    assert line["note"] == "Card blocked; verified identity"
     # the sender was told, no longer follows it, and keeps it among those they handled
     assert any(e["t"] == "conversation.updated" and f"staff:{world.agent.id}" in e["a"] for e in events)
     ended_or_handled = selectors.conversations_visible_to(principal(world.agent)).filter(pk=cid)

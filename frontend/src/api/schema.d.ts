@@ -638,6 +638,11 @@ export interface components {
              */
             kind: string;
             /**
+             * Note
+             * @description A system line's own words: the note a transfer carries for its receiver
+             */
+            note: string | null;
+            /**
              * Sender
              * @description customer | agent | system
              */

@@ -2,7 +2,7 @@
 and resync, so a message looks the same however a client receives it."""
 from branchline.core.wire import timestamp
 
-from .models import Conversation, Message, Sender, Visibility
+from .models import Conversation, Kind, Message, Sender, Visibility
 
 
 def _names(message: Message, names: dict | None) -> tuple[str | None, str | None]:
@@ -49,6 +49,8 @@ def message_for_staff(message, *, names: dict | None = None) -> dict:
         "author": {"id": message.author_id, "name": author} if message.author_id else None,
         "agent_name": author if message.sender != Sender.CUSTOMER else None,
         "text": Message.text(message, author, subject),
+        # A system line's own words (the note of a transfer, for its receiver), else null.
+        "note": (message.body or None) if message.kind == Kind.SYSTEM else None,
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id,
         "created_at": timestamp(message.created_at),

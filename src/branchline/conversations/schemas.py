@@ -37,6 +37,7 @@ class StaffMessageOut(Schema):
     author: AuthorRef | None = Field(description="The member of staff who wrote it, or whom a system line is about")
     agent_name: str | None
     text: str
+    note: str | None = Field(description="A system line's own words: the note a transfer carries for its receiver")
     system_code: str | None
     client_message_id: str | None
     created_at: datetime
