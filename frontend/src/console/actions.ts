@@ -196,11 +196,11 @@ async function refresh(id: number): Promise<void> {
 }
 
 // Read = shown: the open conversation, on a visible page, once its history is on screen.
+// Only the agent handling it: the customer's "seen" is the furthest any member of staff read,
+// and a supervisor who joined silently stays silent.
 effect(() => {
   const c = store.selected.value;
-  if (c && visible.value && c.state === "active" && store.isFollowing(c) && store.selectedThread.value.loaded) {
-    protocol.markRead(c);
-  }
+  if (c && visible.value && c.state === "active" && store.isMine(c) && store.selectedThread.value.loaded) protocol.markRead(c);
 });
 
 // The page title counts unread customer messages, for an agent working in another tab.

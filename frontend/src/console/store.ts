@@ -98,7 +98,8 @@ export const lists = computed(() => {
   return result;
 });
 
-export const unreadTotal = computed(() => lists.value.active.reduce((n, c) => n + c.unread_count, 0));
+// Unread counts are kept for the conversations you handle (you are the one who reads them).
+export const unreadTotal = computed(() => lists.value.active.reduce((n, c) => n + (isMine(c) ? c.unread_count : 0), 0));
 export const selected = computed(() => (selectedId.value === null ? null : conversations.value.get(selectedId.value) ?? null));
 export const selectedThread = computed(() => (selectedId.value === null ? EMPTY_THREAD : threads.value.get(selectedId.value) ?? EMPTY_THREAD));
 export const selectedDrafts = computed(() => drafts.value.filter((d) => d.conversationId === selectedId.value));

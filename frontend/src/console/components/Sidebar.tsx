@@ -3,7 +3,7 @@
 // administrators and auditors also the whole line of business, live.
 import { selectTab, select, showError } from "../actions";
 import { _, format } from "../i18n";
-import { handles, lists, listsLoaded, seesWholeLine, selectedId, tab, type Conversation, type Tab } from "../store";
+import { handles, isMine, lists, listsLoaded, seesWholeLine, selectedId, tab, type Conversation, type Tab } from "../store";
 import { Tabs, type TabItem } from "./Tabs";
 
 const LABELS: Record<Tab, string> = { active: "In progress", waiting: "Waiting", ended: "Ended", line: "Line of business" };
@@ -18,14 +18,13 @@ function tabsForRole(): Tab[] {
 
 function Item({ c, line }: { c: Conversation; line: boolean }) {
   const current = selectedId.value === c.id;
+  const unread = !line && (c.state === "waiting" || isMine(c)) ? c.unread_count : 0;
   return (
     <li>
       <button type="button" data-id={c.id} aria-current={current ? "true" : undefined}
               onClick={() => select(c.id).catch(showError)}>
         <span class="name">{c.customer.name}</span>
-        {!line && c.unread_count > 0 && (
-          <span class="badge unread" aria-label={format("%s unread", c.unread_count)}>{c.unread_count}</span>
-        )}
+        {unread > 0 && <span class="badge unread" aria-label={format("%s unread", unread)}>{unread}</span>}
         <span class="topic">
           {c.topic.name} · {line ? c.assigned_agent?.name : c.case_type.name}
         </span>
