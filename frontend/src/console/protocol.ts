@@ -12,9 +12,8 @@ import type { Conversation, Message, Thread, Visibility } from "./store";
 // --- The staff stream ----------------------------------------------------------------------
 // The number staff follow a conversation by: messages are ordered, paged (before_seq),
 // resumed (hello/resume cursors) and marked delivered/read by it, and a conversation's last
-// value of it says what its snapshot already counts. Staff sockets will follow `staff_seq`
-// (a second dense sequence that also numbers staff-only items): switching is this one line,
-// { message: "staff_seq", conversation: "last_staff_seq" }.
+// value of it says what its snapshot already counts. Staff follow `staff_seq`, the dense
+// sequence that also numbers staff-only items (notes, staff-only lines; docs/adr/0005).
 const STREAM = { message: "staff_seq", conversation: "last_staff_seq" } as const;
 export const cursorOf = (m: Message): number => m[STREAM.message];
 const lastCursorOf = (c: Conversation): number => c[STREAM.conversation];
