@@ -91,10 +91,19 @@ def agent_signs_in(browser, base_url: str, errors: list[str], *, username: str =
     return page
 
 
-def guest_opens_chat(browser, base_url: str, errors: list[str], **options):
-    """A fresh context opens the widget and continues as a guest (options: see open_page)."""
+def record_socket_frames(page: Page, frames: list[str]) -> None:
+    """Every frame the page's WebSockets receive, as text, from now on."""
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
+        payload if isinstance(payload, str) else payload.decode(errors="replace"))))
+
+
+def guest_opens_chat(browser, base_url: str, errors: list[str], *, frames: list[str] | None = None, **options):
+    """A fresh context opens the widget and continues as a guest (options: see open_page);
+    with `frames`, every socket frame the widget receives is collected there."""
     page = open_page(browser, base_url, PHONE, "customer", errors, **options)
     context = page.context
+    if frames is not None:
+        record_socket_frames(page, frames)
     page.goto("/chat/")
     page.click("#guest")
     expect(page.locator("#conversation")).to_be_visible(timeout=WAIT)

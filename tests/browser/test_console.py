@@ -66,10 +66,11 @@ def test_several_chats_paging_back_ending_and_signing_out(browser, demo_server):
         expect(maria_item.locator(".badge")).to_have_count(0)
         expect(agent).to_have_title("Branchline console")
 
-        # Ending asks first, then the conversation moves to Ended.
+        # Ending asks first, then the conversation moves to Ended: no more replies, notes still.
         agent.once("dialog", lambda dialog: dialog.accept())
         agent.click("#end")
-        expect(agent.locator("#composer")).to_have_count(0)
+        expect(agent.locator("#mode-public")).to_be_disabled()
+        expect(agent.locator("#mode-staff")).to_be_checked()
         expect(agent.locator("#count-active")).to_have_text("1")
         expect(bubble(agent, "system", "The conversation has ended.")).to_be_visible()
 

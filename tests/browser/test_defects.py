@@ -192,7 +192,30 @@ def test_console_and_widget_have_no_serious_accessibility_violations(browser, de
     agent.click(f'#list button[data-id="{conversation}"]')
     expect(bubble(agent, "mine", "[axe 2]")).to_be_visible()
     assert serious_accessibility_violations(agent) == []
+    # The note switch and a note, the transfer dialog, the customer's history.
+    agent.check("#mode-staff")
+    agent.fill("#body", "Fee schedule checked. [axe note]")
+    agent.press("#body", "Enter")
+    expect(agent.locator("#messages li.msg.note", has_text="[axe note]")).to_have_attribute("data-id", re.compile(r"^\d+$"))
+    assert serious_accessibility_violations(agent) == []
+    agent.click("#transfer")
+    expect(agent.get_by_role("dialog").get_by_role("radio").first).to_be_checked()
+    assert serious_accessibility_violations(agent) == []
+    agent.keyboard.press("Escape")
+    agent.click("#view-history")
+    expect(agent.locator("#panel-history section.past")).to_have_count(1)
+    agent.click("#panel-history h3 button")  # unfold this conversation
+    expect(agent.locator("#panel-history li.msg.note", has_text="[axe note]")).to_be_visible()
+    assert serious_accessibility_violations(agent) == []
     agent.click("#tab-waiting")
     assert serious_accessibility_violations(agent) == []  # an empty list
     agent.screenshot(path=str(artifacts_dir / "console-axe.png"))
+
+    # A supervisor's line of business, a joined conversation with its staff-only line.
+    supervisor = agent_signs_in(browser, demo_server.url, [], username="supervisor", axe=True)
+    supervisor.click("#tab-line")
+    supervisor.click(f'#list button[data-id="{conversation}"]')
+    supervisor.click("#join")
+    expect(supervisor.locator("#messages li.msg.system.staff-only")).to_be_visible()
+    assert serious_accessibility_violations(supervisor) == []
     context.close()

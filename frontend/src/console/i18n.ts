@@ -10,3 +10,7 @@ export const _ = (text: string) => gettext(text);
 export const format = (text: string, ...values: unknown[]) => interpolate(gettext(text), values);
 export const formatN = (singular: string, plural: string, count: number, ...values: unknown[]) =>
   interpolate(ngettext(singular, plural, count), values.length ? values : [count]);
+
+// A conversation's state as staff read it.
+const STATES: Record<string, string> = { waiting: "Waiting", active: "In progress", ended: "Ended" };
+export const stateLabel = (state: string) => gettext(STATES[state] ?? state);

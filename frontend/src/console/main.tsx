@@ -3,11 +3,12 @@
 import { render } from "preact";
 import { start } from "./actions";
 import { App } from "./components/App";
-import { me } from "./store";
+import { handles, me, tab } from "./store";
 
 const root = document.getElementById("console")!;
 const data = root.dataset;
 me.value = { id: Number(data.userId), name: data.userName ?? "", role: data.userRole ?? "" };
+if (!handles.value) tab.value = "line"; // administrators and auditors read the whole line
 root.replaceChildren();
 render(<App page={{ roleLabel: data.roleLabel ?? "", signOutUrl: data.signOutUrl ?? "", maxChars: Number(data.messageMax) }} />, root);
 start();

@@ -7,14 +7,13 @@ import { batch } from "@preact/signals";
 import { Connection } from "@widget/connection.js";
 import type { Schemas } from "../api/client";
 import * as store from "./store";
-import type { Conversation, Message, Thread } from "./store";
+import type { Conversation, Message, Thread, Visibility } from "./store";
 
 // --- The staff stream ----------------------------------------------------------------------
 // The number staff follow a conversation by: messages are ordered, paged (before_seq),
 // resumed (hello/resume cursors) and marked delivered/read by it, and a conversation's last
-// value of it says what its snapshot already counts. Staff sockets will follow `staff_seq`
-// (a second dense sequence that also numbers staff-only items): switching is this one line,
-// { message: "staff_seq", conversation: "last_staff_seq" }.
+// value of it says what its snapshot already counts. Staff follow `staff_seq`, the dense
+// sequence that also numbers staff-only items (notes, staff-only lines; docs/adr/0005).
 const STREAM = { message: "staff_seq", conversation: "last_staff_seq" } as const;
 export const cursorOf = (m: Message): number => m[STREAM.message];
 const lastCursorOf = (c: Conversation): number => c[STREAM.conversation];
@@ -38,7 +37,7 @@ export type ServerEvent =
 
 type ClientFrame =
   | { type: "hello"; resume: Record<string, number> }
-  | { type: "message.send"; conversation_id: number; body: string; client_message_id: string; ref?: Ref }
+  | { type: "message.send"; conversation_id: number; body: string; client_message_id: string; visibility: Visibility; ref?: Ref }
   | { type: "typing"; conversation_id: number; is_typing: boolean }
   | { type: "receipt"; conversation_id: number; delivered_seq?: number; read_seq?: number }
   | { type: "resume"; conversation_id: number; after_seq: number };
@@ -58,18 +57,26 @@ const socket = new Connection<ClientFrame, ServerEvent>({
   },
   onUnauthorized: () => location.assign("/console/login/"),
 });
-let onReady: () => void = () => {};
+interface Hooks {
+  ready: () => void; // after every (re)connection and resync: re-read the lists
+  // A conversation of the queue's line of business stopped waiting or changed hands while
+  // not waiting: the queue hears only that (queue.left), not the new snapshot.
+  leftQueue: (conversationId: number) => void;
+}
+let hooks: Hooks = { ready: () => {}, leftQueue: () => {} };
 
-// Connects; `ready` is called after every (re)connection and resync, to re-read the lists.
-export function connect(ready: () => void): void {
-  onReady = ready;
+export function connect(on: Hooks): void {
+  hooks = on;
   store.connection.value = "connecting";
   socket.connect();
 }
 
 // --- Commands (frames) ---------------------------------------------------------------------
-export async function sendMessage(conversationId: number, body: string, clientMessageId: string): Promise<Message> {
-  const ack = await socket.request({ type: "message.send", conversation_id: conversationId, body, client_message_id: clientMessageId });
+// visibility "public" writes to the customer; "staff" adds an internal note (a supervisor's is a whisper).
+export async function sendMessage(conversationId: number, body: string, clientMessageId: string,
+                                  visibility: Visibility): Promise<Message> {
+  const ack = await socket.request({ type: "message.send", conversation_id: conversationId, body,
+                                     client_message_id: clientMessageId, visibility });
   if (ack.type !== "message.ack") throw new Error(`Unexpected answer: ${ack.type}`);
   addMessages(conversationId, [ack.message]);
   return ack.message;
@@ -178,13 +185,13 @@ function apply(event: ServerEvent): void {
   batch(() => {
     switch (event.type) {
       case "ready":
-        onReady();
+        hooks.ready();
         break;
       case "session.resync": // the server's bus was back: re-read state, ask again for what we follow
         for (const [id, after] of Object.entries(resumeCursors())) {
           socket.send({ type: "resume", conversation_id: Number(id), after_seq: after });
         }
-        onReady();
+        hooks.ready();
         break;
       case "message.created":
         messageCreated(event.message);
@@ -198,6 +205,7 @@ function apply(event: ServerEvent): void {
       case "queue.left":
         // Taken by a colleague (or by us: our own snapshot says so) or ended.
         updateConversation(event.conversation_id, (c) => (c.state === "waiting" ? { state: event.state } : {}));
+        hooks.leftQueue(event.conversation_id);
         break;
       case "receipt.updated":
         updateConversation(event.conversation_id, (c) =>

@@ -1,3 +1,4 @@
+import { notice } from "../actions";
 import { _ } from "../i18n";
 import { selected } from "../store";
 import { ConversationView } from "./ConversationView";
@@ -18,7 +19,10 @@ export function App({ page }: { page: Page }) {
       <Sidebar />
       <main id="main" class="pane">
         {c ? <ConversationView c={c} maxChars={page.maxChars} key={c.id} />
-           : <p class="empty" id="empty">{_("Choose a conversation, or take one from Waiting.")}</p>}
+           : <>
+               <p class="notice" id="notice" role="alert">{notice.value}</p>
+               <p class="empty" id="empty">{_("Choose a conversation, or take one from Waiting.")}</p>
+             </>}
       </main>
     </>
   );

@@ -1,53 +1,33 @@
-// The three lists as tabs (WAI-ARIA tabs: arrow keys move between them), each conversation
-// a button with its unread badge.
+// The lists as tabs, each conversation a button with its unread badge. Agents and
+// supervisors have their own lists (In progress, Waiting, Ended); supervisors,
+// administrators and auditors also the whole line of business, live.
 import { selectTab, select, showError } from "../actions";
 import { _, format } from "../i18n";
-import { lists, listsLoaded, selectedId, tab, type Conversation, type Tab } from "../store";
+import { handles, isMine, lists, listsLoaded, seesWholeLine, selectedId, tab, type Conversation, type Tab } from "../store";
+import { Tabs, type TabItem } from "./Tabs";
 
-const TABS: { id: Tab; label: string; counted: boolean }[] = [
-  { id: "active", label: "In progress", counted: true },
-  { id: "waiting", label: "Waiting", counted: true },
-  { id: "ended", label: "Ended", counted: false },
-];
+const LABELS: Record<Tab, string> = { active: "In progress", waiting: "Waiting", ended: "Ended", line: "Line of business" };
+const COUNTED: Tab[] = ["active", "waiting", "line"];
 
 const when = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", day: "numeric", month: "short" });
 
-function Tabs() {
-  const onKeyDown = (e: KeyboardEvent) => {
-    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
-    if (!step) return;
-    const index = TABS.findIndex((t) => t.id === tab.value);
-    const next = TABS[(index + step + TABS.length) % TABS.length];
-    selectTab(next.id);
-    document.getElementById(`tab-${next.id}`)?.focus();
-  };
-  return (
-    <div class="tabs" role="tablist" aria-label={_("Conversations")} onKeyDown={onKeyDown}>
-      {TABS.map((t) => {
-        const count = lists.value[t.id].length;
-        const selected = tab.value === t.id;
-        return (
-          <button role="tab" type="button" id={`tab-${t.id}`} key={t.id} aria-controls="list-panel" aria-selected={selected}
-                  tabIndex={selected ? 0 : -1} data-state={t.id} onClick={() => selectTab(t.id)}>
-            {_(t.label)} {t.counted && <span class="count" id={`count-${t.id}`}>{count || ""}</span>}
-          </button>
-        );
-      })}
-    </div>
-  );
+function tabsForRole(): Tab[] {
+  const own: Tab[] = handles.value ? ["active", "waiting", "ended"] : ["waiting"];
+  return seesWholeLine.value ? [...own, "line"] : own;
 }
 
-function Item({ c }: { c: Conversation }) {
+function Item({ c, line }: { c: Conversation; line: boolean }) {
   const current = selectedId.value === c.id;
+  const unread = !line && (c.state === "waiting" || isMine(c)) ? c.unread_count : 0;
   return (
     <li>
       <button type="button" data-id={c.id} aria-current={current ? "true" : undefined}
               onClick={() => select(c.id).catch(showError)}>
         <span class="name">{c.customer.name}</span>
-        {c.unread_count > 0 && (
-          <span class="badge unread" aria-label={format("%s unread", c.unread_count)}>{c.unread_count}</span>
-        )}
-        <span class="topic">{c.topic.name} · {c.case_type.name}</span>
+        {unread > 0 && <span class="badge unread" aria-label={format("%s unread", unread)}>{unread}</span>}
+        <span class="topic">
+          {c.topic.name} · {line ? c.assigned_agent?.name : c.case_type.name}
+        </span>
         <span class="when">{when.format(new Date(c.last_message_at))}</span>
       </button>
     </li>
@@ -55,13 +35,19 @@ function Item({ c }: { c: Conversation }) {
 }
 
 export function Sidebar() {
-  const items = lists.value[tab.value];
+  const current = tab.value;
+  const items = lists.value[current];
+  const tabs: TabItem<Tab>[] = tabsForRole().map((id) => ({
+    id, label: _(LABELS[id]),
+    after: COUNTED.includes(id) && <span class="count" id={`count-${id}`}>{lists.value[id].length || ""}</span>,
+  }));
   return (
     <nav class="sidebar" aria-label={_("Conversations")}>
-      <Tabs />
-      <div role="tabpanel" id="list-panel" aria-labelledby={`tab-${tab.value}`} class="list-panel">
+      <Tabs label={_("Conversations")} prefix="tab" items={tabs} selected={current} panel={() => "list-panel"}
+            onSelect={selectTab} class={`tabs tabs-${tabs.length}`} />
+      <div role="tabpanel" id="list-panel" aria-labelledby={`tab-${current}`} class="list-panel">
         <ul class="conversation-list" id="list">
-          {items.length ? items.map((c) => <Item c={c} key={c.id} />)
+          {items.length ? items.map((c) => <Item c={c} line={current === "line"} key={c.id} />)
                         : <li class="empty-list">{listsLoaded.value ? _("Nothing here.") : _("Loading…")}</li>}
         </ul>
       </div>
