@@ -114,7 +114,7 @@ def test_notes_transfer_and_a_supervisors_whisper_never_reach_the_customer(brows
     expect(ben.locator("#count-active")).to_have_text("1")
     ben.click(item)
     expect(note(ben, NOTE)).to_contain_text("Anna Nowicka")
-    expect(note(ben, TRANSFER_NOTE)).to_be_visible()
+    expect(staff_line(ben, "transferred").locator(".line-note")).to_have_text(TRANSFER_NOTE)
     expect(staff_line(ben, "transferred")).to_contain_text("Anna Nowicka transferred the conversation to Ben Carter.")
     expect(staff_line(ben, "transferred").locator(".tag")).to_have_text("Staff only")
     expect(bubble(customer, "system", "Ben Carter joined the conversation.")).to_be_visible()
@@ -122,7 +122,7 @@ def test_notes_transfer_and_a_supervisors_whisper_never_reach_the_customer(brows
 
     # 4. The supervisor opens it from the line view, joins silently and whispers to ben.
     supervisor.click(item)
-    expect(note(supervisor, TRANSFER_NOTE)).to_be_visible()
+    expect(staff_line(supervisor, "transferred").locator(".line-note")).to_have_text(TRANSFER_NOTE)
     expect(supervisor.locator("#composer")).to_have_count(0)  # not joined: reads only
     supervisor.click("#join")
     expect(supervisor.locator("#leave")).to_be_visible()

@@ -2,7 +2,7 @@
 // result in the store. Components call these; they never fetch or send themselves.
 import { batch, effect, signal } from "@preact/signals";
 import { api, ApiError, unwrap } from "../api/client";
-import { _, format } from "./i18n";
+import { _ } from "./i18n";
 import * as protocol from "./protocol";
 import * as store from "./store";
 import type { Candidate, Conversation, Tab, Visibility } from "./store";
@@ -133,16 +133,10 @@ export async function transferCandidates(id: number): Promise<Candidate[]> {
   }));
 }
 
-// Hands the conversation to `to`, with a note for them. The API keeps the note on the
-// staff-only "transferred" line but does not send a line's body to anyone
-// (StaffMessageOut has no field for it), so the note is also written as an internal note
-// just before, where the receiver can read it.
+// Hands the conversation to `to`, with a note for them: it travels on the staff-only
+// "transferred" line (its `note`), which the receiver reads above everything after it.
 export async function transfer(id: number, to: Candidate, note: string): Promise<void> {
   const text = note.trim();
-  if (text) {
-    await protocol.sendMessage(id, format("Transfer note for %s: %s", to.name, text), protocol.newClientMessageId(),
-                               "staff");
-  }
   protocol.putConversation(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/transfer", {
     params: { path: { conversation_id: id } }, body: { to_user_id: to.id, note: text },
   })));

@@ -48,6 +48,7 @@ export function Item({ m, customerName, c }: { m: Message; customerName: string;
       <li class={`msg system${staffOnly ? " staff-only" : ""}`} data-code={m.system_code ?? undefined} {...common}>
         {staffOnly && <span class="tag">{_("Staff only")}</span>}
         <MessageText text={m.text} />
+        {m.note && <blockquote class="line-note"><MessageText text={m.note} /></blockquote>}
       </li>
     );
   }
