@@ -12,6 +12,7 @@ from branchline.conversations import actions, selectors
 from branchline.conversations.models import Conversation, Message, Participant
 from branchline.conversations.payloads import message_for_staff
 from branchline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from branchline.realtime import audiences
 from tests import factories
 from tests.factories import principal
 
@@ -119,7 +120,8 @@ def test_release_puts_it_back_in_the_queue_for_another_agent(world, capture_even
         actions.conversation_release(principal=principal(world.agent), conversation_id=cid)
     conversation = Conversation.objects.get(pk=cid)
     assert (conversation.state, conversation.assigned_agent_id, conversation.watchers) == ("waiting", None, [])
-    assert any(e["t"] == "conversation.updated" and e["a"] == [f"queue:{world.lob.id}"] for e in events)
+    updated = [e["a"] for e in events if e["t"] == "conversation.updated" and f"queue:{world.lob.id}" in e["a"]]
+    assert updated == [[f"staff:{world.agent.id}", f"line:{world.lob.id}", f"queue:{world.lob.id}"]]
     assert not [e for e in to_customer(events) if e["t"] == "message.created"]  # the release line is staff-only
     actions.conversation_accept(principal=principal(world.agent2), conversation_id=cid)
     assert Conversation.objects.get(pk=cid).assigned_agent_id == world.agent2.id
@@ -223,3 +225,12 @@ def test_supervisors_list_the_whole_line_of_business_and_agents_may_not(world):
     outsider = Client()
     outsider.force_login(world.outsider)
     assert outsider.get("/api/staff/conversations", {"state": "active", "scope": "line"}).status_code == 403
+
+
+def test_only_whole_line_roles_hear_every_snapshot_of_the_line(world):
+    line = f"line:{world.lob.id}"
+    assert line not in audiences.of_principal(principal(world.agent))
+    for user in (world.supervisor, world.admin, world.auditor):
+        assert line in audiences.of_principal(principal(user))
+    customer = factories.customer()
+    assert audiences.of_principal(principal(customer)) == (f"customer:{customer.id}",)

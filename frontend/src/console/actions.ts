@@ -174,21 +174,6 @@ export function showError(error: unknown): void {
   notice.value = messageOf(error) || _("Something went wrong. Try again.");
 }
 
-// A whole-line reader's list hears only that a conversation left the queue or changed hands
-// (queue.left): read its new snapshot. Several signals for one conversation share one read.
-const refreshing = new Set<number>();
-async function refresh(id: number): Promise<void> {
-  if (!store.seesWholeLine.value || refreshing.has(id)) return;
-  refreshing.add(id);
-  try {
-    protocol.putConversation(await unwrap(api.GET("/api/staff/conversations/{conversation_id}", {
-      params: { path: { conversation_id: id } },
-    })));
-  } finally {
-    refreshing.delete(id);
-  }
-}
-
 // Read = shown: the open conversation, on a visible page, once its history is on screen.
 // Only the agent handling it: the customer's "seen" is the furthest any member of staff read,
 // and a supervisor who joined silently stays silent.
@@ -210,6 +195,5 @@ document.addEventListener("visibilitychange", () => {
 export function start(): void {
   protocol.connect({
     ready: () => void loadLists().catch(showError),
-    leftQueue: (id) => void refresh(id).catch(showError),
   });
 }

@@ -59,11 +59,8 @@ const socket = new Connection<ClientFrame, ServerEvent>({
 });
 interface Hooks {
   ready: () => void; // after every (re)connection and resync: re-read the lists
-  // A conversation of the queue's line of business stopped waiting or changed hands while
-  // not waiting: the queue hears only that (queue.left), not the new snapshot.
-  leftQueue: (conversationId: number) => void;
 }
-let hooks: Hooks = { ready: () => {}, leftQueue: () => {} };
+let hooks: Hooks = { ready: () => {} };
 
 export function connect(on: Hooks): void {
   hooks = on;
@@ -204,8 +201,8 @@ function apply(event: ServerEvent): void {
       }
       case "queue.left":
         // Taken by a colleague (or by us: our own snapshot says so) or ended.
+        // (Whole-line readers also get the new snapshot, on their line audience.)
         updateConversation(event.conversation_id, (c) => (c.state === "waiting" ? { state: event.state } : {}));
-        hooks.leftQueue(event.conversation_id);
         break;
       case "receipt.updated":
         updateConversation(event.conversation_id, (c) =>

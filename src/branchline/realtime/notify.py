@@ -90,14 +90,17 @@ def conversation_changed(event: ConversationChanged) -> None:
     send(Envelope("conversation.updated", customer_audiences(event),
                   {"conversation": conversation_for_customer(conversation)}, conversation_id=cid))
     staff_view = {"conversation": conversation_for_staff(conversation, unread_count=unread)}
-    watchers = tuple(audiences.staff(u) for u in dict.fromkeys((*conversation.watchers, *event.also_tell)))
-    send(Envelope("conversation.updated", watchers, staff_view, conversation_id=cid))
-    queue = (audiences.queue(conversation.line_of_business_id),)
+    # One envelope for every staff audience, so a socket in several (a supervisor following
+    # it, in its queue and its line) gets it once.
+    staff = [audiences.staff(u) for u in dict.fromkeys((*conversation.watchers, *event.also_tell))]
+    staff.append(audiences.line(conversation.line_of_business_id))
+    queue = audiences.queue(conversation.line_of_business_id)
     if conversation.state == ConversationState.WAITING:
-        send(Envelope("conversation.updated", queue, staff_view, conversation_id=cid))
+        staff.append(queue)
     else:
-        send(Envelope("queue.left", queue, {"conversation_id": cid, "state": conversation.state},
+        send(Envelope("queue.left", (queue,), {"conversation_id": cid, "state": conversation.state},
                       conversation_id=cid))
+    send(Envelope("conversation.updated", tuple(staff), staff_view, conversation_id=cid))
 
 
 def receipt_updated(event: ReceiptUpdated) -> None:
