@@ -5,7 +5,7 @@ HOST      ?= 127.0.0.1
 PORT      ?= 8000
 UVICORN   := $(PY) -m uvicorn branchline.asgi:application --app-dir src --lifespan on --ws-max-size 1048576
 
-.PHONY: demo test venv browser migrate serve clean bench
+.PHONY: demo test venv browser migrate serve clean bench assets widget-size
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || "$$(./scripts/find-python.sh)" -m venv $(VENV)
@@ -15,7 +15,32 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-migrate: venv
+# The staff console's bundle (frontend/, Preact + Vite; docs/adr/0007-console-components.md):
+# npm ci from the committed lock file, then a type check and vite build into frontend/dist/
+# (git-ignored, a STATICFILES_DIRS entry). Each step is skipped while its inputs are unchanged.
+NPM            := npm --prefix frontend --no-audit --no-fund
+NODE_MODULES   := frontend/node_modules/.installed
+CONSOLE_BUNDLE := frontend/dist/console/console.js
+FRONTEND_SRC   := $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.ts frontend/tsconfig.json \
+                  src/branchline/web/static/branchline/text.js src/branchline/web/static/branchline/connection.js
+
+$(NODE_MODULES): frontend/package.json frontend/package-lock.json
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)' 2>/dev/null \
+	  || { echo "Node.js >= 20.19 is needed to build the console (found: $$(node --version 2>/dev/null || echo none))"; exit 1; }
+	$(NPM) ci --loglevel=error
+	@touch $@
+
+$(CONSOLE_BUNDLE): $(NODE_MODULES) $(FRONTEND_SRC)
+	$(NPM) run --silent build
+	@touch $@
+
+assets: $(CONSOLE_BUNDLE)
+
+# The customer widget's script weight, gzipped (it stays small plain JS: no framework).
+widget-size:
+	@node frontend/scripts/widget-size.mjs
+
+migrate: venv assets
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(PY) manage.py migrate --noinput -v 0
 	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(PY) manage.py collectstatic --noinput -v 0
@@ -37,14 +62,15 @@ browser:
 	  else echo "chromium is missing: run 'sudo apt-get install chromium'"; fi; }
 
 # The suite picks its own settings (pyproject.toml): never inherit the caller's.
-test: venv browser
+test: venv browser assets
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=branchline.settings.test $(PY) manage.py makemigrations --check --dry-run -v 0 \
 	  || { echo "models changed without a migration: run makemigrations"; exit 1; }
+	PYTHONPATH=src $(VENV)/bin/lint-imports --no-cache
 	env -u DJANGO_SETTINGS_MODULE $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf var $(VENV)
+	rm -rf var $(VENV) frontend/node_modules frontend/dist

@@ -28,4 +28,9 @@ def credentials(world):
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_api_fail(case, credentials):
-    case.call_and_validate(headers=credentials, checks=[schemathesis.checks.not_a_server_error])
+    case.call_and_validate(headers=credentials, checks=[
+        schemathesis.checks.not_a_server_error,
+        schemathesis.checks.status_code_conformance,  # every status it answers is documented
+        schemathesis.checks.content_type_conformance,
+        schemathesis.checks.response_schema_conformance,
+    ])

@@ -158,7 +158,8 @@ def test_message_events_reach_exactly_their_audiences(world, capture_events):
     assert [(e["c"], e["s"]) for e in created] == [(message.conversation_id, 1)] * 2
     assert "staff_seq" not in created[0]["d"]["message"] and created[1]["d"]["message"]["staff_seq"] == 1
     updated = [e for e in events if e["t"] == "conversation.updated"]
-    assert sorted(a for e in updated for a in e["a"]) == sorted([f"customer:{customer.id}", f"queue:{world.lob.id}"])
+    assert sorted(a for e in updated for a in e["a"]) == sorted([f"customer:{customer.id}", f"line:{world.lob.id}",
+                                                                 f"queue:{world.lob.id}"])
 
     with capture_events() as events:
         actions.conversation_accept(principal=principal(world.agent), conversation_id=message.conversation_id)

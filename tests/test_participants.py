@@ -10,7 +10,9 @@ from django.utils import timezone
 from branchline.accounts.models import User
 from branchline.conversations import actions, selectors
 from branchline.conversations.models import Conversation, Message, Participant
+from branchline.conversations.payloads import message_for_staff
 from branchline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from branchline.realtime import audiences
 from tests import factories
 from tests.factories import principal
 
@@ -88,7 +90,9 @@ def test_a_transfer_hands_over_with_a_note_the_customer_never_sees(world, captur
     # the receiver sees everything before it, notes included
     receiver = selectors.messages_missed(principal(world.agent2), {cid: 0})
     assert [m.body for m in receiver if m.kind == "note"] == ["Earlier note"]
-    assert receiver[-2].text() == f"{world.agent.display_name} transferred the conversation to {world.agent2.display_name}."
+    line = message_for_staff(receiver[-2])
+    assert line["text"] == f"{world.agent.display_name} transferred the conversation to {world.agent2.display_name}."
+    assert line["note"] == "Card blocked; verified identity"
     # the sender was told, no longer follows it, and keeps it among those they handled
     assert any(e["t"] == "conversation.updated" and f"staff:{world.agent.id}" in e["a"] for e in events)
     ended_or_handled = selectors.conversations_visible_to(principal(world.agent)).filter(pk=cid)
@@ -116,7 +120,8 @@ def test_release_puts_it_back_in_the_queue_for_another_agent(world, capture_even
         actions.conversation_release(principal=principal(world.agent), conversation_id=cid)
     conversation = Conversation.objects.get(pk=cid)
     assert (conversation.state, conversation.assigned_agent_id, conversation.watchers) == ("waiting", None, [])
-    assert any(e["t"] == "conversation.updated" and e["a"] == [f"queue:{world.lob.id}"] for e in events)
+    updated = [e["a"] for e in events if e["t"] == "conversation.updated" and f"queue:{world.lob.id}" in e["a"]]
+    assert updated == [[f"staff:{world.agent.id}", f"line:{world.lob.id}", f"queue:{world.lob.id}"]]
     assert not [e for e in to_customer(events) if e["t"] == "message.created"]  # the release line is staff-only
     actions.conversation_accept(principal=principal(world.agent2), conversation_id=cid)
     assert Conversation.objects.get(pk=cid).assigned_agent_id == world.agent2.id
@@ -203,3 +208,29 @@ def test_a_customer_retry_after_a_new_conversation_began_is_still_a_retry(world)
     again, created = actions.customer_message_send(principal=principal(customer), body="Hi", client_message_id="same")
     assert (created, again.pk) == (False, first.pk)
     assert Message.objects.filter(client_message_id="same").count() == 1
+
+
+def test_supervisors_list_the_whole_line_of_business_and_agents_may_not(world):
+    _c, mine = active(world)
+    other = start(factories.customer(), world.topic)
+    actions.conversation_accept(principal=principal(world.agent2), conversation_id=other)
+    supervisor, agent = Client(), Client()
+    supervisor.force_login(world.supervisor)
+    agent.force_login(world.agent)
+    listed = supervisor.get("/api/staff/conversations", {"state": "active", "scope": "line"}).json()
+    assert {c["id"] for c in listed} == {mine, other}
+    assert [c["id"] for c in agent.get("/api/staff/conversations", {"state": "active"}).json()] == [mine]
+    refused = agent.get("/api/staff/conversations", {"state": "active", "scope": "line"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "role_forbidden"
+    outsider = Client()
+    outsider.force_login(world.outsider)
+    assert outsider.get("/api/staff/conversations", {"state": "active", "scope": "line"}).status_code == 403
+
+
+def test_only_whole_line_roles_hear_every_snapshot_of_the_line(world):
+    line = f"line:{world.lob.id}"
+    assert line not in audiences.of_principal(principal(world.agent))
+    for user in (world.supervisor, world.admin, world.auditor):
+        assert line in audiences.of_principal(principal(user))
+    customer = factories.customer()
+    assert audiences.of_principal(principal(customer)) == (f"customer:{customer.id}",)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
+from branchline.realtime import audiences
 from branchline.realtime.bus import set_bus
 from branchline.realtime.connection import Connection, db
 from branchline.realtime.registry import Registry
@@ -43,7 +44,7 @@ class ForwardingBus:
         self.loop.call_soon_threadsafe(self._deliver, envelope)
 
     def _deliver(self, envelope: bytes):
-        hidden = [c for c in self.lose if c.principal.audiences()[0] in json.loads(envelope)["a"]]
+        hidden = [c for c in self.lose if audiences.of_principal(c.principal)[0] in json.loads(envelope)["a"]]
         for connection in hidden:
             self.registry.remove(connection)
         self.registry.deliver(envelope)

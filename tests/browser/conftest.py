@@ -44,10 +44,16 @@ def browser():
 
 
 @pytest.fixture
-def demo_server(tmp_path):
+def demo_server_env() -> dict:
+    """Extra environment for the demo server; a test module overrides this fixture to change it."""
+    return {}
+
+
+@pytest.fixture
+def demo_server(tmp_path, demo_server_env):
     """`branchline.settings.demo` under uvicorn on a throw-away SQLite file, migrated and
     seeded with the demo bank (staff anna/ben/olga, customers jan.kowalski/maria.silva)."""
-    env = server_env(database_url=f"sqlite:///{tmp_path / 'branchline.sqlite3'}")
+    env = server_env(database_url=f"sqlite:///{tmp_path / 'branchline.sqlite3'}", **demo_server_env)
     for command in (("migrate", "--noinput", "-v", "0"), ("seed_demo",)):
         result = manage(*command, env=env, check=False)
         assert result.returncode == 0, f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"

@@ -1,16 +1,19 @@
 """The customer widget and the staff console in a real browser (Debian's chromium), against
 a real demo server: a signed-in customer (Jan) and an agent (anna) chat live, the customer
 reloads, leaves, and comes back to the agent's answer marked unread."""
-import re
-
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+
+from tests.browser.helpers import (
+    SENT_OR_LATER,
+    agent_signs_in,
+    bubble,
+    customer_signs_in,
+    expect_online,
+    reveal_history,
+)
 
 pytestmark = pytest.mark.browser
-
-WAIT = 10_000  # ms: every wait is bounded and waits for a condition, never a fixed sleep
-PHONE = {"width": 390, "height": 760}
-DESKTOP = {"width": 1280, "height": 800}
 
 # From the seeded history of jan.kowalski (branchline/web/demo_data.py).
 OLDEST_PAST_LINE = "Works now, thank you!"  # Cards conversation, 9 days ago
@@ -20,69 +23,6 @@ FIRST = "Hello, I'd like to ask about a car loan. [browser-test 1]"
 REPLY = "Hi Jan! Happy to help. What amount are you thinking of? [browser-test 2]"
 SECOND = "About 20 000 over five years. [browser-test 3]"
 AWAY_REPLY = "I've prepared an offer for you; it's in your documents. [browser-test 4]"
-
-SENT_OR_LATER = re.compile(r"^(sent|delivered|read)$")
-
-
-def bubble(page: Page, kind: str, text: str):
-    """A message in the page's #messages list: kind is mine / theirs / system."""
-    return page.locator(f"#messages li.msg.{kind}", has_text=text)
-
-
-def watch_errors(page: Page, label: str, errors: list[str]) -> None:
-    page.on("console", lambda m: errors.append(f"{label} console.{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"{label} pageerror: {e}"))
-
-
-def expect_online(page: Page) -> None:
-    expect(page.locator("#status")).to_have_class(re.compile(r"\bonline\b"), timeout=WAIT)
-
-
-def customer_signs_in(browser, base_url: str, errors: list[str], label: str):
-    """A fresh browser context (so no sessionStorage token) signs in as Jan via /demo-sso/."""
-    context = browser.new_context(viewport=PHONE, base_url=base_url, locale="en-US")
-    context.set_default_timeout(WAIT)
-    page = context.new_page()
-    watch_errors(page, label, errors)
-    page.goto("/chat/")
-    expect(page.locator("#welcome")).to_be_visible(timeout=WAIT)
-    page.click("#sign-in")
-    page.wait_for_url("**/demo-sso/")
-    page.click('button[data-subject="jan.kowalski"]')
-    page.wait_for_url("**/chat/")
-    expect(page.locator("#conversation")).to_be_visible(timeout=WAIT)
-    expect(page.locator("#who")).to_have_text("Signed in as Jan Kowalski", timeout=WAIT)
-    expect_online(page)  # the socket connects after the newest history page is rendered
-    return context, page
-
-
-def reveal_history(page: Page, text: str):
-    """Page back with "Show earlier messages" until a message with `text` is in the list."""
-    target = page.locator("#messages li.msg", has_text=text)
-    items = page.locator("#messages li")
-    more = page.locator("#load-earlier")
-    for _ in range(20):
-        if target.count() or not more.is_visible():
-            break
-        before = items.count()
-        more.click()
-        expect(items).not_to_have_count(before, timeout=WAIT)
-    return target
-
-
-def agent_signs_in(browser, base_url: str, errors: list[str]) -> Page:
-    context = browser.new_context(viewport=DESKTOP, base_url=base_url, locale="en-US")
-    context.set_default_timeout(WAIT)
-    page = context.new_page()
-    watch_errors(page, "agent", errors)
-    page.goto("/console/")
-    page.wait_for_url("**/console/login/**")
-    page.fill("#username", "anna")
-    page.fill("#password", "branchline-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/console/$"))
-    expect_online(page)
-    return page
 
 
 def test_signed_in_customer_and_agent_chat_live_and_unread_survives_leaving(browser, demo_server, artifacts_dir):

@@ -80,6 +80,7 @@ class Socket:
     def __init__(self, ws, ready: dict):
         self.ws, self.ready = ws, ready
         self.frames: list[dict] = []
+        self.arrived_at: list[float] = []  # loop time each frame was read (wait_for polls every 20 ms)
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -101,6 +102,7 @@ class Socket:
     async def _read(self) -> None:
         try:
             async for text in self.ws:
+                self.arrived_at.append(asyncio.get_running_loop().time())
                 self.frames.append(json.loads(text))
         except websockets.ConnectionClosed:
             pass

@@ -149,28 +149,51 @@ def redis_proxy():
         yield proxy
 
 
-@pytest.fixture
-def servers(make_env, redis_proxy, tmp_path):
-    """Two server processes on the same database and bus: A reaches Redis through
-    `redis_proxy`, B directly. Their logs are attached to a failing test's report."""
-    a = ServerProcess(make_env(redis_url=f"redis://127.0.0.1:{redis_proxy.port}/0"), log_path=tmp_path / "a.log")
-    b = ServerProcess(make_env(), log_path=tmp_path / "b.log")
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            for future in [pool.submit(a.start), pool.submit(b.start)]:
+class Launcher:
+    """launch(env, env, ...) -> started ServerProcesses named A, B, ... (started in parallel);
+    all are stopped at teardown and their logs are attached to a failing test's report."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self.started: list[ServerProcess] = []
+
+    def __call__(self, *envs: dict) -> list[ServerProcess]:
+        new = [ServerProcess(env, log_path=self.tmp_path / f"{chr(ord('a') + len(self.started) + i)}.log")
+               for i, env in enumerate(envs)]
+        self.started.extend(new)
+        with ThreadPoolExecutor(len(new)) as pool:
+            for future in [pool.submit(server.start) for server in new]:
                 future.result()
-        yield a, b
+        return new
+
+    def stop(self) -> None:
+        for server in self.started:
+            server.stop()
+
+
+@pytest.fixture
+def launch(tmp_path):
+    launcher = Launcher(tmp_path)
+    try:
+        yield launcher
     finally:
-        a.stop()
-        b.stop()
+        launcher.stop()
+
+
+@pytest.fixture
+def servers(make_env, redis_proxy, launch):
+    """Two server processes on the same database and bus: A reaches Redis through
+    `redis_proxy`, B directly."""
+    return launch(make_env(redis_url=f"redis://127.0.0.1:{redis_proxy.port}/0"), make_env())
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    if report.when == "call" and report.failed and "servers" in getattr(item, "funcargs", {}):
-        for name, server in zip("AB", item.funcargs["servers"]):
+    launcher = getattr(item, "funcargs", {}).get("launch")
+    if report.when == "call" and report.failed and launcher is not None:
+        for server in launcher.started:
             log = Path(server.log_path)
             tail = log.read_text(errors="replace").splitlines()[-60:] if log.exists() else []
-            report.sections.append((f"server {name} log ({log})", "\n".join(tail)))
+            report.sections.append((f"server log {log.name}", "\n".join(tail)))
     return report

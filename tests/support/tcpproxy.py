@@ -1,11 +1,15 @@
 """A small TCP proxy for fault injection: forwards 127.0.0.1:<port> to a target and can
 `cut()` the link (drop every open connection and close new ones at once) and
-`restore()` it. It runs an asyncio loop in a daemon thread of the test process.
+`restore()` it, or `freeze()` it (a hung server, as under SIGSTOP: connections open and
+stay open, new ones are accepted, but no byte moves either way) and `thaw()` it, after
+which whatever was held is forwarded. It runs an asyncio loop in a daemon thread of the
+test process.
 
     with TcpProxy("127.0.0.1", 6379) as proxy:
         env = server_env(..., redis_url=f"redis://127.0.0.1:{proxy.port}/0")
         ...
         proxy.cut(); ...; proxy.restore()
+        proxy.freeze(); ...; proxy.thaw()
 """
 import asyncio
 import socket
@@ -23,6 +27,7 @@ class TcpProxy:
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing: asyncio.Event | None = None  # cleared while frozen
 
     # --- control, from the test thread ----------------------------------------------------
     def start(self, timeout: float = 5) -> "TcpProxy":
@@ -40,6 +45,12 @@ class TcpProxy:
 
     def restore(self) -> None:
         self._call(self._restore)
+
+    def freeze(self) -> None:
+        self._call(self._freeze)
+
+    def thaw(self) -> None:
+        self._call(self._thaw)
 
     def stop(self, timeout: float = 5) -> None:
         if self._loop is None or not self._loop.is_running():
@@ -60,6 +71,8 @@ class TcpProxy:
     # --- the loop thread ------------------------------------------------------------------
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, 0))
@@ -75,6 +88,7 @@ class TcpProxy:
         if self.is_cut:
             self._abort(client_writer)
             return
+        await self._flowing.wait()  # a frozen server accepts but does not answer
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -96,7 +110,11 @@ class TcpProxy:
 
     async def _pipe(self, reader, writer) -> None:
         try:
-            while data := await reader.read(65536):
+            while True:
+                await self._flowing.wait()
+                if not (data := await reader.read(65536)):
+                    break
+                await self._flowing.wait()  # bytes read just before a freeze are held too
                 writer.write(data)
                 await writer.drain()
         except (OSError, asyncio.CancelledError):
@@ -119,6 +137,12 @@ class TcpProxy:
 
     async def _restore(self) -> None:
         self.is_cut = False
+
+    async def _freeze(self) -> None:
+        self._flowing.clear()
+
+    async def _thaw(self) -> None:
+        self._flowing.set()
 
     async def _shutdown(self) -> None:
         await self._cut()

@@ -1,6 +1,7 @@
-"""House rule 1, enforced: every database write made by Branchline code comes from an
-actions module. A write is attributed to the innermost Branchline frame on the stack;
-writes made by Django itself (sessions, auth's last_login) or by tests are not ours."""
+"""House rule 1, enforced: every database write made by Branchline code happens inside an
+action: some frame of an actions module is on the stack (the outbox rows that
+events.publish adds are part of the action's write). Writes with no Branchline frame at
+all are Django's own (sessions, auth's last_login) or the tests'."""
 import traceback
 from pathlib import Path
 
@@ -22,10 +23,9 @@ class WriteGuard:
 
     def __call__(self, execute, sql, params, many, context):
         if sql.lstrip().split(" ", 1)[0].upper() in WRITES:
-            for frame in reversed(traceback.extract_stack()[:-1]):
-                path = Path(frame.filename)
-                if path.is_relative_to(SRC) and path.name != "write_guard.py":
-                    if not _allowed(path):
-                        self.violations.append(f"{path.relative_to(SRC)}:{frame.lineno} {sql.split(' (')[0][:80]}")
-                    break
+            ours = [frame for frame in traceback.extract_stack()[:-1] if Path(frame.filename).is_relative_to(SRC)]
+            if ours and not any(_allowed(Path(frame.filename)) for frame in ours):
+                innermost = ours[-1]
+                where = f"{Path(innermost.filename).relative_to(SRC)}:{innermost.lineno}"
+                self.violations.append(f"{where} {sql.split(' (')[0][:80]}")
         return execute(sql, params, many, context)

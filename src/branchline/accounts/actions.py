@@ -12,9 +12,9 @@ from branchline.contacts.models import Customer
 from branchline.core import ratelimit
 from branchline.core.errors import NotFound, Unauthorized
 from branchline.core.http import client_address
-from branchline.events import Event, publish
-from branchline.realtime import audiences
+from branchline.events import Actor, publish
 
+from .events import SessionEnded
 from .models import CustomerSession, token_digest
 
 DEMO_SSO_ISSUER = "demo-sso"
@@ -58,13 +58,8 @@ def customer_session_end(*, token: str) -> None:
             return  # unknown or already revoked: nothing changes, nothing is published
         session.revoked_at = timezone.now()
         session.save(update_fields=["revoked_at"])
-        _publish_session_ended(audiences.customer(session.customer_id), digest)
-
-
-def _publish_session_ended(audience: str, digest: str) -> None:
-    # The gateway closes the sockets of that sign-in only (realtime/registry.py); the
-    # digest, never the secret itself, travels on the bus.
-    publish(Event("session.ended", (audience,), {"session": digest}))
+        publish(SessionEnded(actor=Actor("customer", session.customer_id), principal_kind="customer",
+                             principal_id=session.customer_id, session=digest))
 
 
 def customer_for_token(token: str | None) -> Customer:
@@ -103,4 +98,5 @@ def staff_sign_out(request) -> None:
     with transaction.atomic():
         logout(request)
         if user.is_authenticated and session_key:
-            _publish_session_ended(audiences.staff(user.id), token_digest(session_key))
+            publish(SessionEnded(actor=Actor("staff", user.id, user.display_name), principal_kind="staff",
+                                 principal_id=user.id, session=token_digest(session_key)))

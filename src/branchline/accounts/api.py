@@ -1,7 +1,7 @@
 from django.conf import settings
 from ninja import Router, Schema, Status
 
-from branchline.conversations.schemas import CustomerRef
+from branchline.contacts.schemas import CustomerRef
 from branchline.core import ratelimit
 from branchline.core.http import client_address
 from branchline.core.schemas import ErrorOut

@@ -2,6 +2,7 @@
 from ninja.security import HttpBearer, SessionAuth
 
 from branchline.core.errors import Unauthorized
+from branchline.core.http import client_address
 
 from .actions import customer_for_token
 from .principals import Principal
@@ -15,7 +16,7 @@ class CustomerBearer(HttpBearer):
             customer = customer_for_token(token)
         except Unauthorized:
             return None
-        request.principal = Principal.of_customer(customer)
+        request.principal = Principal.of_customer(customer, address=client_address(request))
         request.auth_token = token
         return request.principal
 
@@ -27,7 +28,7 @@ class StaffSession(SessionAuth):
         user = request.user
         if not user.is_authenticated or not user.is_active:
             return None
-        request.principal = Principal.of_staff(user)
+        request.principal = Principal.of_staff(user, address=client_address(request))
         return request.principal
 
 

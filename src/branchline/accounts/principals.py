@@ -1,9 +1,7 @@
 """Who is acting: a customer (bearer token) or a member of staff (session)."""
 from dataclasses import dataclass
 
-from branchline.realtime import audiences
-
-from .models import Role, User
+from .models import User
 
 
 @dataclass(frozen=True)
@@ -14,6 +12,7 @@ class Principal:
     role: str | None = None
     authenticated_customer: bool = False
     display_name: str = ""
+    address: str = ""  # the client's address, for the audit trail
 
     @property
     def is_customer(self) -> bool:
@@ -23,23 +22,13 @@ class Principal:
     def is_staff(self) -> bool:
         return self.kind == "staff"
 
-    def audiences(self) -> tuple[str, ...]:
-        """The audiences this principal's sockets join."""
-        if self.is_customer:
-            return (audiences.customer(self.id),)
-        keys = [audiences.staff(self.id)]
-        if self.line_of_business_id:
-            keys.append(audiences.queue(self.line_of_business_id))
-        return tuple(keys)
-
     @classmethod
-    def of_customer(cls, customer) -> "Principal":
+    def of_customer(cls, customer, *, address: str = "") -> "Principal":
         return cls("customer", customer.id, authenticated_customer=customer.is_authenticated,
-                   display_name=customer.display_name)
+                   display_name=customer.display_name, address=address)
 
     @classmethod
-    def of_staff(cls, user: User) -> "Principal":
-        return cls("staff", user.id, user.line_of_business_id, user.role, display_name=user.display_name)
+    def of_staff(cls, user: User, *, address: str = "") -> "Principal":
+        return cls("staff", user.id, user.line_of_business_id, user.role, display_name=user.display_name,
+                   address=address)
 
-
-STAFF_ROLES = {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}

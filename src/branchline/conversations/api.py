@@ -102,6 +102,9 @@ def customer_receipt(request, conversation_id: int, payload: ReceiptIn):
 
 class StaffListQuery(Schema):
     state: ConversationState = ConversationState.ACTIVE
+    scope: str = Field("mine", pattern="^(mine|line)$",
+                       description="mine: yours and your queue; line: the whole line of business (supervisors, "
+                                   "administrators, auditors)")
 
 
 def _staff_view(principal, conversation_id):
@@ -114,7 +117,8 @@ def _staff_view(principal, conversation_id):
             tags=["staff"], summary="waiting (your queues, newest first), active (In Progress) or ended (handled)")
 def staff_conversations(request, query: Query[StaffListQuery]):
     return [conversation_for_staff(c, unread_count=c.unread)
-            for c in selectors.conversations_for_staff(request.principal, state=query.state)]
+            for c in selectors.conversations_for_staff(request.principal, state=query.state,
+                                                      whole_line=query.scope == "line")]
 
 
 @router.get("/staff/conversations/{conversation_id}", auth=staff_auth,
@@ -153,26 +157,19 @@ def staff_history(request, conversation_id: int, query: Query[HistoryQuery]):
     return _page(messages, limit, message_for_staff)
 
 
-@router.post("/staff/conversations/{conversation_id}/accept", auth=staff_auth,
-             response={200: StaffConversationOut, **ERRORS}, tags=["staff"], summary="Take a waiting conversation")
-def staff_accept(request, conversation_id: int):
-    actions.conversation_accept(principal=request.principal, conversation_id=conversation_id)
-    return _staff_view(request.principal, conversation_id)
+def _state_change(name: str, action, summary: str) -> None:
+    """POST /staff/conversations/{id}/<name>: the action, then the conversation as you now see it."""
+    def view(request, conversation_id: int):
+        action(principal=request.principal, conversation_id=conversation_id)
+        return _staff_view(request.principal, conversation_id)
+
+    view.__name__ = f"staff_{name}"  # the OpenAPI operation id
+    router.post(f"/staff/conversations/{{conversation_id}}/{name}", auth=staff_auth,
+                response={200: StaffConversationOut, **ERRORS}, tags=["staff"], summary=summary)(view)
 
 
-@router.post("/staff/conversations/{conversation_id}/end", auth=staff_auth,
-             response={200: StaffConversationOut, **ERRORS}, tags=["staff"], summary="End a conversation")
-def staff_end(request, conversation_id: int):
-    actions.conversation_end(principal=request.principal, conversation_id=conversation_id)
-    return _staff_view(request.principal, conversation_id)
-
-
-@router.post("/staff/conversations/{conversation_id}/release", auth=staff_auth,
-             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
-             summary="Return a conversation in progress to the queue")
-def staff_release(request, conversation_id: int):
-    actions.conversation_release(principal=request.principal, conversation_id=conversation_id)
-    return _staff_view(request.principal, conversation_id)
+for _name, (_action, _summary) in actions.STATE_CHANGES.items():
+    _state_change(_name, _action, _summary)
 
 
 @router.get("/staff/conversations/{conversation_id}/transfer-candidates", auth=staff_auth,
@@ -190,22 +187,6 @@ def staff_transfer_candidates(request, conversation_id: int):
 def staff_transfer(request, conversation_id: int, payload: TransferIn):
     actions.conversation_transfer(principal=request.principal, conversation_id=conversation_id,
                                   to_user_id=payload.to_user_id, note=payload.note)
-    return _staff_view(request.principal, conversation_id)
-
-
-@router.post("/staff/conversations/{conversation_id}/join", auth=staff_auth,
-             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
-             summary="Supervisors: follow a conversation of your line of business, silently")
-def staff_join(request, conversation_id: int):
-    actions.conversation_join(principal=request.principal, conversation_id=conversation_id)
-    return _staff_view(request.principal, conversation_id)
-
-
-@router.post("/staff/conversations/{conversation_id}/leave", auth=staff_auth,
-             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
-             summary="Supervisors: stop following a conversation you joined")
-def staff_leave(request, conversation_id: int):
-    actions.conversation_leave(principal=request.principal, conversation_id=conversation_id)
     return _staff_view(request.principal, conversation_id)
 
 

@@ -61,10 +61,6 @@ class Conversation(models.Model):
             models.Index(fields=["customer", "state"]),
         ]
 
-    @property
-    def is_open(self) -> bool:
-        return self.state != ConversationState.ENDED
-
 
 class ParticipantRole(models.TextChoices):
     CUSTOMER = "customer", _("Customer")

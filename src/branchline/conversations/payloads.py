@@ -2,13 +2,13 @@
 and resync, so a message looks the same however a client receives it."""
 from branchline.core.wire import timestamp
 
-from .models import Conversation, Message, Sender, Visibility
+from .models import Conversation, Kind, Message, Sender, Visibility
 
 
 def _names(message: Message, names: dict | None) -> tuple[str | None, str | None]:
     """The author's and subject's names; `names` ({user id: name}) spares queries when
-    the caller already knows them."""
-    names = names or {}
+    the caller already knows them (a selector's MessageRow carries its own)."""
+    names = names or getattr(message, "names", None) or {}
 
     def name(user_id, attr):
         if not user_id:
@@ -18,7 +18,7 @@ def _names(message: Message, names: dict | None) -> tuple[str | None, str | None
     return name(message.author_id, "author"), name(message.subject_id, "subject")
 
 
-def message_for_customer(message: Message, *, names: dict | None = None) -> dict:
+def message_for_customer(message, *, names: dict | None = None) -> dict:
     """A public item as the customer sees it: their stream's number only (MessageOut)."""
     assert message.visibility == Visibility.PUBLIC, "staff-only items never take a customer shape"
     author, subject = _names(message, names)
@@ -28,14 +28,14 @@ def message_for_customer(message: Message, *, names: dict | None = None) -> dict
         "seq": message.seq,
         "sender": message.sender,
         "agent_name": author if message.sender != Sender.CUSTOMER else None,
-        "text": message.text(author, subject),
+        "text": Message.text(message, author, subject),
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id if message.sender == Sender.CUSTOMER else None,
         "created_at": timestamp(message.created_at),
     }
 
 
-def message_for_staff(message: Message, *, names: dict | None = None) -> dict:
+def message_for_staff(message, *, names: dict | None = None) -> dict:
     """Any item as staff see it: both numbers, kind, visibility, author (StaffMessageOut)."""
     author, subject = _names(message, names)
     return {
@@ -48,7 +48,9 @@ def message_for_staff(message: Message, *, names: dict | None = None) -> dict:
         "visibility": message.visibility,
         "author": {"id": message.author_id, "name": author} if message.author_id else None,
         "agent_name": author if message.sender != Sender.CUSTOMER else None,
-        "text": message.text(author, subject),
+        "text": Message.text(message, author, subject),
+        # A system line's own words (the note of a transfer, for its receiver), else null.
+        "note": (message.body or None) if message.kind == Kind.SYSTEM else None,
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id,
         "created_at": timestamp(message.created_at),

@@ -2,6 +2,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from branchline.contacts.schemas import CustomerRef
+
 
 class MessageOut(Schema):
     """An item of the public stream, as the customer sees it."""
@@ -35,6 +37,7 @@ class StaffMessageOut(Schema):
     author: AuthorRef | None = Field(description="The member of staff who wrote it, or whom a system line is about")
     agent_name: str | None
     text: str
+    note: str | None = Field(description="A system line's own words: the note a transfer carries for its receiver")
     system_code: str | None
     client_message_id: str | None
     created_at: datetime
@@ -84,12 +87,6 @@ class CustomerConversationOut(Schema):
     agent_read_seq: int
     created_at: datetime
     ended_at: datetime | None
-
-
-class CustomerRef(Schema):
-    id: int
-    name: str
-    authenticated: bool
 
 
 class AgentRef(Schema):

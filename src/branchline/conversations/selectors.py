@@ -6,15 +6,44 @@ NotFound for anything the principal may not see (another customer's conversation
 confirmed) and Forbidden when they may see it but not do the action."""
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, StaffScope, require, staff_scope
 from branchline.accounts.principals import Principal
-from branchline.core.errors import NotFound
+from branchline.core.errors import Forbidden, NotFound
 
 from .models import Conversation, ConversationState, Message, Participant, Sender, Visibility
 
 RELATED = ("topic", "case__case_type", "customer", "assigned_agent", "channel")
-MESSAGE_RELATED = ("author", "subject")
+# What a message's wire shapes read (payloads.py): pages are read as plain rows, not model
+# instances, which cost three quarters of a 50-item page's read time (bench/history.py).
+MESSAGE_FIELDS = ("id", "conversation_id", "seq", "staff_seq", "sender", "kind", "visibility", "author_id",
+                  "subject_id", "body", "system_code", "client_message_id", "created_at")
+
+
+class MessageRow(dict):
+    """One message as read for the wire: the fields above as attributes, plus `names`
+    ({user id: display name}) for the staff members it names."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def message_rows(queryset) -> list[MessageRow]:
+    rows = [MessageRow(row) for row in queryset.values(*MESSAGE_FIELDS)]
+    users = {row["author_id"] for row in rows} | {row["subject_id"] for row in rows}
+    users.discard(None)
+    names = {user.id: user.display_name for user in
+             User.objects.filter(pk__in=users).only("id", "username", "first_name", "last_name")} if users else {}
+    for row in rows:
+        row["names"] = names
+    return rows
 # Bigger than any id: a path or frame naming one is simply not found (never a database error).
 MAX_ID = 2**63 - 1
 
@@ -88,12 +117,19 @@ def unread_for_staff(queryset, principal: Principal):
                                           messages__staff_seq__gt=F("my_read_seq"))))
 
 
-def conversations_for_staff(principal: Principal, *, state: str, limit: int = 100):
+def conversations_for_staff(principal: Principal, *, state: str, whole_line: bool = False, limit: int = 100):
     """A console list with unread counts in one query. Waiting: the queues the member of
     staff serves, newest first (so a flood of old guests never hides a new customer).
-    Active and ended: the ones they handle or handled."""
+    Active and ended: the ones they handle or handled; with `whole_line`, every one of
+    their line(s) of business (supervisors watching live, administrators, auditors)."""
     scope = staff_scope(principal)
-    if state == ConversationState.WAITING:
+    if whole_line:
+        if not scope.whole_line:
+            raise Forbidden(_("Only supervisors, administrators and auditors see the whole line of business."),
+                            code="role_forbidden")
+        queryset = Conversation.objects.filter(state=state, line_of_business_id__in=scope.line_of_business_ids)
+        queryset = queryset.order_by("-last_message_at")
+    elif state == ConversationState.WAITING:
         queryset = Conversation.objects.filter(state=state, line_of_business_id__in=scope.line_of_business_ids)
         queryset = queryset.order_by("-created_at", "-id")
     elif state == ConversationState.ACTIVE:
@@ -112,6 +148,16 @@ def staff_unread_count(conversation: Conversation, principal: Principal) -> int:
     mark = Participant.objects.filter(conversation_id=conversation.id, user_id=principal.id).values_list(
         "read_seq", flat=True).first() or 0
     return conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=mark).count()
+
+
+def conversation_snapshot_for_staff(conversation_id: int) -> tuple[Conversation, int]:
+    """One snapshot every member of staff shares: its read mark (`my_read_seq`) and unread
+    count are the bank side's as a whole, the furthest any member of staff read."""
+    conversation = Conversation.objects.select_related(*RELATED).get(pk=conversation_id)
+    conversation.my_read_seq = max(Participant.objects.filter(conversation_id=conversation_id, user__isnull=False)
+                                   .values_list("read_seq", flat=True), default=0)
+    unread = conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=conversation.my_read_seq).count()
+    return conversation, unread
 
 
 def customer_unread_count(customer_id: int) -> int:
@@ -141,17 +187,17 @@ def customer_current_conversation(customer_id: int) -> Conversation | None:
     )
 
 
-def messages_for_customer_before(customer_id: int, *, before_id: int | None, limit: int) -> list[Message]:
+def messages_for_customer_before(customer_id: int, *, before_id: int | None, limit: int) -> list[MessageRow]:
     """A page of what the customer may read of their whole history (all conversations),
     newest first: keyset on the (customer, id) index of public items."""
     queryset = Message.objects.filter(customer_id=customer_id, visibility=Visibility.PUBLIC)
     if before_id is not None:
         queryset = queryset.filter(id__lt=before_id)
-    return list(queryset.select_related(*MESSAGE_RELATED).order_by("-id")[:limit])
+    return message_rows(queryset.order_by("-id")[:limit])
 
 
 def history_for_staff_before(principal: Principal, conversation_id, *, before_id: int | None,
-                             limit: int) -> list[Message]:
+                             limit: int) -> list[MessageRow]:
     """The customer's whole history as staff may read it (notes included), across every
     conversation, channel and case of theirs, for whoever may see one of those
     conversations. Newest first, keyset on (customer, id)."""
@@ -159,20 +205,20 @@ def history_for_staff_before(principal: Principal, conversation_id, *, before_id
     queryset = Message.objects.filter(customer_id=conversation.customer_id)
     if before_id is not None:
         queryset = queryset.filter(id__lt=before_id)
-    return list(queryset.select_related(*MESSAGE_RELATED).order_by("-id")[:limit])
+    return message_rows(queryset.order_by("-id")[:limit])
 
 
 def messages_in_conversation_before(conversation: Conversation, *, before_seq: int | None,
-                                    limit: int) -> list[Message]:
+                                    limit: int) -> list[MessageRow]:
     """A page of one conversation's staff stream, newest first."""
-    queryset = conversation.messages.all()
+    queryset = Message.objects.filter(conversation_id=conversation.id)
     if before_seq is not None:
         queryset = queryset.filter(staff_seq__lt=before_seq)
-    return list(queryset.select_related(*MESSAGE_RELATED).order_by("-staff_seq")[:limit])
+    return message_rows(queryset.order_by("-staff_seq")[:limit])
 
 
 def messages_missed(principal: Principal, cursors: dict[int, int], *,
-                    limit_per_conversation: int = 1000) -> list[Message]:
+                    limit_per_conversation: int = 1000) -> list[MessageRow]:
     """Items after each cursor in the principal's own stream (public for customers, staff
     for staff), for the conversations they may see, in stream order per conversation.
     Used to resume a socket and to resync after a bus outage."""
@@ -180,11 +226,10 @@ def messages_missed(principal: Principal, cursors: dict[int, int], *,
         return []
     visible = set(conversations_visible_to(principal).filter(pk__in=list(cursors)).values_list("pk", flat=True))
     number = "seq" if principal.is_customer else "staff_seq"
-    missed: list[Message] = []
+    missed: list[MessageRow] = []
     for conversation_id in sorted(visible):
-        missed.extend(
+        missed.extend(message_rows(
             Message.objects.filter(conversation_id=conversation_id, **{f"{number}__gt": cursors[conversation_id]})
-            .select_related(*MESSAGE_RELATED)
             .order_by(number)[:limit_per_conversation]
-        )
+        ))
     return missed

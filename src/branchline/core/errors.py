@@ -60,3 +60,11 @@ class RateLimited(DomainError):
 
     def as_dict(self):
         return {**super().as_dict(), "retry_after": round(self.retry_after, 2)}
+
+
+class Unavailable(DomainError):
+    # A dependency (the database) is busy or away for a moment: retrying soon is right.
+    status = 503
+    code = "unavailable"
+    default_message = _("The service is busy; try again in a moment.")
+    retry_after = 1.0

@@ -3,7 +3,6 @@
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
@@ -19,7 +18,7 @@ _CODES = {
 }
 
 
-def _json_error(status: int) -> JsonResponse:
+def json_error(status: int) -> JsonResponse:
     code, message = _CODES.get(status, ("http_error", _("The request failed.")))
     return JsonResponse({"error": {"code": code, "message": str(message)}}, status=status)
 
@@ -32,16 +31,11 @@ class ApiErrorsMiddleware:
         response = self.get_response(request)
         if (request.path.startswith("/api/") and response.status_code >= 400
                 and not response.get("Content-Type", "").startswith("application/json")):
-            return _json_error(response.status_code)
+            return json_error(response.status_code)
         return response
 
     def process_exception(self, request, exception):
         if not request.path.startswith("/api/"):
             return None
-        if isinstance(exception, RequestDataTooBig):
-            return _json_error(413)
         log.exception("API request failed", exc_info=exception)
-        return _json_error(500)
-
-
-
+        return json_error(500)

@@ -3,10 +3,12 @@
 import logging
 import time
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 from .errors import RateLimited
+from .outage import Breaker, QuietLog
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +46,21 @@ def _refusal(window: int) -> RateLimited:
 def check(key: str, *, rate: float, burst: int) -> None:
     """Raise RateLimited if `key` has no budget left, without spending any."""
     cache_key, window = _window(key, rate, burst)
-    try:
-        count = caches["default"].get(cache_key) or 0
-    except Exception:
-        return _unavailable()
-    if count >= burst:
+    count = _shared(lambda: caches["default"].get(cache_key) or 0)
+    if count is not None and count >= burst:
         raise _refusal(window)
 
 
 _clients = {}
 
 
-def _redis_client(cache, key):
-    """Django builds a new client object per call; one per process (over its pool) will do."""
-    client = _clients.get(id(cache))
+def _redis_client(cache):
+    """Django builds a new client object per call; one per connection pool (one per
+    process, core/cache.py) will do."""
+    pool = cache._cache._get_connection_pool(write=True)
+    client = _clients.get(id(pool))
     if client is None:
-        client = _clients[id(cache)] = cache._cache.get_client(key, write=True)
+        client = _clients[id(pool)] = cache._cache.get_client(write=True)
     return client
 
 
@@ -70,7 +71,7 @@ def _increment(cache_key: str, timeout: int) -> int:
         # The window is part of the key, so a key left without expiry by a crash between
         # the two commands is never read again.
         key = cache.make_and_validate_key(cache_key)
-        client = _redis_client(cache, key)
+        client = _redis_client(cache)
         count = client.incr(key)
         if count == 1:
             client.expire(key, timeout)
@@ -83,11 +84,28 @@ def _increment(cache_key: str, timeout: int) -> int:
         return 1
 
 
-def _unavailable() -> None:
-    # The shared cache (Redis) is away for a moment. Refusing every message, sign-in and
-    # guest session until it is back would be an outage; letting them through without a
-    # budget for that moment is the lesser harm.
-    log.warning("rate-limit cache unavailable; letting the request through", exc_info=True)
+# The shared cache (Redis) may be away for a moment. Refusing every message, sign-in and
+# guest session until it is back would be an outage; letting them through without a
+# budget for that moment is the lesser harm. A Redis that hangs rather than refuses costs
+# one socket timeout (settings.CACHE_TIMEOUT_SECONDS) per CACHE_RETRY_SECONDS per process.
+_breaker = Breaker(settings.CACHE_RETRY_SECONDS)
+_outage = QuietLog(log, "rate-limit cache (Redis)", "requests let through without a budget")
+
+
+def _shared(call):
+    """call() against the shared cache, or None (no budget) while it is away."""
+    if not _breaker.allow():
+        _outage.failed()
+        return None
+    try:
+        result = call()
+    except Exception as exc:
+        _breaker.failed()
+        _outage.failed(exc)
+        return None
+    _breaker.succeeded()
+    _outage.recovered()
+    return result
 
 
 def hit(key: str, *, rate: float, burst: int) -> None:
@@ -97,9 +115,6 @@ def hit(key: str, *, rate: float, burst: int) -> None:
     across a window boundary) stands in for a token bucket with one atomic cache
     increment, which both the locmem and the Redis cache provide."""
     cache_key, window = _window(key, rate, burst)
-    try:
-        count = _increment(cache_key, window + 1)
-    except Exception:
-        return _unavailable()
-    if count > burst:
+    count = _shared(lambda: _increment(cache_key, window + 1))
+    if count is not None and count > burst:
         raise _refusal(window)

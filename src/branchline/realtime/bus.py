@@ -83,8 +83,14 @@ class RedisBus:
         with self._sync_lock:
             if self._sync_client is None:
                 import redis
+                from redis.backoff import NoBackoff
+                from redis.retry import Retry
 
-                self._sync_client = redis.Redis.from_url(self.url)
+                # Bounded: a hung Redis must not hang the command or worker publishing
+                # (redis-py's default is 10 retries). One retry covers a connection that
+                # went stale since the last publish.
+                self._sync_client = redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2,
+                                                         retry=Retry(NoBackoff(), 1))
             self._sync_client.publish(self.channel, self.origin + b"|" + envelope)
 
     def _deliver_and_enqueue(self, envelope: bytes) -> None:
@@ -99,9 +105,15 @@ class RedisBus:
 
     async def _client(self):
         import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
+        # socket_timeout: a hung Redis fails a publish after 2 s instead of never, and the
+        # loops below retry with their own backoff (so redis-py's 10 retries are off).
+        # The subscriber's reads pass their own timeout.
         return aioredis.Redis.from_url(
-            self.url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=5
+            self.url, socket_connect_timeout=2, socket_timeout=2, socket_keepalive=True, health_check_interval=5,
+            retry=Retry(NoBackoff(), 0),
         )
 
     async def _publish_loop(self) -> None:

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # ORM work runs off the event loop in these threads, each holding its own database
 # connection. A plain executor: asgiref's sync_to_async costs several times more per call
 # (context copying) and the gateway makes one such call per message.
-_db_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="branchline-db")
+_db_threads = ThreadPoolExecutor(max_workers=settings.GATEWAY_DB_THREADS, thread_name_prefix="branchline-db")
 
 
 def _call(fn, args, kwargs):

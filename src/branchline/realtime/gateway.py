@@ -5,6 +5,7 @@ protocol is documented in docs/protocol.md."""
 import asyncio
 import json
 import logging
+from dataclasses import replace
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
@@ -201,6 +202,7 @@ async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | No
         if hello["type"] != "hello":
             raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
         principal, session, session_key = await db(authenticate, _headers(scope), hello)
+        principal = replace(principal, address=(scope.get("client") or ("",))[0] or "")  # for the audit trail
         resume = handlers.parse_resume(hello.get("resume"))
         cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
         if registry.sockets_of(principal) >= cap:

@@ -1,10 +1,14 @@
-"""Start and stop what a server process runs beside its sockets: the bus subscription
-and the presence heartbeat / abandoned-conversation sweep."""
+"""Start and stop what a server process runs beside its sockets: the bus subscription,
+the presence heartbeat with its sweeps, and (embedded deployments) the task worker."""
 import asyncio
 import logging
+import threading
 import time
+import uuid
 
 from django.conf import settings
+from django.db import close_old_connections
+from django_tasks_db.management.commands.db_worker import Worker
 
 from .bus import get_bus
 from .connection import db
@@ -54,19 +58,52 @@ async def close_signed_out() -> None:
             connection.signed_out()
 
 
+class InProcessWorker:
+    """django-tasks-db's worker on a thread of the server process, for embedded
+    deployments (settings BRANCHLINE["TASK_WORKER_IN_PROCESS"]). It polls the task table
+    once a second; its database work runs on its own connection."""
+
+    def __init__(self):
+        self.worker = Worker(queue_names=["*"], interval=1.0, batch=False, backend_name="default",
+                             startup_delay=False, max_tasks=None, worker_id=f"in-process-{uuid.uuid4().hex[:8]}",
+                             excluded_queue_names=[])
+        self.thread = threading.Thread(target=self._run, name="branchline-tasks", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.worker.run()
+        except Exception:
+            log.exception("in-process task worker stopped")
+        finally:
+            close_old_connections()
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.worker.running = False
+        self.thread.join(timeout=3)
+
+
 class Lifespan:
     def __init__(self):
         self.tasks: list[asyncio.Task] = []
+        self.worker: InProcessWorker | None = None
 
     async def startup(self) -> None:
         await get_bus().start(registry.deliver, registry.resync_all)
         self.tasks.append(asyncio.create_task(heartbeat_loop(), name="presence-heartbeat"))
+        if settings.BRANCHLINE["TASK_WORKER_IN_PROCESS"]:
+            self.worker = InProcessWorker()
+            self.worker.start()
 
     async def shutdown(self) -> None:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+        if self.worker is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.worker.stop)
         await get_bus().stop()
 
 

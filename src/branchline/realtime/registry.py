@@ -21,12 +21,12 @@ class Registry:
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
-        for key in connection.principal.audiences():
+        for key in audiences.of_principal(connection.principal):
             self.by_audience[key].add(connection)
 
     def remove(self, connection: Connection) -> None:
         self.connections.discard(connection)
-        for key in connection.principal.audiences():
+        for key in audiences.of_principal(connection.principal):
             members = self.by_audience.get(key)
             if members is not None:
                 members.discard(connection)
@@ -45,7 +45,7 @@ class Registry:
 
     def sockets_of(self, principal) -> int:
         """Open sockets of this customer or member of staff (their own audience's)."""
-        return len(self.by_audience.get(principal.audiences()[0], ()))
+        return len(self.by_audience.get(audiences.of_principal(principal)[0], ()))
 
     def has_customer(self, customer_id: int) -> bool:
         return bool(self.by_audience.get(audiences.customer(customer_id)))

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[3]  # the checkout
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # serves the API docs page's assets locally (no CDN)
+    "django_tasks_db",  # the task queue: durable subscribers (the outbox) and sweeps
     "branchline.core",
     "branchline.accounts",
     "branchline.contacts",
@@ -34,6 +36,7 @@ INSTALLED_APPS = [
     "branchline.connectors",
     "branchline.conversations",
     "branchline.realtime",
+    "branchline.audit",
     "branchline.web",
 ]
 
@@ -73,17 +76,45 @@ TEMPLATES = [
     },
 ]
 
+# Threads the socket gateway runs database work on (realtime/connection.py). Each keeps a
+# connection checked out between its calls, so the pool below must hold them and more.
+GATEWAY_DB_THREADS = int(os.environ.get("BRANCHLINE_DB_THREADS", "8"))
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'branchline.sqlite3'}"),
-        conn_max_age=600,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI every request runs in its own context, so persistent per-thread
+    # connections multiply (measured: one process, 10 readers, ~90 connections in 2 s and
+    # "too many clients"). One psycopg pool per process instead: processes x max_size must
+    # stay under the server's max_connections (100 by default). A request that cannot get
+    # a connection within `timeout` is answered 503 (api.py), as is a statement cut off by
+    # statement_timeout; connect_timeout and TCP keepalives bound a database that hangs.
+    DB_POOL_MAX = int(os.environ.get("BRANCHLINE_DB_POOL_MAX", "16"))
+    if DB_POOL_MAX < GATEWAY_DB_THREADS + 2:
+        raise ImproperlyConfigured(f"BRANCHLINE_DB_POOL_MAX ({DB_POOL_MAX}) must exceed BRANCHLINE_DB_THREADS "
+                                   f"({GATEWAY_DB_THREADS}) by at least 2, or HTTP requests starve beside the gateway")
+    statement_ms = round(1000 * float(os.environ.get("BRANCHLINE_DB_STATEMENT_TIMEOUT", "10")))
+    url_options = DATABASES["default"].get("OPTIONS", {})
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
+    DATABASES["default"]["OPTIONS"] = {
+        **url_options,
+        "pool": {
+            "min_size": int(os.environ.get("BRANCHLINE_DB_POOL_MIN", "2")),
+            "max_size": DB_POOL_MAX,
+            "timeout": float(os.environ.get("BRANCHLINE_DB_POOL_TIMEOUT", "5")),
+        },
+        "connect_timeout": int(os.environ.get("BRANCHLINE_DB_CONNECT_TIMEOUT", "5")),
+        "options": f"{url_options.get('options', '')} -c statement_timeout={statement_ms}".strip(),
+        # A peer that vanishes without a word (a cut network) is found in ~25 s.
+        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE makes every write
     # transaction take the write lock up front, so concurrent senders queue instead of
     # failing with "database is locked" half-way through.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -94,19 +125,41 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # Name of the pub/sub channel: processes sharing it form one deployment.
 BUS_CHANNEL = os.environ.get("BRANCHLINE_BUS_CHANNEL", "branchline:events")
 
+# The shared cache holds the rate-limit budgets, checked inside every send: a Redis that
+# does not answer within this many seconds counts as away, and the rate limit then skips
+# it for CACHE_RETRY_SECONDS (core/ratelimit.py) instead of waiting on every send.
+CACHE_TIMEOUT_SECONDS = float(os.environ.get("BRANCHLINE_CACHE_TIMEOUT", "0.05"))
+CACHE_RETRY_SECONDS = float(os.environ.get("BRANCHLINE_CACHE_RETRY_SECONDS", "5"))
+
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             # Deployments (and test runs) sharing one Redis keep their keys apart.
             "KEY_PREFIX": os.environ.get("BRANCHLINE_CACHE_PREFIX", "branchline"),
+            "OPTIONS": {
+                "pool_class": "branchline.core.cache.ProcessConnectionPool",
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                # Retrying within a call would multiply the timeout; the breaker decides.
+                "retry": Retry(NoBackoff(), 0),
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Tasks live in the database: enqueued inside an action's transaction, they commit with it
+# (the outbox of events.publish). A worker runs them: `manage.py db_worker`, or in-process.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Who hears which domain event (like ROOT_URLCONF, named here so `events` imports no app).
+BRANCHLINE_SUBSCRIPTIONS = "branchline.subscriptions.SUBSCRIPTIONS"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -132,6 +185,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The staff console's bundle, built from frontend/ by `make assets` (git-ignored).
+STATICFILES_DIRS = [BASE_DIR / "frontend" / "dist"]
 
 from django.utils.csp import CSP  # noqa: E402
 
@@ -162,6 +217,9 @@ BRANCHLINE = {
     # meanwhile back to the queue (the away-agent rule, docs/protocol.md §9).
     "AGENT_AWAY_SECONDS": int(os.environ.get("BRANCHLINE_AGENT_AWAY_SECONDS", "90")),
     "CUSTOMER_TOKEN_HOURS": 12,
+    # Run the task worker inside the server process (embedded, one-process deployments).
+    # With several processes, run `manage.py db_worker` beside them instead.
+    "TASK_WORKER_IN_PROCESS": os.environ.get("BRANCHLINE_TASK_WORKER_IN_PROCESS", "0") == "1",
     # Token bucket per sender: sustained rate and burst, for messages (API and socket)
     # and for every socket frame.
     "MESSAGE_RATE_PER_SECOND": float(os.environ.get("BRANCHLINE_MESSAGE_RATE", "5")),

@@ -18,6 +18,11 @@ def home(request):
     return render(request, "web/home.html", {"demo_sso": settings.DEMO_SSO_ENABLED})
 
 
+def _limits() -> dict:
+    """Limits the pages enforce before the server does (docs/protocol.md §4)."""
+    return {"message_max_chars": settings.BRANCHLINE["MESSAGE_MAX_CHARS"]}
+
+
 # The widget may be framed by the bank's own pages (configured origins) and by us.
 _WIDGET_CSP = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF, *settings.WIDGET_FRAME_ANCESTORS]}
 
@@ -25,7 +30,7 @@ _WIDGET_CSP = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF, *settings.WI
 @xframe_options_exempt
 @csp_override(_WIDGET_CSP)
 def chat_page(request):
-    return render(request, "web/chat.html", {"demo_sso": settings.DEMO_SSO_ENABLED})
+    return render(request, "web/chat.html", {"demo_sso": settings.DEMO_SSO_ENABLED, **_limits()})
 
 
 def demo_sso_page(request):
@@ -38,7 +43,7 @@ def demo_sso_page(request):
 
 @login_required
 def console_page(request):
-    return render(request, "web/console.html")
+    return render(request, "web/console.html", _limits())
 
 
 @require_http_methods(["GET", "POST"])

@@ -23,7 +23,17 @@ from .messages import (
     typing_signal,
 )
 
+# The staff actions that take only a conversation: one list for the HTTP API and the socket.
+STATE_CHANGES = {
+    "accept": (conversation_accept, "Take a waiting conversation"),
+    "end": (conversation_end, "End a conversation"),
+    "release": (conversation_release, "Return a conversation in progress to the queue"),
+    "join": (conversation_join, "Supervisors: follow a conversation of your line of business, silently"),
+    "leave": (conversation_leave, "Supervisors: stop following a conversation you joined"),
+}
+
 __all__ = [
+    "STATE_CHANGES",
     "clean_body", "clean_client_message_id", "conversation_accept", "conversation_end", "conversation_join",
     "conversation_leave", "conversation_release", "conversation_transfer", "conversations_end_abandoned",
     "conversations_release_from_away_agents", "customer_message_send", "customers_seen", "receipt_update",

@@ -15,7 +15,16 @@ from branchline.accounts.permissions import HANDLING_ROLES, Action
 from branchline.accounts.principals import Principal
 from branchline.contacts.models import Customer
 from branchline.core.errors import Conflict, InvalidInput, NotFound
+from branchline.events import SYSTEM, Actor, publish
 
+from ..events import (
+    ConversationAccepted,
+    ConversationEnded,
+    ConversationReleased,
+    ConversationTransferred,
+    SupervisorJoined,
+    SupervisorLeft,
+)
 from ..models import (
     Conversation,
     ConversationState,
@@ -37,12 +46,12 @@ def _limits():
     return settings.BRANCHLINE
 
 
-def _system_line(conversation_id: int, code: str, *, visibility=Visibility.PUBLIC, author=None, subject=None,
-                 body="") -> Message:
+def _system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Visibility.PUBLIC, author=None,
+                 subject=None, body="") -> Message:
     """A system line in the conversation's streams (public, or staff-only)."""
     conversation = streams.allocate_by_id(conversation_id, public=visibility == Visibility.PUBLIC)
     names = {user.id: user.display_name for user in (author, subject) if user is not None}
-    return streams.insert(conversation, sender=Sender.SYSTEM, kind=Kind.SYSTEM, visibility=visibility,
+    return streams.insert(conversation, actor=actor, sender=Sender.SYSTEM, kind=Kind.SYSTEM, visibility=visibility,
                           system_code=code, body=body, author_id=author.id if author else None,
                           subject_id=subject.id if subject else None, names=names)
 
@@ -84,8 +93,9 @@ def conversation_accept(*, principal: Principal, conversation_id) -> Conversatio
         conversation.accepted_at = timezone.now()
         _follow(conversation, agent, ParticipantRole.AGENT)
         conversation.save(update_fields=["state", "assigned_agent", "accepted_at", "watchers"])
-        _system_line(conversation.id, SystemCode.AGENT_JOINED, author=agent)
-        streams.publish_conversation_updated(conversation.id)
+        actor = Actor.of(principal)
+        _system_line(conversation.id, SystemCode.AGENT_JOINED, actor=actor, author=agent)
+        publish(ConversationAccepted(actor=actor, agent_id=agent.id, **streams.routing(conversation)))
     return conversation
 
 
@@ -94,27 +104,28 @@ def conversation_end(*, principal: Principal, conversation_id) -> Conversation:
         conversation = access_conversation(principal, conversation_id, Action.END, for_update=True)
         if conversation.state == ConversationState.ENDED:
             return conversation
-        _end(conversation, EndReason.AGENT, SystemCode.ENDED)
+        _end(conversation, EndReason.AGENT, SystemCode.ENDED, Actor.of(principal))
     return conversation
 
 
-def _end(conversation: Conversation, reason: str, system_code: str) -> None:
+def _end(conversation: Conversation, reason: str, system_code: str, actor: Actor) -> None:
     conversation.state = ConversationState.ENDED
     conversation.ended_at = timezone.now()
     conversation.end_reason = reason
     conversation.save(update_fields=["state", "ended_at", "end_reason"])
-    _system_line(conversation.id, system_code)
-    streams.publish_conversation_updated(conversation.id)
+    _system_line(conversation.id, system_code, actor=actor)
+    publish(ConversationEnded(actor=actor, reason=reason, **streams.routing(conversation)))
 
 
-def _back_to_queue(conversation: Conversation, code: str, author: User, *, assigned: User) -> None:
+def _back_to_queue(conversation: Conversation, code: str, author: User, *, assigned: User, actor: Actor) -> None:
     """The conversation waits again, visible to its whole queue; the agent stops following it."""
     conversation.state = ConversationState.WAITING
     conversation.assigned_agent = None
     _unfollow(conversation, assigned.id)
     conversation.save(update_fields=["state", "assigned_agent", "watchers"])
-    _system_line(conversation.id, code, visibility=Visibility.STAFF, author=author)
-    streams.publish_conversation_updated(conversation.id, also_tell=(assigned.id,))
+    _system_line(conversation.id, code, actor=actor, visibility=Visibility.STAFF, author=author)
+    publish(ConversationReleased(actor=actor, agent_id=assigned.id, away=code == SystemCode.AGENT_AWAY,
+                                 also_tell=(assigned.id,), **streams.routing(conversation)))
 
 
 def conversation_release(*, principal: Principal, conversation_id) -> Conversation:
@@ -125,7 +136,8 @@ def conversation_release(*, principal: Principal, conversation_id) -> Conversati
         if conversation.state != ConversationState.ACTIVE:
             raise Conflict(_("Only a conversation in progress can be returned to the queue."),
                            code="conversation_not_active")
-        _back_to_queue(conversation, SystemCode.RELEASED, _user(principal), assigned=conversation.assigned_agent)
+        _back_to_queue(conversation, SystemCode.RELEASED, _user(principal), assigned=conversation.assigned_agent,
+                       actor=Actor.of(principal))
     return conversation
 
 
@@ -160,10 +172,13 @@ def conversation_transfer(*, principal: Principal, conversation_id, to_user_id, 
         conversation.assigned_agent = receiver
         conversation.accepted_at = timezone.now()  # when the agent handling it now took it
         conversation.save(update_fields=["state", "assigned_agent", "accepted_at", "watchers"])
-        _system_line(conversation.id, SystemCode.TRANSFERRED, visibility=Visibility.STAFF, author=sender,
+        actor = Actor.of(principal)
+        _system_line(conversation.id, SystemCode.TRANSFERRED, actor=actor, visibility=Visibility.STAFF, author=sender,
                      subject=receiver, body=note)
-        _system_line(conversation.id, SystemCode.AGENT_JOINED, author=receiver)
-        streams.publish_conversation_updated(conversation.id, also_tell=(previous.id,) if previous else ())
+        _system_line(conversation.id, SystemCode.AGENT_JOINED, actor=actor, author=receiver)
+        publish(ConversationTransferred(actor=actor, from_agent_id=previous.id if previous else None,
+                                        to_agent_id=receiver.id, with_note=bool(note),
+                                        also_tell=(previous.id,) if previous else (), **streams.routing(conversation)))
     return conversation
 
 
@@ -177,8 +192,10 @@ def conversation_join(*, principal: Principal, conversation_id) -> Conversation:
         supervisor = _user(principal)
         _follow(conversation, supervisor, ParticipantRole.SUPERVISOR)
         conversation.save(update_fields=["watchers"])
-        _system_line(conversation.id, SystemCode.SUPERVISOR_JOINED, visibility=Visibility.STAFF, author=supervisor)
-        streams.publish_conversation_updated(conversation.id)
+        actor = Actor.of(principal)
+        _system_line(conversation.id, SystemCode.SUPERVISOR_JOINED, actor=actor, visibility=Visibility.STAFF,
+                     author=supervisor)
+        publish(SupervisorJoined(actor=actor, supervisor_id=supervisor.id, **streams.routing(conversation)))
     return conversation
 
 
@@ -189,7 +206,8 @@ def conversation_leave(*, principal: Principal, conversation_id) -> Conversation
         if principal.id in conversation.watchers and conversation.assigned_agent_id != principal.id:
             _unfollow(conversation, principal.id)
             conversation.save(update_fields=["watchers"])
-            streams.publish_conversation_updated(conversation.id, also_tell=(principal.id,))
+            publish(SupervisorLeft(actor=Actor.of(principal), supervisor_id=principal.id, also_tell=(principal.id,),
+                                   **streams.routing(conversation)))
     return conversation
 
 
@@ -214,7 +232,7 @@ def conversations_end_abandoned(*, grace_seconds: int | None = None) -> int:
                 .first()
             )
             if conversation is not None:
-                _end(conversation, EndReason.CUSTOMER_LEFT, SystemCode.CUSTOMER_LEFT)
+                _end(conversation, EndReason.CUSTOMER_LEFT, SystemCode.CUSTOMER_LEFT, SYSTEM)
                 ended += 1
     return ended
 
@@ -244,7 +262,7 @@ def conversations_release_from_away_agents(*, grace_seconds: int | None = None) 
                             .filter(_away_q(cutoff), pk=conversation_id).select_related("assigned_agent").first())
             if conversation is not None:
                 agent = conversation.assigned_agent
-                _back_to_queue(conversation, SystemCode.AGENT_AWAY, agent, assigned=agent)
+                _back_to_queue(conversation, SystemCode.AGENT_AWAY, agent, assigned=agent, actor=SYSTEM)
                 released += 1
     return released
 

@@ -14,9 +14,9 @@ from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit
 from branchline.core.errors import Conflict, InvalidInput, NotFound
-from branchline.events import Event, publish
-from branchline.realtime import audiences
+from branchline.events import Actor, publish
 
+from ..events import ConversationStarted, ReceiptUpdated, TypingChanged
 from ..models import Conversation, ConversationState, Kind, Message, Participant, ParticipantRole, Sender, Visibility
 from ..selectors import access_conversation, parse_id, participant_of
 from . import streams
@@ -98,10 +98,12 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
                 conversation, existing = _conversation_start(principal, topic_id, client_message_id)
                 if existing:
                     return existing, False
-            message = streams.insert(conversation, sender=Sender.CUSTOMER, body=body,
+            actor = Actor.of(principal)
+            message = streams.insert(conversation, actor=actor, sender=Sender.CUSTOMER, body=body,
                                      client_message_id=client_message_id)
             if started:
-                streams.publish_conversation_updated(conversation.id)
+                started_row = Conversation.objects.values("topic_id", "case_id").get(pk=conversation.id)
+                publish(ConversationStarted(actor=actor, **started_row, **streams.routing(conversation)))
     except IntegrityError as error:  # a retry: the client id is already stored
         return _retried(sent_by_customer, client_message_id, error), False
     return message, True
@@ -165,7 +167,8 @@ def staff_message_send(*, principal: Principal, conversation_id, body, client_me
             if conversation is None:  # a supervisor who joined, a note after the end, or a refusal
                 _check_staff_may_write(principal, conversation_id, public)
                 conversation = streams.allocate_by_id(conversation_id, public=public)
-            message = streams.insert(conversation, sender=Sender.AGENT, kind=Kind.TEXT if public else Kind.NOTE,
+            message = streams.insert(conversation, actor=Actor.of(principal), sender=Sender.AGENT,
+                                     kind=Kind.TEXT if public else Kind.NOTE,
                                      visibility=visibility, body=body, client_message_id=client_message_id,
                                      author_id=principal.id, names={principal.id: principal.display_name})
     except IntegrityError as error:
@@ -215,14 +218,9 @@ def receipt_update(*, principal: Principal, conversation_id, delivered_seq=None,
             Conversation.objects.filter(pk=conversation.pk).update(**updates)
             for name, value in updates.items():
                 setattr(conversation, name, value)
-            event = {"conversation_id": conversation.id, "side": side,
-                     "delivered_seq": getattr(conversation, f"{side}_delivered_seq"),
-                     "read_seq": getattr(conversation, f"{side}_read_seq")}
-            publish(Event("receipt.updated", streams.customer_audiences(conversation), event,
-                          conversation_id=conversation.id))
-            staff = streams.staff_audiences(conversation)
-            if staff:
-                publish(Event("receipt.updated", staff, event, conversation_id=conversation.id))
+            publish(ReceiptUpdated(actor=Actor.of(principal), side=side,
+                                   delivered_seq=getattr(conversation, f"{side}_delivered_seq"),
+                                   read_seq=getattr(conversation, f"{side}_read_seq"), **streams.routing(conversation)))
     return conversation
 
 
@@ -238,19 +236,10 @@ def _side_summary(conversation: Conversation, participant: Participant, principa
 
 
 def typing_signal(*, principal: Principal, conversation_id, is_typing) -> None:
-    """Ephemeral: nothing is stored. A customer's typing goes to the staff following the
-    conversation; staff typing goes to the customer and the other staff."""
+    """Ephemeral: nothing is stored; TypingChanged tells the others following."""
     if not isinstance(is_typing, bool):
         raise InvalidInput(_("is_typing must be true or false."), code="typing_invalid")
     conversation = access_conversation(principal, conversation_id, Action.TYPING)
     if conversation.state == ConversationState.ENDED:
         return
-    data = {"conversation_id": conversation.id, "sender": "customer" if principal.is_customer else "agent",
-            "is_typing": is_typing}
-    me = audiences.staff(principal.id) if principal.is_staff else None
-    staff = tuple(key for key in streams.staff_audiences(conversation) if key != me)
-    if principal.is_staff:
-        publish(Event("typing", streams.customer_audiences(conversation), data, conversation_id=conversation.id))
-        data = {**data, "author": {"id": principal.id, "name": principal.display_name}}
-    if staff:
-        publish(Event("typing", staff, data, conversation_id=conversation.id))
+    publish(TypingChanged(actor=Actor.of(principal), is_typing=is_typing, **streams.routing(conversation)))

@@ -1,5 +1,5 @@
-"""Appending items to a conversation's two streams (docs/adr/0005), and telling who may
-see them. Used inside the actions' transactions; never on its own.
+"""Appending items to a conversation's two streams (docs/adr/0005). Used inside the
+actions' transactions; never on its own.
 
 The hottest write is here, in plain SQL: one UPDATE ... RETURNING takes the next numbers
 and the row lock, one INSERT stores the item. The ORM's query building cost about a fifth of
@@ -8,12 +8,10 @@ a send's Python time (bench/README.md). The statements are built from the models
 from django.db import connection
 from django.utils import timezone
 
-from branchline.events import Event, publish
-from branchline.realtime import audiences
+from branchline.events import Actor, publish
 
-from ..models import Conversation, ConversationState, Message, Participant, Sender, Visibility
-from ..payloads import conversation_for_customer, conversation_for_staff, message_for_customer, message_for_staff
-from ..selectors import RELATED
+from ..events import MessageAdded
+from ..models import Conversation, Message, Visibility
 
 # What the allocation returns: enough to store the item and name its audiences.
 _RETURNED = ("id", "last_seq", "last_staff_seq", "state", "customer_id", "assigned_agent_id",
@@ -70,8 +68,8 @@ def _insert_sql() -> str:
     return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_INSERTED))}) RETURNING id"
 
 
-def insert(conversation: Conversation, *, names: dict | None = None, **fields) -> Message:
-    """Store an item at the numbers just allocated, and publish it after commit.
+def insert(conversation: Conversation, *, actor: Actor, names: dict | None = None, **fields) -> Message:
+    """Store an item at the numbers just allocated, and publish MessageAdded.
 
     `fields` are Message fields (sender, kind, visibility, body, author_id, ...);
     `names` ({user id: display name}) spares the payload a query for names it knows."""
@@ -85,57 +83,12 @@ def insert(conversation: Conversation, *, names: dict | None = None, **fields) -
         cursor.execute(sql, [f.get_db_prep_save(getattr(message, f.attname), connection) for f in _INSERTED])
         message.id = cursor.fetchone()[0]
     message._state.adding, message._state.db = False, connection.alias
-    publish_item(conversation, message, names=names)
+    publish(MessageAdded(actor=actor, message=message, names=names, **routing(conversation)))
     return message
 
 
-def staff_audiences(conversation: Conversation) -> tuple[str, ...]:
-    """Staff following a conversation live: its watchers, and its queue while it waits."""
-    keys = [audiences.staff(user_id) for user_id in conversation.watchers or ()]
-    if conversation.state == ConversationState.WAITING:
-        keys.append(audiences.queue(conversation.line_of_business_id))
-    return tuple(keys)
-
-
-def customer_audiences(conversation: Conversation) -> tuple[str, ...]:
-    return (audiences.customer(conversation.customer_id),)
-
-
-def publish_item(conversation: Conversation, message: Message, *, names: dict | None = None) -> None:
-    """One event per stream: the customer's shape on the public stream (public items only),
-    the staff shape on the staff stream."""
-    if message.visibility == Visibility.PUBLIC:
-        publish(Event("message.created", customer_audiences(conversation),
-                      {"message": message_for_customer(message, names=names)},
-                      conversation_id=conversation.id, seq=message.seq))
-    staff = staff_audiences(conversation)
-    if staff:
-        publish(Event("message.created", staff, {"message": message_for_staff(message, names=names)},
-                      conversation_id=conversation.id, seq=message.staff_seq))
-
-
-def publish_conversation_updated(conversation_id: int, *, also_tell: tuple[int, ...] = ()) -> None:
-    """Tell each side the conversation's new state, in the shape it may see. The queue
-    sees full snapshots only while a conversation waits; after that, only that it left.
-    `also_tell`: staff who stopped following it (released, transferred away) and need to
-    hear so once."""
-    conversation = Conversation.objects.select_related(*RELATED).get(pk=conversation_id)
-    publish(Event("conversation.updated", customer_audiences(conversation),
-                  {"conversation": conversation_for_customer(conversation)}, conversation_id=conversation.id))
-    # One snapshot for every member of staff: its read mark and unread count are the bank
-    # side's as a whole (the furthest any member of staff read). Lists from the API give
-    # each reader their own.
-    bank_read = max(Participant.objects.filter(conversation_id=conversation.id, user__isnull=False)
-                    .values_list("read_seq", flat=True), default=0)
-    conversation.my_read_seq = bank_read
-    unread = conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=bank_read).count()
-    staff_view = {"conversation": conversation_for_staff(conversation, unread_count=unread)}
-    watchers = tuple(audiences.staff(user_id) for user_id in {*conversation.watchers, *also_tell})
-    if watchers:
-        publish(Event("conversation.updated", watchers, staff_view, conversation_id=conversation.id))
-    queue = (audiences.queue(conversation.line_of_business_id),)
-    if conversation.state == ConversationState.WAITING:
-        publish(Event("conversation.updated", queue, staff_view, conversation_id=conversation.id))
-    else:
-        publish(Event("queue.left", queue, {"conversation_id": conversation.id, "state": conversation.state},
-                      conversation_id=conversation.id))
+def routing(conversation: Conversation) -> dict:
+    """The routing facts every conversation event carries (conversations/events.py)."""
+    return {"conversation_id": conversation.id, "customer_id": conversation.customer_id,
+            "line_of_business_id": conversation.line_of_business_id, "state": conversation.state,
+            "watchers": tuple(conversation.watchers or ())}

@@ -2,10 +2,12 @@
 // paged from the API, unread marker on return, typing and delivered/read marks.
 import { api, BranchlineSocket, newClientMessageId } from "./socket.js";
 import { applyReceipts, dayNode, el, isNearBottom, messageNode, setState } from "./render.js";
+import { lengthStatus } from "./text.js";
 
 const TOKEN_KEY = "branchline.customer-token";
 const $ = (id) => document.getElementById(id);
 const list = $("messages");
+const MESSAGE_MAX = Number($("chat").dataset.messageMax) || 4000;
 const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, conversation: null, oldestId: null,
                 socket: null, typingTimer: null, lastTypingSent: 0, agentName: null, lastDay: null };
 
@@ -203,6 +205,13 @@ async function send(event) {
   const open = c && c.state !== "ended";
   $("composer-error").textContent = "";
   if (!body) { $("composer-error").textContent = gettext("Write a message first."); return; }
+  const length = lengthStatus(body, MESSAGE_MAX);
+  if (length.over) {
+    $("composer-error").textContent = interpolate(
+      gettext("Your message is %s characters long; the limit is %s. Shorten it to send it."), [length.length, MESSAGE_MAX]);
+    $("body").focus();
+    return;
+  }
   const fields = { body };
   if (!open) {
     if (!$("topic").value) { $("composer-error").textContent = gettext("Choose a topic first."); $("topic").focus(); return; }
@@ -216,6 +225,7 @@ async function send(event) {
   appendWithDay(pending, new Date().toISOString());
   list.scrollTop = list.scrollHeight;
   $("body").value = "";
+  renderCounter();
   sendTyping(false);
   try {
     const ack = await state.socket.request({ type: "message.send", client_message_id: clientId, ...fields });
@@ -225,8 +235,18 @@ async function send(event) {
   } catch (error) {
     setState(pending, "failed");
     $("composer-error").textContent = error.message;
-    if (error.code !== "rate_limited") $("body").value = body;
+    if (error.code !== "rate_limited") { $("body").value = body; renderCounter(); }
   }
+}
+
+// Near the limit a counter shows how long the message is; the text is never cut.
+function renderCounter() {
+  const length = lengthStatus($("body").value, MESSAGE_MAX);
+  const counter = $("body-counter");
+  counter.hidden = !length.show;
+  counter.textContent = length.show ? interpolate(gettext("%s / %s characters"), [length.length, MESSAGE_MAX]) : "";
+  counter.classList.toggle("over", length.over);
+  if (length.over) $("body").setAttribute("aria-invalid", "true"); else $("body").removeAttribute("aria-invalid");
 }
 
 function sendTyping(on) {
@@ -266,6 +286,7 @@ $("body").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
 });
 $("body").addEventListener("input", () => {
+  renderCounter();
   sendTyping(true);
   clearTimeout(state.idleTimer);
   state.idleTimer = setTimeout(() => sendTyping(false), 4000);

@@ -1,5 +1,7 @@
-// Rendering of messages, shared by the widget and the console. Text is always set with
-// textContent: nothing a customer writes is ever parsed as HTML.
+// Rendering of the widget's messages. Text is always set as text nodes: nothing anyone
+// writes is ever parsed as HTML; web links become <a> elements built here (text.js finds them).
+import { LINK_ATTRIBUTES, linkParts } from "./text.js";
+
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
 
@@ -12,7 +14,13 @@ export function el(tag, attrs = {}, text = null) {
   return node;
 }
 
-// mineSender: "customer" in the widget, "agent" in the console.
+function textNode(text) {
+  const span = el("span", { class: "text" });
+  for (const part of linkParts(text)) span.append(part.href ? el("a", { ...LINK_ATTRIBUTES, href: part.href }, part.text) : part.text);
+  return span;
+}
+
+// mineSender: "customer" in the widget.
 export function messageNode(message, mineSender) {
   const mine = message.sender === mineSender;
   const classes = ["msg", message.sender === "system" ? "system" : mine ? "mine" : "theirs"];
@@ -20,7 +28,7 @@ export function messageNode(message, mineSender) {
                         "data-conversation": message.conversation_id, "data-id": message.id || "" });
   if (message.sender === "agent" && !mine && message.agent_name) li.append(el("span", { class: "author" }, message.agent_name));
   if (message.sender === "customer" && !mine) li.append(el("span", { class: "author" }, message.customer_name || gettext("Customer")));
-  li.append(el("span", { class: "text" }, message.text));
+  li.append(textNode(message.text));
   if (message.sender !== "system") {
     const meta = el("span", { class: "meta" });
     meta.append(el("time", { datetime: message.created_at }, timeFormat.format(new Date(message.created_at))));
@@ -31,7 +39,7 @@ export function messageNode(message, mineSender) {
 }
 
 export function dayNode(date) {
-  return el("li", { class: "day", role: "separator" }, dayFormat.format(date));
+  return el("li", { class: "day" }, dayFormat.format(date));  // a list item: role="separator" would break the list
 }
 
 export function setState(li, state) {

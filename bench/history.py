@@ -1,0 +1,207 @@
+"""History paging under load: one authenticated customer with 100,000 messages (across 100
+conversations, a tenth of the items staff-only notes), 50 concurrent readers paging 50-item
+pages through the customer's history (customer view) and the staff history view.
+
+    .venv/bin/python bench/history.py                   # PostgreSQL and SQLite, 20 s each
+    .venv/bin/python bench/history.py --setups pg --duration 10 --rate 4
+
+Each reader is a loop: pick a random page depth, read one page over HTTP, sleep so that each
+reader asks `--rate` pages per second (open loop: 50 readers x 1/s = 50 pages/s by default);
+then a closed-loop pass (no sleep) gives the maximum. Latency is client-measured, end to end.
+One uvicorn process on 127.0.0.1, started and stopped here by its pid; a fresh database
+(PostgreSQL: branchline_hist_<pid>, dropped at the end; SQLite: a temporary file).
+Target (issue 5): p99 <= 10 ms for a 50-item page at 50 concurrent readers."""
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+from tests.support.servers import ServerProcess, manage, server_env  # noqa: E402
+
+MESSAGES, CONVERSATIONS, PAGE = 100_000, 100, 50
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+SEED = r'''
+import os, django
+django.setup()
+from datetime import timedelta
+from django.db import connection, transaction
+from django.utils import timezone
+from branchline.accounts.models import User
+from branchline.cases.models import Topic
+from branchline.contacts.models import Customer
+from branchline.conversations import actions
+from branchline.conversations.models import Conversation, Message, Participant
+from branchline.accounts.principals import Principal
+
+# The conversations are started and accepted through the actions; their 100,000 items are
+# then bulk-inserted (a seed, not the product's write path) with dense numbers.
+customer = Customer.objects.get(name="Jan Kowalski")
+agent = User.objects.get(username="anna")
+topic = Topic.objects.order_by("position").first()
+me, them = Principal.of_customer(customer), Principal.of_staff(agent)
+per = MESSAGES // CONVERSATIONS
+start = timezone.now() - timedelta(days=400)
+for c in range(CONVERSATIONS):
+    first, _ = actions.customer_message_send(principal=me, body="start", client_message_id=f"h-{c}", topic_id=topic.id)
+    cid = first.conversation_id
+    actions.conversation_accept(principal=them, conversation_id=cid)
+    actions.conversation_end(principal=them, conversation_id=cid)
+    conv = Conversation.objects.get(pk=cid)
+    seq, staff_seq, rows = conv.last_seq, conv.last_staff_seq, []
+    for n in range(per):
+        note = n % 10 == 9
+        staff_seq += 1
+        if not note:
+            seq += 1
+        rows.append(Message(conversation_id=cid, customer_id=customer.id, seq=None if note else seq,
+                            staff_seq=staff_seq, sender="customer" if n % 2 == 0 and not note else "agent",
+                            kind="note" if note else "text", visibility="staff" if note else "public",
+                            author_id=None if n % 2 == 0 and not note else agent.id,
+                            body=f"history message {c}-{n} " + "x" * 80,
+                            created_at=start + timedelta(minutes=c * per + n)))
+    with transaction.atomic():
+        Message.objects.bulk_create(rows, batch_size=2000)
+        Conversation.objects.filter(pk=cid).update(last_seq=seq, last_staff_seq=staff_seq)
+print(Message.objects.filter(customer=customer).count(), Conversation.objects.filter(customer=customer).last().pk)
+'''
+
+
+def seed(env: dict) -> int:
+    for args in (("migrate", "--noinput", "-v", "0"), ("seed_demo",)):
+        result = manage(*args, env=env, check=False)
+        if result.returncode:
+            raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    code = f"MESSAGES, CONVERSATIONS = {MESSAGES}, {CONVERSATIONS}\n" + SEED
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT,
+                         timeout=1800)
+    if out.returncode:
+        raise SystemExit(f"seeding failed:\n{out.stderr[-3000:]}")
+    total, last_conversation = (int(x) for x in out.stdout.split())
+    log(f"seeded {total} messages; the staff view pages through conversation {last_conversation}")
+    return last_conversation
+
+
+def sign_in(url: str) -> tuple[str, dict]:
+    token = httpx.post(url + "/api/customer/sessions/demo", json={"subject": "jan.kowalski"}).json()["token"]
+    staff = httpx.Client(base_url=url)
+    staff.post("/api/staff/session", json={"username": "anna", "password": "branchline-demo"}).raise_for_status()
+    return token, {"Cookie": f"sessionid={staff.cookies['sessionid']}"}
+
+
+async def readers(url: str, path: str, headers: dict, ids: list[int], n: int, rate: float | None,
+                  duration: float) -> list[float]:
+    latencies: list[float] = []
+    deadline = time.monotonic() + duration
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=10) as client:
+        async def reader():
+            rng = random.Random()
+            while time.monotonic() < deadline:
+                before_id = rng.choice(ids)
+                began = time.perf_counter()
+                response = await client.get(path, params={"limit": PAGE, "before_id": before_id})
+                latencies.append((time.perf_counter() - began) * 1000)
+                if response.status_code != 200 or len(response.json()["messages"]) != PAGE:
+                    raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
+                if rate:
+                    await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - began)))
+
+        await asyncio.gather(*(reader() for _ in range(n)))
+    return latencies
+
+
+def summary(label: str, latencies: list[float], duration: float) -> dict:
+    ordered = sorted(latencies)
+
+    def pct(p):
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))], 2)
+
+    return {"setup": label, "pages": len(ordered), "pages_per_s": round(len(ordered) / duration, 1),
+            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "p999_ms": pct(0.999),
+            "mean_ms": round(statistics.fmean(ordered), 2)}
+
+
+def run_setup(name: str, a) -> list[dict]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"branchline-hist-{name}-"))
+    admin_dsn, database = None, None
+    if name == "pg":
+        import psycopg
+
+        database = f"branchline_hist_{os.getpid()}"
+        admin_dsn = "host=127.0.0.1 port=5432 dbname=test user=" + a.pg_user
+        with psycopg.connect(admin_dsn, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{database}"')
+        url = f"postgres://{a.pg_user}@127.0.0.1:5432/{database}"
+    else:
+        url = f"sqlite:///{tmp / 'db.sqlite3'}"
+    env = server_env(settings="branchline.settings.demo", database_url=url, BRANCHLINE_VAR_DIR=str(tmp),
+                     BRANCHLINE_TASK_WORKER_IN_PROCESS="0", BRANCHLINE_MESSAGE_BURST="1000000")
+    results = []
+    try:
+        last_conversation = seed(env)
+        with ServerProcess(env, log_path=tmp / "server.log") as server:
+            token, cookie = sign_in(server.url)
+            ids_page = httpx.get(server.url + "/api/customer/messages", params={"limit": 1},
+                                 headers={"Authorization": f"Bearer {token}"}).json()["messages"][0]["id"]
+            # Page boundaries anywhere in the history (ids are dense enough: bulk-inserted).
+            ids = [ids_page - k for k in range(0, MESSAGES - 2 * PAGE * 2, 997)]
+            views = [("customer", "/api/customer/messages", {"Authorization": f"Bearer {token}"}),
+                     ("staff", f"/api/staff/conversations/{last_conversation}/history", cookie)]
+            for view, path, headers in views:
+                asyncio.run(readers(server.url, path, headers, ids, 5, a.rate, 2))  # warm up
+                for mode, rate in (("open", a.rate), ("closed", None)):
+                    lat = asyncio.run(readers(server.url, path, headers, ids, a.readers, rate, a.duration))
+                    row = summary(f"{name} {view} {mode}", lat, a.duration)
+                    row.update(readers=a.readers, rate_per_reader=rate)
+                    log(json.dumps(row))
+                    results.append(row)
+    finally:
+        if database:
+            import psycopg
+
+            with psycopg.connect(admin_dsn, autocommit=True) as c:
+                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+                c.execute(f'DROP DATABASE IF EXISTS "{database}"')
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--setups", nargs="+", default=["pg", "sqlite"], choices=["pg", "sqlite"])
+    parser.add_argument("--readers", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=1.0, help="pages per second per reader (open loop)")
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--pg-user", default=os.environ.get("PGUSER", "root"))
+    a = parser.parse_args()
+    rows = [row for name in a.setups for row in run_setup(name, a)]
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"history-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    print("| setup | readers | pages/s | p50 | p99 | p99.9 |\n|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['setup']} | {r['readers']} | {r['pages_per_s']} | {r['p50_ms']} ms | {r['p99_ms']} ms "
+              f"| {r['p999_ms']} ms |")
+    log(f"results in {path}")
+
+
+if __name__ == "__main__":
+    main()

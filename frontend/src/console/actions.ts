@@ -1,0 +1,199 @@
+// What the agent does: each intent calls the API or the socket (protocol.ts) and puts the
+// result in the store. Components call these; they never fetch or send themselves.
+import { batch, effect, signal } from "@preact/signals";
+import { api, ApiError, unwrap } from "../api/client";
+import { _ } from "./i18n";
+import * as protocol from "./protocol";
+import * as store from "./store";
+import type { Candidate, Conversation, Tab, Visibility } from "./store";
+
+const PAGE_SIZE = 50;
+const TYPING_REPEAT_MS = 2_500;
+
+export const visible = signal(document.visibilityState === "visible");
+export const composerError = signal("");
+// The answer to the last action on the open conversation (the server's message), or to a list.
+export const notice = signal("");
+
+type List = "waiting" | "active" | "ended" | "line";
+
+async function list(which: List): Promise<Conversation[]> {
+  const query = which === "line" ? { state: "active" as const, scope: "line" } : { state: which };
+  return unwrap(api.GET("/api/staff/conversations", { params: { query } }));
+}
+
+// The lists are re-read after every (re)connection and resync: unnumbered events (snapshots,
+// queue.left) may have been missed meanwhile. Who reads what: the queue for everyone, the
+// conversations they handle for agents and supervisors, the whole line for the roles that see it.
+export async function loadLists(): Promise<void> {
+  const wanted: List[] = ["waiting"];
+  if (store.handles.value) wanted.push("active");
+  if (store.handles.value && store.tab.value === "ended") wanted.push("ended");
+  if (store.seesWholeLine.value) wanted.push("line");
+  const results = await Promise.all(wanted.map(list));
+  const next = new Map<number, Conversation>();
+  const keep = store.selected.value;
+  if (keep) next.set(keep.id, keep); // the open conversation stays on screen whatever happened to it
+  if (!wanted.includes("ended")) for (const c of store.lists.value.ended) next.set(c.id, c);
+  for (const c of results.flat()) next.set(c.id, c);
+  batch(() => {
+    store.conversations.value = next;
+    store.listsLoaded.value = true;
+  });
+}
+
+export function selectTab(tab: Tab): void {
+  store.tab.value = tab;
+  if (tab === "ended") loadLists().catch(showError);
+}
+
+export async function select(id: number): Promise<void> {
+  batch(() => {
+    composerError.value = "";
+    notice.value = "";
+    store.selectedId.value = id;
+  });
+  if (!store.threads.value.get(id)?.loaded) {
+    const page = await unwrap(api.GET("/api/staff/conversations/{conversation_id}/messages", {
+      params: { path: { conversation_id: id }, query: { limit: PAGE_SIZE } },
+    }));
+    protocol.addMessages(id, page.messages, { hasMore: page.has_more });
+    protocol.followFrom(id, page.messages);
+  }
+}
+
+export async function loadEarlier(id: number): Promise<void> {
+  const thread = store.threads.value.get(id);
+  const before = thread && protocol.firstCursor(thread);
+  if (!before) return;
+  const page = await unwrap(api.GET("/api/staff/conversations/{conversation_id}/messages", {
+    params: { path: { conversation_id: id }, query: { limit: PAGE_SIZE, before_seq: before } },
+  }));
+  batch(() => {
+    protocol.addMessages(id, page.messages);
+    protocol.setHasMore(id, page.has_more);
+  });
+}
+
+// The customer's earlier conversations (and this one), newest page first; each call reads
+// the next older page. Kept per customer.
+export async function loadHistory(c: Conversation): Promise<void> {
+  const known = store.histories.value.get(c.customer.id) ?? store.EMPTY_HISTORY;
+  const before = known.loaded ? known.messages[0]?.id : undefined;
+  if (known.loaded && !known.hasMore) return;
+  const page = await unwrap(api.GET("/api/staff/conversations/{conversation_id}/history", {
+    params: { path: { conversation_id: c.id }, query: { limit: PAGE_SIZE, before_id: before } },
+  }));
+  const fresh = store.histories.value.get(c.customer.id) ?? store.EMPTY_HISTORY;
+  const seen = new Set(fresh.messages.map((m) => m.id));
+  const messages = [...page.messages.filter((m) => !seen.has(m.id)), ...fresh.messages].sort((a, b) => a.id - b.id);
+  store.histories.value = new Map(store.histories.value).set(c.customer.id, {
+    messages, hasMore: page.has_more, loaded: true,
+  });
+}
+
+export function forgetHistory(c: Conversation): void {
+  const next = new Map(store.histories.value);
+  next.delete(c.customer.id);
+  store.histories.value = next;
+}
+
+// --- Changes of who handles a conversation: each answers the conversation as we now see it.
+type Change = "accept" | "end" | "release" | "join" | "leave";
+
+async function change(what: Change, id: number): Promise<Conversation | null> {
+  notice.value = "";
+  try {
+    const c = await unwrap(api.POST(`/api/staff/conversations/{conversation_id}/${what}`, {
+      params: { path: { conversation_id: id } },
+    }));
+    protocol.putConversation(c);
+    return c;
+  } catch (error) {
+    showError(error);
+    if (error instanceof ApiError && (error.code === "already_taken" || error.code === "conversation_ended")) {
+      await loadLists();
+    }
+    return null;
+  }
+}
+
+export async function accept(id: number): Promise<void> {
+  if (await change("accept", id)) store.tab.value = "active";
+}
+
+export const end = (id: number) => change("end", id);
+export const release = (id: number) => change("release", id);
+export const join = (id: number) => change("join", id);
+export const leave = (id: number) => change("leave", id);
+
+export async function transferCandidates(id: number): Promise<Candidate[]> {
+  return unwrap(api.GET("/api/staff/conversations/{conversation_id}/transfer-candidates", {
+    params: { path: { conversation_id: id } },
+  }));
+}
+
+// Hands the conversation to `to`, with a note for them: it travels on the staff-only
+// "transferred" line (its `note`), which the receiver reads above everything after it.
+export async function transfer(id: number, to: Candidate, note: string): Promise<void> {
+  const text = note.trim();
+  protocol.putConversation(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/transfer", {
+    params: { path: { conversation_id: id } }, body: { to_user_id: to.id, note: text },
+  })));
+}
+
+export async function send(id: number, body: string, visibility: Visibility): Promise<void> {
+  const draft: store.Draft = { clientMessageId: protocol.newClientMessageId(), conversationId: id, text: body,
+                               visibility, createdAt: new Date().toISOString(), failed: false };
+  composerError.value = "";
+  store.drafts.value = [...store.drafts.value, draft];
+  if (visibility === "public") lastTypingSent = 0;
+  try {
+    await protocol.sendMessage(id, body, draft.clientMessageId, visibility);
+  } catch (error) {
+    store.drafts.value = store.drafts.value.map((d) => (d === draft ? { ...d, failed: true } : d));
+    composerError.value = messageOf(error);
+    throw error;
+  }
+}
+
+let lastTypingSent = 0;
+
+// The customer sees "typing…": only for a reply, never while a note is written.
+export function typed(id: number): void {
+  const c = store.conversations.value.get(id);
+  const now = Date.now();
+  if (!c || c.state !== "active" || now - lastTypingSent < TYPING_REPEAT_MS) return;
+  lastTypingSent = now;
+  protocol.sendTyping(id, true);
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export function showError(error: unknown): void {
+  notice.value = messageOf(error) || _("Something went wrong. Try again.");
+}
+
+// Read = shown: the open conversation, on a visible page, once its history is on screen.
+// Only the agent handling it: the customer's "seen" is the furthest any member of staff read,
+// and a supervisor who joined silently stays silent.
+effect(() => {
+  const c = store.selected.value;
+  if (c && visible.value && c.state === "active" && store.isMine(c) && store.selectedThread.value.loaded) protocol.markRead(c);
+});
+
+// The page title counts unread customer messages, for an agent working in another tab.
+effect(() => {
+  const unread = store.unreadTotal.value;
+  document.title = (unread ? `(${unread}) ` : "") + _("Branchline console");
+});
+
+document.addEventListener("visibilitychange", () => {
+  visible.value = document.visibilityState === "visible";
+});
+
+export function start(): void {
+  protocol.connect({
+    ready: () => void loadLists().catch(showError),
+  });
+}

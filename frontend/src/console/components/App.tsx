@@ -1,0 +1,29 @@
+import { notice } from "../actions";
+import { _ } from "../i18n";
+import { selected } from "../store";
+import { ConversationView } from "./ConversationView";
+import { Header } from "./Header";
+import { Sidebar } from "./Sidebar";
+
+export interface Page {
+  roleLabel: string;
+  signOutUrl: string;
+  maxChars: number;
+}
+
+export function App({ page }: { page: Page }) {
+  const c = selected.value;
+  return (
+    <>
+      <Header roleLabel={page.roleLabel} signOutUrl={page.signOutUrl} />
+      <Sidebar />
+      <main id="main" class="pane">
+        {c ? <ConversationView c={c} maxChars={page.maxChars} key={c.id} />
+           : <>
+               <p class="notice" id="notice" role="alert">{notice.value}</p>
+               <p class="empty" id="empty">{_("Choose a conversation, or take one from Waiting.")}</p>
+             </>}
+      </main>
+    </>
+  );
+}

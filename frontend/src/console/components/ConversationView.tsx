@@ -1,0 +1,85 @@
+// The open conversation: who and what it is, what you may do with it (by role and by who
+// handles it), and two views: the conversation itself and the customer's whole history.
+import { useSignal } from "@preact/signals";
+import { accept, end, join, leave, notice, release } from "../actions";
+import { _, format, stateLabel } from "../i18n";
+import { handles, isFollowing, isMine, isSupervisor, selectedTyping, type Conversation } from "../store";
+import { Composer } from "./Composer";
+import { HistoryPanel } from "./HistoryPanel";
+import { Messages } from "./Messages";
+import { Tabs, type TabItem } from "./Tabs";
+import { TransferDialog } from "./TransferDialog";
+
+type View = "conversation" | "history";
+
+function Actions({ c, onTransfer }: { c: Conversation; onTransfer: () => void }) {
+  if (!handles.value) return <p class="hint read-only">{_("Read only")}</p>;
+  const mine = isMine(c);
+  const following = isFollowing(c);
+  // The handling agent, or any supervisor of the line (docs/protocol.md §2).
+  const handling = c.state === "active" && (mine || isSupervisor.value);
+  const confirmed = (question: string, then: () => unknown) => () => { if (confirm(question)) void then(); };
+  return (
+    <div class="actions">
+      {c.state === "waiting" && <button type="button" class="button primary" id="accept" onClick={() => accept(c.id)}>{_("Accept")}</button>}
+      {isSupervisor.value && c.state === "active" && !following && (
+        <button type="button" class="button" id="join" onClick={() => join(c.id)}>{_("Join")}</button>
+      )}
+      {isSupervisor.value && following && !mine && (
+        <button type="button" class="button" id="leave" onClick={() => leave(c.id)}>{_("Leave")}</button>
+      )}
+      {handling && <button type="button" class="button" id="transfer" aria-haspopup="dialog" onClick={onTransfer}>{_("Transfer")}</button>}
+      {handling && (
+        <button type="button" class="button" id="release"
+                onClick={confirmed(_("Return this conversation to the queue for another agent?"), () => release(c.id))}>
+          {_("Return to queue")}
+        </button>
+      )}
+      {handling && (
+        <button type="button" class="button" id="end" onClick={confirmed(_("End this conversation?"), () => end(c.id))}>
+          {_("End conversation")}
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: number }) {
+  const view = useSignal<View>("conversation");
+  const transferring = useSignal(false);
+  const mine = isMine(c);
+  const writes = handles.value && (mine || isFollowing(c)); // notes: also after the end
+  const guest = c.customer.authenticated ? "" : ` (${_("guest")})`;
+  const handler = c.assigned_agent && !mine ? format("handled by %s", c.assigned_agent.name) : "";
+  const sub = [c.topic.name, c.case_type.name, format("case #%s", c.case_id), stateLabel(c.state), handler]
+    .filter(Boolean).join(" · ");
+  const views: TabItem<View>[] = [
+    { id: "conversation", label: _("Conversation") },
+    { id: "history", label: _("Customer history") },
+  ];
+  return (
+    <section id="detail" aria-labelledby="detail-title">
+      <header class="detail-header">
+        <div>
+          <h2 id="detail-title">{c.customer.name}{guest}</h2>
+          <p class="chat-sub" id="detail-sub">{sub}</p>
+        </div>
+        <Actions c={c} onTransfer={() => { transferring.value = true; }} />
+      </header>
+      <p class="notice" id="notice" role="alert">{notice.value}</p>
+      <Tabs label={_("Views of the conversation")} prefix="view" items={views} selected={view.value}
+            panel={(id) => `panel-${id}`} onSelect={(id) => { view.value = id; }} class="tabs view-tabs" />
+      {/* The conversation stays mounted while the history is shown: a half-written reply survives. */}
+      <div class="conversation-panel" id="panel-conversation" role="tabpanel" aria-labelledby="view-conversation"
+           hidden={view.value !== "conversation"}>
+        <Messages c={c} shown={view.value === "conversation"} />
+        <p class="typing" id="typing" aria-live="polite">
+          {selectedTyping.value ? format("%s is typing…", c.customer.name) : ""}
+        </p>
+        {writes && <Composer conversationId={c.id} maxChars={maxChars} canReply={c.state === "active"} />}
+      </div>
+      {view.value === "history" && <HistoryPanel c={c} />}
+      {transferring.value && <TransferDialog c={c} onClose={() => { transferring.value = false; }} />}
+    </section>
+  );
+}

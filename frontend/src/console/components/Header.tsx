@@ -1,0 +1,20 @@
+import { csrfToken } from "../../api/client";
+import { _ } from "../i18n";
+import { connection, me } from "../store";
+
+const STATUS = { connecting: "Connecting…", online: "Connected", offline: "Reconnecting…" } as const;
+
+export function Header({ roleLabel, signOutUrl }: { roleLabel: string; signOutUrl: string }) {
+  const status = connection.value;
+  return (
+    <header class="console-header">
+      <h1 class="brand">Branchline</h1>
+      <span class={`status ${status}`} id="status" role="status">{_(STATUS[status])}</span>
+      <span class="me">{me.value.name} · {roleLabel}</span>
+      <form method="post" action={signOutUrl} id="sign-out">
+        <input type="hidden" name="csrfmiddlewaretoken" value={csrfToken()} />
+        <button class="link-button" type="submit">{_("Sign out")}</button>
+      </form>
+    </header>
+  );
+}

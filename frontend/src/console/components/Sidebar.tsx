@@ -1,0 +1,56 @@
+// The lists as tabs, each conversation a button with its unread badge. Agents and
+// supervisors have their own lists (In progress, Waiting, Ended); supervisors,
+// administrators and auditors also the whole line of business, live.
+import { selectTab, select, showError } from "../actions";
+import { _, format } from "../i18n";
+import { handles, isMine, lists, listsLoaded, seesWholeLine, selectedId, tab, type Conversation, type Tab } from "../store";
+import { Tabs, type TabItem } from "./Tabs";
+
+const LABELS: Record<Tab, string> = { active: "In progress", waiting: "Waiting", ended: "Ended", line: "Line of business" };
+const COUNTED: Tab[] = ["active", "waiting", "line"];
+
+const when = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", day: "numeric", month: "short" });
+
+function tabsForRole(): Tab[] {
+  const own: Tab[] = handles.value ? ["active", "waiting", "ended"] : ["waiting"];
+  return seesWholeLine.value ? [...own, "line"] : own;
+}
+
+function Item({ c, line }: { c: Conversation; line: boolean }) {
+  const current = selectedId.value === c.id;
+  const unread = !line && (c.state === "waiting" || isMine(c)) ? c.unread_count : 0;
+  return (
+    <li>
+      <button type="button" data-id={c.id} aria-current={current ? "true" : undefined}
+              onClick={() => select(c.id).catch(showError)}>
+        <span class="name">{c.customer.name}</span>
+        {unread > 0 && <span class="badge unread" aria-label={format("%s unread", unread)}>{unread}</span>}
+        <span class="topic">
+          {c.topic.name} · {line ? c.assigned_agent?.name : c.case_type.name}
+        </span>
+        <span class="when">{when.format(new Date(c.last_message_at))}</span>
+      </button>
+    </li>
+  );
+}
+
+export function Sidebar() {
+  const current = tab.value;
+  const items = lists.value[current];
+  const tabs: TabItem<Tab>[] = tabsForRole().map((id) => ({
+    id, label: _(LABELS[id]),
+    after: COUNTED.includes(id) && <span class="count" id={`count-${id}`}>{lists.value[id].length || ""}</span>,
+  }));
+  return (
+    <nav class="sidebar" aria-label={_("Conversations")}>
+      <Tabs label={_("Conversations")} prefix="tab" items={tabs} selected={current} panel={() => "list-panel"}
+            onSelect={selectTab} class={`tabs tabs-${tabs.length}`} />
+      <div role="tabpanel" id="list-panel" aria-labelledby={`tab-${current}`} class="list-panel">
+        <ul class="conversation-list" id="list">
+          {items.length ? items.map((c) => <Item c={c} line={current === "line"} key={c.id} />)
+                        : <li class="empty-list">{listsLoaded.value ? _("Nothing here.") : _("Loading…")}</li>}
+        </ul>
+      </div>
+    </nav>
+  );
+}

@@ -1,0 +1,16 @@
+// Django's JavaScript catalog (/jsi18n/, loaded by base.html before the bundle) defines
+// these globals; every string the console shows goes through them.
+declare global {
+  function gettext(text: string): string;
+  function ngettext(singular: string, plural: string, count: number): string;
+  function interpolate(format: string, values: unknown[], named?: boolean): string;
+}
+
+export const _ = (text: string) => gettext(text);
+export const format = (text: string, ...values: unknown[]) => interpolate(gettext(text), values);
+export const formatN = (singular: string, plural: string, count: number, ...values: unknown[]) =>
+  interpolate(ngettext(singular, plural, count), values.length ? values : [count]);
+
+// A conversation's state as staff read it.
+const STATES: Record<string, string> = { waiting: "Waiting", active: "In progress", ended: "Ended" };
+export const stateLabel = (state: string) => gettext(STATES[state] ?? state);

@@ -1,0 +1,110 @@
+// The console's one client store: signals, fed by the socket (protocol.ts) and by the HTTP
+// calls of actions.ts. Components only read it; nothing else keeps console state. This
+// module knows no protocol detail: how messages are ordered is decided by protocol.ts.
+import { computed, signal } from "@preact/signals";
+import type { paths } from "../api/schema";
+
+// Named after what the staff endpoints answer, so a regenerated schema flows through.
+type Json<T> = T extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
+export type Conversation = Json<paths["/api/staff/conversations/{conversation_id}"]["get"]>;
+export type Message = Json<paths["/api/staff/conversations/{conversation_id}/messages"]["get"]>["messages"][number];
+export type Candidate = Json<paths["/api/staff/conversations/{conversation_id}/transfer-candidates"]["get"]>[number];
+export type Tab = "waiting" | "active" | "ended" | "line";
+export type Visibility = "public" | "staff";
+export type Connection = "connecting" | "online" | "offline";
+
+// An agent message or note typed here that the server has not stored yet.
+export interface Draft {
+  clientMessageId: string;
+  conversationId: number;
+  text: string;
+  visibility: Visibility;
+  createdAt: string;
+  failed: boolean;
+}
+
+// One conversation's messages: by id, and their ids in stream order (kept by protocol.ts).
+export interface Thread {
+  byId: ReadonlyMap<number, Message>;
+  order: readonly number[];
+  hasMore: boolean; // older messages exist on the server
+  loaded: boolean; // the newest page has been read over HTTP
+}
+
+// A customer's whole history as staff read it (every conversation, notes included), paged
+// back by message id; kept per customer, so every conversation of theirs shares it.
+export interface History {
+  messages: readonly Message[]; // oldest first
+  hasMore: boolean;
+  loaded: boolean;
+}
+
+export interface Me {
+  id: number;
+  name: string;
+  role: string;
+}
+
+// What a role may do (docs/protocol.md §2): agents handle their own conversations;
+// supervisors, administrators and auditors see the whole line of business; administrators
+// and auditors only read.
+const WHOLE_LINE = new Set(["supervisor", "admin", "auditor"]);
+const HANDLING = new Set(["agent", "supervisor"]);
+
+export const me = signal<Me>({ id: 0, name: "", role: "" });
+export const connection = signal<Connection>("connecting");
+export const conversations = signal<ReadonlyMap<number, Conversation>>(new Map());
+export const threads = signal<ReadonlyMap<number, Thread>>(new Map());
+export const drafts = signal<readonly Draft[]>([]);
+// Conversation id -> the customer is typing (cleared by a timeout, a message or is_typing false).
+export const typing = signal<ReadonlySet<number>>(new Set());
+export const listsLoaded = signal(false); // the first list load has answered
+export const tab = signal<Tab>("active");
+export const selectedId = signal<number | null>(null);
+// Customer id -> what has been read of their history.
+export const histories = signal<ReadonlyMap<number, History>>(new Map());
+
+export const EMPTY_THREAD: Thread = { byId: new Map(), order: [], hasMore: false, loaded: false };
+export const EMPTY_HISTORY: History = { messages: [], hasMore: false, loaded: false };
+
+export const seesWholeLine = computed(() => WHOLE_LINE.has(me.value.role));
+export const handles = computed(() => HANDLING.has(me.value.role)); // else read only
+export const isSupervisor = computed(() => me.value.role === "supervisor");
+
+// Which of this member of staff's own tabs a conversation belongs in: the queue while
+// waiting, then the ones they handle or (supervisors) follow. The whole line is another list.
+export function tabOf(c: Conversation, userId: number): Tab | null {
+  if (c.state === "waiting") return "waiting";
+  if (c.state === "active") return c.assigned_agent?.id === userId || c.watchers.includes(userId) ? "active" : null;
+  return c.state === "ended" && c.assigned_agent?.id === userId ? "ended" : null;
+}
+
+const byOldest = (a: Conversation, b: Conversation) => a.created_at.localeCompare(b.created_at);
+const byRecent = (a: Conversation, b: Conversation) => b.last_message_at.localeCompare(a.last_message_at);
+
+// The three lists: the queue oldest first, the agent's own by most recent activity.
+export const lists = computed(() => {
+  const result: Record<Tab, Conversation[]> = { waiting: [], active: [], ended: [], line: [] };
+  for (const c of conversations.value.values()) {
+    const t = tabOf(c, me.value.id);
+    if (t) result[t].push(c);
+    // Every conversation a whole-line reader holds is of their line of business.
+    if (seesWholeLine.value && c.state === "active") result.line.push(c);
+  }
+  result.waiting.sort(byOldest);
+  result.active.sort(byRecent);
+  result.ended.sort(byRecent);
+  result.line.sort(byRecent);
+  return result;
+});
+
+// Unread counts are kept for the conversations you handle (you are the one who reads them).
+export const unreadTotal = computed(() => lists.value.active.reduce((n, c) => n + (isMine(c) ? c.unread_count : 0), 0));
+export const selected = computed(() => (selectedId.value === null ? null : conversations.value.get(selectedId.value) ?? null));
+export const selectedThread = computed(() => (selectedId.value === null ? EMPTY_THREAD : threads.value.get(selectedId.value) ?? EMPTY_THREAD));
+export const selectedDrafts = computed(() => drafts.value.filter((d) => d.conversationId === selectedId.value));
+export const selectedTyping = computed(() => selectedId.value !== null && typing.value.has(selectedId.value));
+
+export const isMine = (c: Conversation | null) => Boolean(c && c.assigned_agent?.id === me.value.id);
+// Following live: the assigned agent and joined supervisors (their staff audience gets its events).
+export const isFollowing = (c: Conversation | null) => Boolean(c && c.watchers.includes(me.value.id));

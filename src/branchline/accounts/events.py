@@ -1,0 +1,18 @@
+"""What happens to sign-ins: the events accounts' actions publish (the public contract of
+this app; subscribers are listed in branchline/subscriptions.py)."""
+from dataclasses import dataclass
+
+from branchline.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionEnded(DomainEvent):
+    """A customer's token or a staff session was signed out: the sockets opened with it
+    close at once. `session` names the sign-in by the SHA-256 digest of the token or of the
+    session key, never by the secret itself; the person's other sign-ins are not named."""
+
+    name = "session.ended"
+
+    principal_kind: str  # "customer" | "staff"
+    principal_id: int
+    session: str

@@ -1,0 +1,106 @@
+"""What happens to conversations: the events their actions publish (the public contract
+of this app; subscribers are listed in branchline/subscriptions.py).
+
+Events carry the conversation's routing facts as they were at the change (customer,
+watchers, state, line of business), so a subscriber that tells sockets needs no query to
+know who to tell."""
+from dataclasses import dataclass
+from typing import Any
+
+from branchline.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationEvent(DomainEvent):
+    subject_type = "conversation"
+
+    conversation_id: int
+    customer_id: int
+    line_of_business_id: int
+    state: str
+    watchers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageAdded(ConversationEvent):
+    """An item joined the conversation's streams (a message is its own record: not audited)."""
+
+    name = "message.added"
+    transient = frozenset({"message", "names"})
+
+    message: Any  # the stored Message
+    names: dict | None = None  # {user id: display name} the payload may use
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationChanged(ConversationEvent):
+    """Who handles a conversation, or its state, changed. `also_tell`: staff who stopped
+    following it with this change and must hear it once."""
+
+    also_tell: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationStarted(ConversationChanged):
+    name = "conversation.started"
+    topic_id: int
+    case_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationAccepted(ConversationChanged):
+    name = "conversation.accepted"
+    agent_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationEnded(ConversationChanged):
+    name = "conversation.ended"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationReleased(ConversationChanged):
+    """Back to the queue: by its agent or a supervisor, or by the away-agent rule (`away`)."""
+
+    name = "conversation.released"
+    agent_id: int
+    away: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationTransferred(ConversationChanged):
+    name = "conversation.transferred"
+    from_agent_id: int | None
+    to_agent_id: int
+    with_note: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupervisorJoined(ConversationChanged):
+    name = "conversation.supervisor_joined"
+    supervisor_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupervisorLeft(ConversationChanged):
+    name = "conversation.supervisor_left"
+    supervisor_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiptUpdated(ConversationEvent):
+    """A side's delivered/read summary moved forward (in public numbers)."""
+
+    name = "receipt.updated"
+    side: str  # customer | agent
+    delivered_seq: int
+    read_seq: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TypingChanged(ConversationEvent):
+    """Ephemeral: someone started or stopped typing."""
+
+    name = "typing.changed"
+    is_typing: bool

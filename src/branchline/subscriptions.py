@@ -1,0 +1,27 @@
+"""Who hears which domain event: the one explicit subscriber table (house rule 4).
+
+Inline subscribers run after commit in the action's thread and must be fast (socket
+delivery). Durable subscribers are tasks, enqueued inside the action's transaction (the
+outbox) and run by a worker: `manage.py db_worker`, or the in-process worker of embedded
+deployments (realtime/lifespan.py). A subscriber of a base event class hears all of its
+subclasses."""
+from branchline.accounts import events as accounts
+from branchline.audit.tasks import record_event
+from branchline.conversations import events as conversations
+from branchline.events import Subscriptions
+from branchline.realtime import notify
+
+SUBSCRIPTIONS = Subscriptions(
+    inline={
+        conversations.MessageAdded: (notify.message_added,),
+        conversations.ConversationChanged: (notify.conversation_changed,),
+        conversations.ReceiptUpdated: (notify.receipt_updated,),
+        conversations.TypingChanged: (notify.typing_changed,),
+        accounts.SessionEnded: (notify.session_ended,),
+    },
+    durable={
+        # Every change of who handles a conversation, or of its state (a message is its
+        # own record and is not audited twice).
+        conversations.ConversationChanged: (record_event,),
+    },
+)
