@@ -3,7 +3,10 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 HOST      ?= 127.0.0.1
 PORT      ?= 8000
-UVICORN   := $(PY) -m uvicorn branchline.asgi:application --app-dir src --lifespan on --ws-max-size 1048576
+# No permessage-deflate: it costs ~37 KiB per browser socket (bench/README.md), and compressing
+# secrets beside attacker-influenced text is what CRIME/BREACH-style attacks need.
+UVICORN   := $(PY) -m uvicorn branchline.asgi:application --app-dir src --lifespan on --ws-max-size 1048576 \
+             --ws-per-message-deflate false
 
 .PHONY: demo test venv browser migrate serve clean bench assets widget-size
 

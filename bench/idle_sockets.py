@@ -212,8 +212,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2, help="open-and-close rounds (the 2nd shows reuse)")
     ap.add_argument("--budget", type=float, default=420, help="seconds for the whole run")
     ap.add_argument("--deflate", action="store_true", help="offer permessage-deflate, as browsers do")
-    ap.add_argument("--server-deflate", choices=("true", "false"), default="true",
-                    help="uvicorn --ws-per-message-deflate (true, its default, is what the Makefile runs)")
+    ap.add_argument("--server-deflate", choices=("true", "false"), default="false",
+                    help="uvicorn --ws-per-message-deflate (false is what the Makefile runs; true is uvicorn's default)")
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()
 

@@ -43,7 +43,7 @@ class ServerProcess:
                  uvicorn_args: tuple[str, ...] = ()):
         self.env, self.port = env, port or free_port()
         self.log_path = log_path
-        self.uvicorn_args = uvicorn_args  # beyond the Makefile's, e.g. ("--ws-per-message-deflate", "false")
+        self.uvicorn_args = uvicorn_args  # beyond the Makefile's
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -59,7 +59,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "branchline.asgi:application", "--app-dir", str(SRC),
              "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "on", "--log-level", "warning",
-             "--ws-max-size", "1048576", *self.uvicorn_args],
+             "--ws-max-size", "1048576", "--ws-per-message-deflate", "false", *self.uvicorn_args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
