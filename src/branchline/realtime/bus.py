@@ -12,7 +12,12 @@ import uuid
 from collections import deque
 from typing import Awaitable, Callable
 
+import redis
+import redis.asyncio as aioredis
 from django.conf import settings
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry as SyncRetry
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +87,11 @@ class RedisBus:
         # No gateway loop here (management command, task worker): publish directly.
         with self._sync_lock:
             if self._sync_client is None:
-                import redis
-                from redis.backoff import NoBackoff
-                from redis.retry import Retry
-
                 # Bounded: a hung Redis must not hang the command or worker publishing
                 # (redis-py's default is 10 retries). One retry covers a connection that
                 # went stale since the last publish.
                 self._sync_client = redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2,
-                                                         retry=Retry(NoBackoff(), 1))
+                                                         retry=SyncRetry(NoBackoff(), 1))
             self._sync_client.publish(self.channel, self.origin + b"|" + envelope)
 
     def _deliver_and_enqueue(self, envelope: bytes) -> None:
@@ -104,16 +105,12 @@ class RedisBus:
         self.wake.set()
 
     async def _client(self):
-        import redis.asyncio as aioredis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-
         # socket_timeout: a hung Redis fails a publish after 2 s instead of never, and the
         # loops below retry with their own backoff (so redis-py's 10 retries are off).
         # The subscriber's reads pass their own timeout.
         return aioredis.Redis.from_url(
             self.url, socket_connect_timeout=2, socket_timeout=2, socket_keepalive=True, health_check_interval=5,
-            retry=Retry(NoBackoff(), 0),
+            retry=AsyncRetry(NoBackoff(), 0),
         )
 
     async def _publish_loop(self) -> None:

@@ -7,13 +7,18 @@ import json
 import logging
 from dataclasses import replace
 from http.cookies import SimpleCookie
+from importlib import import_module
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from branchline.accounts.models import token_digest
+from branchline.accounts.actions import customer_for_token
+from branchline.accounts.models import CustomerSession, token_digest
 from branchline.accounts.principals import Principal
 from branchline.core.errors import DomainError, InvalidInput, RateLimited, Unauthorized
 from branchline.core.ratelimit import TokenBucket
@@ -60,11 +65,6 @@ def _staff_principal_from_cookie(headers: dict[str, str]) -> tuple[Principal, st
 
 def _staff_user(session_key: str):
     """The active member of staff signed in by this session, or Unauthorized."""
-    from importlib import import_module
-
-    from django.contrib.auth import get_user
-    from django.http import HttpRequest
-
     request = HttpRequest()
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = get_user(request)
@@ -74,8 +74,6 @@ def _staff_user(session_key: str):
 
 
 def _customer_principal_from_token(token) -> Principal:
-    from branchline.accounts.actions import customer_for_token
-
     if not isinstance(token, str):
         raise Unauthorized()
     return Principal.of_customer(customer_for_token(token))
@@ -95,10 +93,6 @@ def authenticate(headers, hello: dict) -> tuple[Principal, str, str | None]:
 def signed_in_verdicts(sign_ins: list[tuple[str, str | None]]) -> list[bool]:
     """Which sign-ins (digest, staff session key or None) still hold. Customer tokens
     in one query per few thousand sockets, however many."""
-    from django.utils import timezone
-
-    from branchline.accounts.models import CustomerSession
-
     digests = sorted({digest for digest, session_key in sign_ins if session_key is None})
     valid = set()
     for start in range(0, len(digests), VERDICTS_PER_QUERY):

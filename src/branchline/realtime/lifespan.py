@@ -10,21 +10,22 @@ from django.conf import settings
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
+from branchline.conversations.actions import (
+    conversations_end_abandoned,
+    conversations_release_from_away_agents,
+    customers_seen,
+    staff_seen,
+)
+
 from .bus import get_bus
 from .connection import db
+from .gateway import signed_in_verdicts
 from .registry import registry
 
 log = logging.getLogger(__name__)
 
 
 async def heartbeat_loop() -> None:
-    from branchline.conversations.actions import (
-        conversations_end_abandoned,
-        conversations_release_from_away_agents,
-        customers_seen,
-        staff_seen,
-    )
-
     grace = settings.BRANCHLINE["ANONYMOUS_GRACE_SECONDS"]
     interval = max(0.5, grace / 3)
     last_recheck = time.monotonic()
@@ -49,8 +50,6 @@ async def heartbeat_loop() -> None:
 async def close_signed_out() -> None:
     """Sockets outlive neither a signed-out token nor an expired staff session (sign-out
     itself closes them at once through a `session.ended` event: this is the backstop)."""
-    from .gateway import signed_in_verdicts
-
     connections = [c for c in registry.connections if c.session]
     verdicts = await db(signed_in_verdicts, [(c.session, c.session_key) for c in connections])
     for connection, valid in zip(connections, verdicts):
