@@ -5,16 +5,16 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
-from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from branchline.accounts.api import router as accounts_router
 from branchline.cases.api import router as cases_router
 from branchline.conversations.api import router as conversations_router
-from branchline.core.errors import DomainError, InvalidInput, NotFound, Unauthorized, Unavailable
+from branchline.core.errors import DomainError, NotFound, Unauthorized, Unavailable
 from branchline.core.middleware import json_error
 from branchline.core.outage import QuietLog
+from branchline.core.schemas import invalid
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,7 @@ def domain_error(request, exc):
 
 @api.exception_handler(ValidationError)
 def validation_error(request, exc):
-    details = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")} for e in exc.errors]
-    return _error_response(request, InvalidInput(_("The request is not valid: see details."), code="invalid"),
-                           {"details": details})
+    return _error_response(request, invalid(exc.errors))
 
 
 @api.exception_handler(AuthenticationError)

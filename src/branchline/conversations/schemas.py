@@ -135,3 +135,25 @@ class StaffRef(Schema):
     id: int
     name: str
     role: str
+
+
+# --- Socket frames: the HTTP bodies above, plus the conversation the path names over HTTP ---
+
+class OnConversation(Schema):
+    conversation_id: int
+
+
+class StaffSendFrame(StaffSendIn, OnConversation):
+    pass
+
+
+class ReceiptFrame(ReceiptIn, OnConversation):
+    pass
+
+
+class TransferFrame(TransferIn, OnConversation):
+    pass
+
+
+class TypingFrame(OnConversation):
+    is_typing: bool

@@ -22,6 +22,16 @@ class InvalidInput(DomainError):
     status = 422
     code = "invalid"
 
+    def __init__(self, message=None, *, code=None, details: list[dict] | None = None):
+        super().__init__(message, code=code)
+        self.details = details
+
+    def as_dict(self):
+        body = super().as_dict()
+        if self.details:
+            body["details"] = self.details
+        return body
+
 
 class Unauthorized(DomainError):
     status = 401

@@ -4,7 +4,16 @@ from django.utils.translation import gettext as _
 from branchline.accounts.principals import Principal
 from branchline.conversations import actions, selectors
 from branchline.conversations.payloads import conversation_for_customer, message_for
+from branchline.conversations.schemas import (
+    CustomerSendIn,
+    OnConversation,
+    ReceiptFrame,
+    StaffSendFrame,
+    TransferFrame,
+    TypingFrame,
+)
 from branchline.core.errors import InvalidInput, NotFound
+from branchline.core.schemas import parse
 
 from .connection import Connection, db
 
@@ -56,40 +65,46 @@ def customer_left(principal: Principal) -> None:
 
 
 def _send_message(principal: Principal, frame: dict) -> tuple[dict, bool]:
-    """Store the message; return its payload (built in this thread) and whether it is new."""
+    """Store the message; return its payload (built in this thread) and whether it is new.
+    The frame is parsed by the schema of the HTTP body for the same send."""
     if principal.is_customer:
+        send = parse(CustomerSendIn, frame)
         message, created = actions.customer_message_send(
-            principal=principal, body=frame.get("body"), client_message_id=frame.get("client_message_id"),
-            topic_id=frame.get("topic_id"),
-        )
+            principal=principal, body=send.body, client_message_id=send.client_message_id, topic_id=send.topic_id)
         return message_for(principal, message), created
+    send = parse(StaffSendFrame, frame)
     message, created = actions.staff_message_send(
-        principal=principal, conversation_id=frame.get("conversation_id"), body=frame.get("body"),
-        client_message_id=frame.get("client_message_id"), visibility=frame.get("visibility", "public"),
+        principal=principal, conversation_id=send.conversation_id, body=send.body,
+        client_message_id=send.client_message_id, visibility=send.visibility,
     )
     return message_for(principal, message, names={principal.id: principal.display_name}), created
 
 
-# Staff frames that change who handles a conversation: the frame's fields are the action's
-# keyword arguments (besides conversation_id). Answered with `action.ack` after commit.
-_STAFF_ACTIONS = {
-    "conversation.accept": (actions.conversation_accept, ()),
-    "conversation.end": (actions.conversation_end, ()),
-    "conversation.release": (actions.conversation_release, ()),
-    "conversation.transfer": (actions.conversation_transfer, ("to_user_id", "note")),
-    "conversation.join": (actions.conversation_join, ()),
-    "conversation.leave": (actions.conversation_leave, ()),
-}
+# Staff frames that change who handles a conversation (the HTTP API's state changes, and
+# transfer), answered with `action.ack` after commit.
+_STAFF_ACTIONS = {f"conversation.{name}": action for name, (action, _summary) in actions.STATE_CHANGES.items()}
+_STAFF_ACTIONS["conversation.transfer"] = actions.conversation_transfer
 
 
 def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
     if not principal.is_staff:
         raise InvalidInput(_("Unknown frame type %(type)r.") % {"type": kind}, code="unknown_type")
-    action, fields = _STAFF_ACTIONS[kind]
-    extra = {name: frame[name] for name in fields if name in frame}
-    if "to_user_id" in fields and "to_user_id" not in extra:
-        raise InvalidInput(_("to_user_id is required."), code="invalid")
-    return action(principal=principal, conversation_id=frame.get("conversation_id"), **extra).id
+    if kind == "conversation.transfer":
+        transfer = parse(TransferFrame, frame)
+        return actions.conversation_transfer(principal=principal, conversation_id=transfer.conversation_id,
+                                             to_user_id=transfer.to_user_id, note=transfer.note).id
+    return _STAFF_ACTIONS[kind](principal=principal, conversation_id=parse(OnConversation, frame).conversation_id).id
+
+
+def _typing(principal: Principal, frame: dict) -> None:
+    typing = parse(TypingFrame, frame)
+    actions.typing_signal(principal=principal, conversation_id=typing.conversation_id, is_typing=typing.is_typing)
+
+
+def _receipt(principal: Principal, frame: dict) -> None:
+    receipt = parse(ReceiptFrame, frame)
+    actions.receipt_update(principal=principal, conversation_id=receipt.conversation_id,
+                           delivered_seq=receipt.delivered_seq, read_seq=receipt.read_seq)
 
 
 async def handle(connection: Connection, frame: dict, ref) -> None:
@@ -101,11 +116,9 @@ async def handle(connection: Connection, frame: dict, ref) -> None:
         connection.send_event("message.ack", ref=ref, client_message_id=payload["client_message_id"],
                               duplicate=not created, message=payload)
     elif kind == "typing":
-        await db(actions.typing_signal, principal=principal, conversation_id=frame.get("conversation_id"),
-                 is_typing=frame.get("is_typing"))
+        await db(_typing, principal, frame)
     elif kind == "receipt":
-        await db(actions.receipt_update, principal=principal, conversation_id=frame.get("conversation_id"),
-                 delivered_seq=frame.get("delivered_seq"), read_seq=frame.get("read_seq"))
+        await db(_receipt, principal, frame)
         if ref is not None:
             connection.send_event("receipt.ack", ref=ref)
     elif kind == "resume":

@@ -1,0 +1,47 @@
+"""Each wire shape has one definition, its schema (what the OpenAPI document publishes);
+the payload builders the socket and the API share must produce exactly that shape."""
+import pytest
+
+from branchline.conversations import actions, selectors
+from branchline.conversations.models import Conversation
+from branchline.conversations.payloads import (
+    conversation_for_customer,
+    conversation_for_staff,
+    message_for_customer,
+    message_for_staff,
+)
+from branchline.conversations.schemas import (
+    CustomerConversationOut,
+    MessageOut,
+    StaffConversationOut,
+    StaffMessageOut,
+)
+from tests import factories
+from tests.factories import principal
+
+pytestmark = pytest.mark.django_db
+
+
+def exactly(schema, payload):
+    assert set(payload) == set(schema.model_fields), f"{schema.__name__}: {set(payload) ^ set(schema.model_fields)}"
+    schema.model_validate(payload)
+
+
+def test_payloads_are_exactly_their_schemas(world):
+    first, _ = actions.customer_message_send(principal=principal(factories.customer()), body="Hi",
+                                             client_message_id="c1", topic_id=world.topic.id)
+    cid = first.conversation_id
+    actions.conversation_accept(principal=principal(world.agent), conversation_id=cid)
+    actions.staff_message_send(principal=principal(world.agent), conversation_id=cid, body="note",
+                               client_message_id="n1", visibility="staff")
+    actions.conversation_transfer(principal=principal(world.agent), conversation_id=cid, to_user_id=world.agent2.id,
+                                  note="yours")
+    rows = selectors.messages_missed(principal(world.agent2), {cid: 0})
+    assert {row.kind for row in rows} == {"text", "note", "system"}
+    for row in rows:
+        exactly(StaffMessageOut, message_for_staff(row))
+        if row.visibility == "public":
+            exactly(MessageOut, message_for_customer(row))
+    conversation, unread = selectors.conversation_snapshot_for_staff(cid)
+    exactly(StaffConversationOut, conversation_for_staff(conversation, unread_count=unread))
+    exactly(CustomerConversationOut, conversation_for_customer(Conversation.objects.get(pk=cid)))
