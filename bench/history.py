@@ -153,7 +153,8 @@ def run_setup(name: str, a) -> list[dict]:
     else:
         url = f"sqlite:///{tmp / 'db.sqlite3'}"
     env = server_env(settings="branchline.settings.demo", database_url=url, BRANCHLINE_VAR_DIR=str(tmp),
-                     BRANCHLINE_TASK_WORKER_IN_PROCESS="0", BRANCHLINE_MESSAGE_BURST="1000000")
+                     BRANCHLINE_TASK_WORKER_IN_PROCESS="0", BRANCHLINE_MESSAGE_BURST="1000000",
+                     BRANCHLINE_HISTORY_PAGES_BURST="100000000")  # all readers are one customer here
     results = []
     try:
         last_conversation = seed(env)

@@ -213,7 +213,7 @@ def main():
     ap.add_argument("--budget", type=float, default=420, help="seconds for the whole run")
     ap.add_argument("--deflate", action="store_true", help="offer permessage-deflate, as browsers do")
     ap.add_argument("--server-deflate", choices=("true", "false"), default="false",
-                    help="uvicorn --ws-per-message-deflate (false is what the Makefile runs; true is uvicorn's default)")
+                    help="uvicorn --ws-per-message-deflate (false: what the Makefile runs; true: uvicorn's default)")
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()
 

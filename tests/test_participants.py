@@ -234,3 +234,15 @@ def test_only_whole_line_roles_hear_every_snapshot_of_the_line(world):
         assert line in audiences.of_principal(principal(user))
     customer = factories.customer()
     assert audiences.of_principal(principal(customer)) == (f"customer:{customer.id}",)
+
+
+def test_history_reads_have_a_budget_per_reader(world, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "HISTORY_PAGES_BURST": 3, "HISTORY_PAGES_PER_SECOND": 0.01}
+    _customer, cid = active(world)
+    client = Client()
+    client.force_login(world.agent)
+    answers = [client.get(f"/api/staff/conversations/{cid}/history").status_code for _ in range(5)]
+    assert answers == [200, 200, 200, 429, 429]
+    other = Client()
+    other.force_login(world.supervisor)  # another reader has a budget of their own
+    assert other.get(f"/api/staff/conversations/{cid}/history").status_code == 200

@@ -5,6 +5,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from branchline.accounts.auth import customer_auth, staff_auth
 from branchline.accounts.permissions import Action
+from branchline.core import ratelimit
 from branchline.core.errors import InvalidInput
 from branchline.core.schemas import ErrorOut
 
@@ -35,6 +36,13 @@ def _limit(limit: int) -> int:
     if not 1 <= limit <= maximum:
         raise InvalidInput(_("limit must be between 1 and %(max)s.") % {"max": maximum}, code="limit_invalid")
     return limit
+
+
+def _page_budget(principal) -> None:
+    """History reads cost the database: a budget per reader, shared by their devices."""
+    limits = settings.BRANCHLINE
+    ratelimit.hit(f"pages:{principal.kind}:{principal.id}", rate=limits["HISTORY_PAGES_PER_SECOND"],
+                  burst=limits["HISTORY_PAGES_BURST"])
 
 
 def _page(messages, limit, shape):
@@ -72,6 +80,7 @@ class CustomerHistoryQuery(Schema):
             summary="A page of the customer's history across all their conversations (newest page first)")
 def customer_messages(request, query: Query[CustomerHistoryQuery]):
     limit = _limit(query.limit)
+    _page_budget(request.principal)
     messages = selectors.messages_for_customer_before(request.principal.id, before_id=query.before_id, limit=limit + 1)
     return _page(messages, limit, message_for_customer)
 
@@ -137,6 +146,7 @@ class StaffSeqPageQuery(Schema):
             summary="A page of a conversation's staff stream (notes included), newest page first")
 def staff_messages(request, conversation_id: int, query: Query[StaffSeqPageQuery]):
     limit = _limit(query.limit)
+    _page_budget(request.principal)
     conversation = selectors.access_conversation(request.principal, conversation_id)
     return _page(selectors.messages_in_conversation_before(conversation, before_seq=query.before_seq, limit=limit + 1),
                  limit, message_for_staff)
@@ -152,6 +162,7 @@ class HistoryQuery(Schema):
             summary="The customer's whole history (every conversation, channel and case; notes included)")
 def staff_history(request, conversation_id: int, query: Query[HistoryQuery]):
     limit = _limit(query.limit)
+    _page_budget(request.principal)
     messages = selectors.history_for_staff_before(request.principal, conversation_id, before_id=query.before_id,
                                                   limit=limit + 1)
     return _page(messages, limit, message_for_staff)

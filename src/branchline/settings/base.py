@@ -210,6 +210,9 @@ BRANCHLINE = {
     "MESSAGE_MAX_CHARS": 4000,
     "FRAME_MAX_BYTES": 16 * 1024,
     "HISTORY_PAGE_MAX": 100,
+    # History pages per reader (customer or member of staff, all devices): sustained and burst.
+    "HISTORY_PAGES_PER_SECOND": float(os.environ.get("BRANCHLINE_HISTORY_PAGES_RATE", "5")),
+    "HISTORY_PAGES_BURST": int(os.environ.get("BRANCHLINE_HISTORY_PAGES_BURST", "100")),
     # Anonymous customers are live only: once every socket of theirs has been closed for
     # this long, their conversation ends.
     "ANONYMOUS_GRACE_SECONDS": int(os.environ.get("BRANCHLINE_ANONYMOUS_GRACE_SECONDS", "60")),

@@ -10,6 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"branchline-test-{os.getpid()}.sqlite3")}
 # Tests that are about rate limits lower these again.
 BRANCHLINE = {**BRANCHLINE, "ANONYMOUS_GRACE_SECONDS": 2, "MESSAGE_RATE_BURST": 10_000, "FRAME_RATE_BURST": 10_000,
+              "HISTORY_PAGES_BURST": 10_000,
               "SIGN_IN_RECHECK_SECONDS": 1,
               # Tests run tasks when they mean to (tests/support/tasks.py), never behind their back.
               "TASK_WORKER_IN_PROCESS": False,
