@@ -98,8 +98,15 @@ def subscriptions() -> Subscriptions:
     return import_string(settings.BRANCHLINE_SUBSCRIPTIONS)
 
 
+_routes: dict[type, tuple[list, list]] = {}  # event class -> its subscribers (the table is fixed)
+
+
 def publish(event: DomainEvent) -> None:
-    inline, durable = subscriptions().for_event(type(event))
+    event_type = type(event)
+    routes = _routes.get(event_type)
+    if routes is None:
+        routes = _routes[event_type] = subscriptions().for_event(event_type)
+    inline, durable = routes
     if durable:
         record = event.record()
         for task in durable:
