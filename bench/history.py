@@ -114,6 +114,8 @@ async def readers(url: str, path: str, headers: dict, ids: list[int], n: int, ra
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=10) as client:
         async def reader():
             rng = random.Random()
+            if rate:  # readers start out of step, or all of them would ask in the same instant
+                await asyncio.sleep(rng.uniform(0, 1 / rate))
             while time.monotonic() < deadline:
                 before_id = rng.choice(ids)
                 began = time.perf_counter()

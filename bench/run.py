@@ -46,6 +46,8 @@ GENEROUS = {  # per-sender rate limits, far above what the bench sends per custo
     "BRANCHLINE_MESSAGE_RATE": "100000", "BRANCHLINE_MESSAGE_BURST": "100000",
     "BRANCHLINE_FRAME_RATE": "100000", "BRANCHLINE_FRAME_BURST": "100000",
     "BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE": "1000000",
+    # Every bench customer connects from 127.0.0.1: lift the per-address socket cap.
+    "BRANCHLINE_SOCKETS_PER_ADDRESS": "100000",
 }
 
 

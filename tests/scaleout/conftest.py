@@ -105,7 +105,7 @@ def make_env(scaleout_database, namespace):
             # Tests send bursts; the limits themselves are tested elsewhere.
             BRANCHLINE_MESSAGE_RATE="1000", BRANCHLINE_MESSAGE_BURST="10000",
             BRANCHLINE_FRAME_RATE="1000", BRANCHLINE_FRAME_BURST="100000",
-            BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE="10000",
+            BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE="10000", BRANCHLINE_HISTORY_PAGES_BURST="100000",
             # Anonymous customers reconnect in these tests; their conversations must not end.
             BRANCHLINE_ANONYMOUS_GRACE_SECONDS="600",
             **extra,

@@ -42,7 +42,8 @@ def _page_budget(principal) -> None:
     """History reads cost the database: a budget per reader, shared by their devices."""
     limits = settings.BRANCHLINE
     ratelimit.hit(f"pages:{principal.kind}:{principal.id}", rate=limits["HISTORY_PAGES_PER_SECOND"],
-                  burst=limits["HISTORY_PAGES_BURST"])
+                  burst=limits["HISTORY_PAGES_BURST"],
+                  message=_("Too many history pages at once. Wait a moment and try again."))
 
 
 def _page(messages, limit, shape):

@@ -39,8 +39,8 @@ def _window(key: str, rate: float, burst: int) -> tuple[str, int]:
     return f"rl:{key}:{int(time.time() // window)}", window
 
 
-def _refusal(window: int) -> RateLimited:
-    return RateLimited(retry_after=window - (time.time() % window))
+def _refusal(window: int, message=None) -> RateLimited:
+    return RateLimited(message, retry_after=window - (time.time() % window))
 
 
 def check(key: str, *, rate: float, burst: int) -> None:
@@ -108,8 +108,9 @@ def _shared(call):
     return result
 
 
-def hit(key: str, *, rate: float, burst: int) -> None:
-    """Spend one unit of `key`'s shared budget or raise RateLimited.
+def hit(key: str, *, rate: float, burst: int, message=None) -> None:
+    """Spend one unit of `key`'s shared budget or raise RateLimited (with `message`, or
+    the default about messages).
 
     A fixed window of burst/rate seconds holding `burst` units (so at most 2 x burst
     across a window boundary) stands in for a token bucket with one atomic cache
@@ -117,4 +118,4 @@ def hit(key: str, *, rate: float, burst: int) -> None:
     cache_key, window = _window(key, rate, burst)
     count = _shared(lambda: _increment(cache_key, window + 1))
     if count is not None and count > burst:
-        raise _refusal(window)
+        raise _refusal(window, message)
