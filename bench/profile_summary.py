@@ -14,7 +14,11 @@ import json
 # (label, substring of "function file") checked innermost-first along the stack
 PATHS = [
     ("rate limit (Django cache -> Redis)", "_rate_limit "),
-    ("message_payload", "message_payload "),
+    ("message payloads (customer + staff shapes)", "message_for_"),
+    ("socket delivery subscriber (notify)", "realtime/notify.py"),
+    ("domain events: publish / on_commit", "events/__init__.py"),
+    ("permission checks", "accounts/permissions.py"),
+    ("hot path SQL (streams)", "actions/streams.py"),
     ("customer_message_send: other", "customer_message_send "),
     ("staff_message_send", "staff_message_send "),
     ("ready_payload (hello)", "ready_payload "),

@@ -89,7 +89,6 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
     body = clean_body(body)
     client_message_id = clean_client_message_id(client_message_id)
     _rate_limit(principal)
-    sent_by_customer = Message.objects.filter(customer_id=principal.id, sender=Sender.CUSTOMER)
     try:
         with transaction.atomic():
             conversation = streams.allocate(_OPEN_OF_CUSTOMER, [principal.id], public=True)
@@ -105,6 +104,7 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
                 started_row = Conversation.objects.values("topic_id", "case_id").get(pk=conversation.id)
                 publish(ConversationStarted(actor=actor, **started_row, **streams.routing(conversation)))
     except IntegrityError as error:  # a retry: the client id is already stored
+        sent_by_customer = Message.objects.filter(customer_id=principal.id, sender=Sender.CUSTOMER)
         return _retried(sent_by_customer, client_message_id, error), False
     return message, True
 
@@ -159,7 +159,6 @@ def staff_message_send(*, principal: Principal, conversation_id, body, client_me
     conversation_id = parse_id(conversation_id)
     public = visibility == Visibility.PUBLIC
     _rate_limit(principal)
-    sent_by_me = Message.objects.filter(conversation_id=conversation_id, author_id=principal.id, sender=Sender.AGENT)
     try:
         with transaction.atomic():
             # The common case in one statement: the agent handling an active conversation.
@@ -171,7 +170,9 @@ def staff_message_send(*, principal: Principal, conversation_id, body, client_me
                                      kind=Kind.TEXT if public else Kind.NOTE,
                                      visibility=visibility, body=body, client_message_id=client_message_id,
                                      author_id=principal.id, names={principal.id: principal.display_name})
-    except IntegrityError as error:
+    except IntegrityError as error:  # a retry: the client id is already stored (querysets cost: built only now)
+        sent_by_me = Message.objects.filter(conversation_id=conversation_id, author_id=principal.id,
+                                            sender=Sender.AGENT)
         return _retried(sent_by_me, client_message_id, error), False
     return message, True
 
