@@ -38,12 +38,15 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def _page_budget(principal) -> None:
-    """History reads cost the database: a budget per reader, shared by their devices."""
+def _page_size(principal, limit: int) -> int:
+    """A history page's size, once its reader has the budget for it: history reads cost
+    the database, so each reader (all their devices) has a budget of pages."""
+    limit = _limit(limit)
     limits = settings.BRANCHLINE
     ratelimit.hit(f"pages:{principal.kind}:{principal.id}", rate=limits["HISTORY_PAGES_PER_SECOND"],
                   burst=limits["HISTORY_PAGES_BURST"],
                   message=_("Too many history pages at once. Wait a moment and try again."))
+    return limit
 
 
 def _page(messages, limit, shape):
@@ -80,8 +83,7 @@ class CustomerHistoryQuery(Schema):
 @router.get("/customer/messages", auth=customer_auth, response={200: MessagePage, **ERRORS}, tags=["customer"],
             summary="A page of the customer's history across all their conversations (newest page first)")
 def customer_messages(request, query: Query[CustomerHistoryQuery]):
-    limit = _limit(query.limit)
-    _page_budget(request.principal)
+    limit = _page_size(request.principal, query.limit)
     messages = selectors.messages_for_customer_before(request.principal.id, before_id=query.before_id, limit=limit + 1)
     return _page(messages, limit, message_for_customer)
 
@@ -146,8 +148,7 @@ class StaffSeqPageQuery(Schema):
             response={200: StaffMessagePage, **ERRORS}, tags=["staff"],
             summary="A page of a conversation's staff stream (notes included), newest page first")
 def staff_messages(request, conversation_id: int, query: Query[StaffSeqPageQuery]):
-    limit = _limit(query.limit)
-    _page_budget(request.principal)
+    limit = _page_size(request.principal, query.limit)
     conversation = selectors.access_conversation(request.principal, conversation_id)
     return _page(selectors.messages_in_conversation_before(conversation, before_seq=query.before_seq, limit=limit + 1),
                  limit, message_for_staff)
@@ -162,8 +163,7 @@ class HistoryQuery(Schema):
             response={200: StaffMessagePage, **ERRORS}, tags=["staff"],
             summary="The customer's whole history (every conversation, channel and case; notes included)")
 def staff_history(request, conversation_id: int, query: Query[HistoryQuery]):
-    limit = _limit(query.limit)
-    _page_budget(request.principal)
+    limit = _page_size(request.principal, query.limit)
     messages = selectors.history_for_staff_before(request.principal, conversation_id, before_id=query.before_id,
                                                   limit=limit + 1)
     return _page(messages, limit, message_for_staff)
