@@ -69,7 +69,6 @@ test: venv browser assets
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=branchline.settings.test $(PY) manage.py makemigrations --check --dry-run -v 0 \
 	  || { echo "models changed without a migration: run makemigrations"; exit 1; }
-	PYTHONPATH=src $(VENV)/bin/lint-imports --no-cache
 	env -u DJANGO_SETTINGS_MODULE $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv

@@ -1,9 +1,18 @@
-"""House rule 3: no import inside a function (to dodge a cycle or otherwise); the layers
-themselves are import-linter's contracts in pyproject.toml, run by `make test`."""
+"""House rule 3: the layers (import-linter's contracts in pyproject.toml) and no import
+inside a function (to dodge a cycle or otherwise)."""
 import ast
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "branchline"
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "branchline"
+
+
+def test_the_layers_are_kept():
+    """Run here rather than as a bare `lint-imports`, which needs src/ on the path: pytest
+    puts it there (pyproject.toml), so the check holds wherever the suite runs."""
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True) == 0
 
 
 def test_no_module_imports_inside_a_function():
