@@ -1,9 +1,9 @@
 """Who may do what: the one permission model.
 
 Roles, the line-of-business scope (built once per principal) and `can(principal, action,
-conversation)`, which every action asks through `require`. A refusal is either
-NotFound (the object must stay invisible to this principal) or Forbidden with a code (the
-principal may see it but not do this). Conflicts of state (already taken, ended) are the
+conversation)`, which every action asks through `conversations.selectors.access_conversation`.
+A refusal is either NotFound (the object must stay invisible to this principal) or Forbidden
+with a code (the principal may see it but not do this). Conflicts of state (already taken, ended) are the
 actions' business and answer 409.
 
 Objects are read by their fields (`customer_id`, `line_of_business_id`, `state`,
@@ -114,9 +114,3 @@ def can(principal, action: Action, conversation, *, participated: bool = False):
             return None
         return _forbidden(_("Only participants send receipts."), "not_a_participant")
     raise ValueError(f"unknown action {action!r}")
-
-
-def require(principal, action: Action, conversation, *, participated: bool = False) -> None:
-    verdict = can(principal, action, conversation, participated=participated)
-    if verdict is not None:
-        raise verdict

@@ -122,7 +122,8 @@ class StaffListQuery(Schema):
 def _staff_view(principal, conversation_id):
     conversation = selectors.access_conversation(principal, conversation_id)
     conversation.my_read_seq = getattr(selectors.participant_of(conversation.id, principal), "read_seq", 0)
-    return conversation_for_staff(conversation, unread_count=selectors.staff_unread_count(conversation, principal))
+    return conversation_for_staff(conversation,
+                                  unread_count=selectors.staff_unread_count(conversation, conversation.my_read_seq))
 
 
 @router.get("/staff/conversations", auth=staff_auth, response={200: list[StaffConversationOut], **ERRORS},

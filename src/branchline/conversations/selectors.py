@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from branchline.accounts.models import User
-from branchline.accounts.permissions import Action, StaffScope, require, staff_scope
+from branchline.accounts.permissions import Action, StaffScope, can, staff_scope
 from branchline.accounts.principals import Principal
 from branchline.core.errors import Forbidden, NotFound
 
@@ -95,7 +95,13 @@ def access_conversation(principal: Principal, conversation_id, action: Action = 
     conversation = queryset.filter(pk=conversation_id).first()
     if conversation is None:
         raise NotFound(code="conversation_not_found")
-    require(principal, action, conversation, participated=has_participated(principal, conversation.id))
+    verdict = can(principal, action, conversation)
+    # Having taken part only widens what staff may do: ask the database only when the
+    # answer without it is a refusal (an assigned agent or a supervisor never pays for it).
+    if verdict is not None and has_participated(principal, conversation.id):
+        verdict = can(principal, action, conversation, participated=True)
+    if verdict is not None:
+        raise verdict
     return conversation
 
 
@@ -144,10 +150,9 @@ def conversations_for_staff(principal: Principal, *, state: str, whole_line: boo
     return list(unread_for_staff(queryset.select_related(*RELATED), principal)[:limit])
 
 
-def staff_unread_count(conversation: Conversation, principal: Principal) -> int:
-    mark = Participant.objects.filter(conversation_id=conversation.id, user_id=principal.id).values_list(
-        "read_seq", flat=True).first() or 0
-    return conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=mark).count()
+def staff_unread_count(conversation: Conversation, read_seq: int) -> int:
+    """The customer's messages after a member of staff's read mark (a staff_seq)."""
+    return conversation.messages.filter(sender=Sender.CUSTOMER, staff_seq__gt=read_seq).count()
 
 
 def conversation_snapshot_for_staff(conversation_id: int) -> tuple[Conversation, int]:
