@@ -16,7 +16,10 @@ import asyncio
 import json
 import os
 import random
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +30,11 @@ import httpx
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+from load import proc_cpu_ticks  # noqa: E402
 from tests.support.servers import ServerProcess, manage, server_env  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 MESSAGES, CONVERSATIONS, PAGE = 100_000, 100, 50
 
@@ -47,6 +54,7 @@ from branchline.cases.models import Topic
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message, Participant
+from branchline.accounts.actions import customer_session_start
 from branchline.accounts.principals import Principal
 
 # The conversations are started and accepted through the actions; their 100,000 items are
@@ -78,7 +86,8 @@ for c in range(CONVERSATIONS):
     with transaction.atomic():
         Message.objects.bulk_create(rows, batch_size=2000)
         Conversation.objects.filter(pk=cid).update(last_seq=seq, last_staff_seq=staff_seq)
-print(Message.objects.filter(customer=customer).count(), Conversation.objects.filter(customer=customer).last().pk)
+print(Message.objects.filter(customer=customer).count(), Conversation.objects.filter(customer=customer).last().pk,
+      customer_session_start(customer=customer))
 '''
 
 
@@ -88,22 +97,19 @@ def seed(env: dict) -> int:
         if result.returncode:
             raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
     code = f"MESSAGES, CONVERSATIONS = {MESSAGES}, {CONVERSATIONS}\n" + SEED
-    import subprocess
-
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT,
                          timeout=1800)
     if out.returncode:
         raise SystemExit(f"seeding failed:\n{out.stderr[-3000:]}")
-    total, last_conversation = (int(x) for x in out.stdout.split())
+    total, last_conversation, token = out.stdout.split()
     log(f"seeded {total} messages; the staff view pages through conversation {last_conversation}")
-    return last_conversation
+    return int(last_conversation), token
 
 
-def sign_in(url: str) -> tuple[str, dict]:
-    token = httpx.post(url + "/api/customer/sessions/demo", json={"subject": "jan.kowalski"}).json()["token"]
+def staff_cookie(url: str) -> dict:
     staff = httpx.Client(base_url=url)
     staff.post("/api/staff/session", json={"username": "anna", "password": "branchline-demo"}).raise_for_status()
-    return token, {"Cookie": f"sessionid={staff.cookies['sessionid']}"}
+    return {"Cookie": f"sessionid={staff.cookies['sessionid']}"}
 
 
 async def readers(url: str, path: str, headers: dict, ids: list[int], n: int, rate: float | None,
@@ -141,6 +147,16 @@ def summary(label: str, latencies: list[float], duration: float) -> dict:
             "mean_ms": round(statistics.fmean(ordered), 2)}
 
 
+def profile(a, pid: int, label: str) -> subprocess.Popen:
+    """py-spy (samples of the thread holding the GIL) on the server for one measured phase;
+    summarise with bench/profile_summary.py. It costs CPU: take no figures from a profiled run."""
+    out = HERE / "results" / f"history-{a.stamp}-{label.replace(' ', '-')}.speedscope.json"
+    out.parent.mkdir(exist_ok=True)
+    return subprocess.Popen([a.py_spy, "record", "-p", str(pid), "-o", str(out), "-f", "speedscope", "-r", "250",
+                             "--gil", "--nonblocking", "-d", str(int(a.duration) + 5)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def run_setup(name: str, a) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix=f"branchline-hist-{name}-"))
     admin_dsn, database = None, None
@@ -154,26 +170,36 @@ def run_setup(name: str, a) -> list[dict]:
         url = f"postgres://{a.pg_user}@127.0.0.1:5432/{database}"
     else:
         url = f"sqlite:///{tmp / 'db.sqlite3'}"
-    env = server_env(settings="branchline.settings.demo", database_url=url, BRANCHLINE_VAR_DIR=str(tmp),
+    # Production settings (DEBUG off), as a bank runs it; the customer's token comes from the seed.
+    env = server_env(settings="branchline.settings.production", database_url=url, BRANCHLINE_VAR_DIR=str(tmp),
                      BRANCHLINE_TASK_WORKER_IN_PROCESS="0", BRANCHLINE_MESSAGE_BURST="1000000",
                      BRANCHLINE_HISTORY_PAGES_BURST="100000000")  # all readers are one customer here
     results = []
     try:
-        last_conversation = seed(env)
+        last_conversation, token = seed(env)
         with ServerProcess(env, log_path=tmp / "server.log") as server:
-            token, cookie = sign_in(server.url)
+            cookie = staff_cookie(server.url)
             ids_page = httpx.get(server.url + "/api/customer/messages", params={"limit": 1},
                                  headers={"Authorization": f"Bearer {token}"}).json()["messages"][0]["id"]
             # Page boundaries anywhere in the history (ids are dense enough: bulk-inserted).
             ids = [ids_page - k for k in range(0, MESSAGES - 2 * PAGE * 2, 997)]
             views = [("customer", "/api/customer/messages", {"Authorization": f"Bearer {token}"}),
                      ("staff", f"/api/staff/conversations/{last_conversation}/history", cookie)]
+            pid = server.proc.pid
             for view, path, headers in views:
                 asyncio.run(readers(server.url, path, headers, ids, 5, a.rate, 2))  # warm up
                 for mode, rate in (("open", a.rate), ("closed", None)):
+                    label = f"{name} {view} {mode}"
+                    profiler = profile(a, pid, label) if a.profile else None
+                    ticks = proc_cpu_ticks(pid)
                     lat = asyncio.run(readers(server.url, path, headers, ids, a.readers, rate, a.duration))
-                    row = summary(f"{name} {view} {mode}", lat, a.duration)
-                    row.update(readers=a.readers, rate_per_reader=rate)
+                    ticks = proc_cpu_ticks(pid) - ticks
+                    if profiler:
+                        profiler.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+                        profiler.wait(30)
+                    row = summary(label, lat, a.duration)
+                    row.update(readers=a.readers, rate_per_reader=rate,
+                               server_cpu_ms_per_page=round(ticks / CLK_TCK * 1000 / max(1, len(lat)), 2))
                     log(json.dumps(row))
                     results.append(row)
     finally:
@@ -193,16 +219,20 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1.0, help="pages per second per reader (open loop)")
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--pg-user", default=os.environ.get("PGUSER", "root"))
+    parser.add_argument("--profile", action="store_true", help="py-spy record the server in each phase")
+    parser.add_argument("--py-spy", default=shutil.which("py-spy") or "/tmp/benchvenv/bin/py-spy")
     a = parser.parse_args()
+    a.stamp = time.strftime("%Y%m%d-%H%M%S")
     rows = [row for name in a.setups for row in run_setup(name, a)]
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    path = out / f"history-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+    path = out / f"history-{a.stamp}.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    print("| setup | readers | pages/s | p50 | p99 | p99.9 |\n|---|---:|---:|---:|---:|---:|")
+    print("| setup | readers | pages/s | p50 | p99 | p99.9 | server CPU per page |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['setup']} | {r['readers']} | {r['pages_per_s']} | {r['p50_ms']} ms | {r['p99_ms']} ms "
-              f"| {r['p999_ms']} ms |")
+              f"| {r['p999_ms']} ms | {r['server_cpu_ms_per_page']} ms |")
     log(f"results in {path}")
 
 

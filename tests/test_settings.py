@@ -38,7 +38,8 @@ def test_the_environment_sizes_the_pool_and_its_timeouts():
         {"min_size": 4, "max_size": 30, "timeout": 2.5}, 3, "-c statement_timeout=750")
 
 
-def test_a_pool_too_small_for_the_gateway_threads_is_refused():
-    result = load(BRANCHLINE_DB_POOL_MAX="9", BRANCHLINE_DB_THREADS="8")
+def test_a_pool_too_small_for_the_worker_threads_is_refused():
+    result = load(BRANCHLINE_DB_POOL_MAX="15", BRANCHLINE_DB_THREADS="8", BRANCHLINE_HTTP_THREADS="6")
     assert result.returncode != 0
-    assert "ImproperlyConfigured: BRANCHLINE_DB_POOL_MAX (9) must exceed BRANCHLINE_DB_THREADS (8)" in result.stderr
+    assert ("ImproperlyConfigured: BRANCHLINE_DB_POOL_MAX (15) must exceed BRANCHLINE_DB_THREADS (8) + "
+            "BRANCHLINE_HTTP_THREADS (6) by at least 2") in result.stderr

@@ -22,7 +22,7 @@ def test_the_insert_names_every_column_of_the_message_model():
 
 
 def test_the_allocation_returns_real_conversation_columns():
-    for name in streams._RETURNED:
+    for name in streams._RETURNED.names:
         assert Conversation._meta.get_field(name).column in streams._allocate_sql("id = %s", public=True)
 
 

@@ -3,6 +3,7 @@ the payload builders the socket and the API share must produce exactly that shap
 import pytest
 
 from branchline.conversations import actions, selectors
+from branchline.conversations.api import page_body
 from branchline.conversations.models import Conversation
 from branchline.conversations.payloads import (
     conversation_for_customer,
@@ -13,8 +14,10 @@ from branchline.conversations.payloads import (
 from branchline.conversations.schemas import (
     CustomerConversationOut,
     MessageOut,
+    MessagePage,
     StaffConversationOut,
     StaffMessageOut,
+    StaffMessagePage,
 )
 from tests import factories
 from tests.factories import principal
@@ -42,6 +45,13 @@ def test_payloads_are_exactly_their_schemas(world):
         exactly(StaffMessageOut, message_for_staff(row))
         if row.visibility == "public":
             exactly(MessageOut, message_for_customer(row))
+    # Pages are sent as built, without ninja validating them (core/schemas.already_shaped).
+    public = [row for row in rows if row.visibility == "public"]
+    for schema, page_rows, shape in ((MessagePage, public, message_for_customer),
+                                     (StaffMessagePage, rows, message_for_staff)):
+        body = page_body(page_rows, len(page_rows) - 1, shape)
+        assert body["has_more"] is True
+        exactly(schema, body)
     conversation, unread = selectors.conversation_snapshot_for_staff(cid)
     exactly(StaffConversationOut, conversation_for_staff(conversation, unread_count=unread))
     exactly(CustomerConversationOut, conversation_for_customer(Conversation.objects.get(pk=cid)))

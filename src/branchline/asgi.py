@@ -3,9 +3,13 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "branchline.settings.demo")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-django_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from branchline.core.http_handler import ThreadedHttpHandler  # noqa: E402
+
+django_app = ThreadedHttpHandler()
 
 from branchline.realtime.gateway import websocket_app  # noqa: E402
 from branchline.realtime.lifespan import lifespan_app  # noqa: E402

@@ -48,7 +48,7 @@ def test_many_readers_and_writers_stay_within_the_pools(make_env, launch, staff_
     """40 HTTP clients paging history and two conversations writing over sockets, on two
     processes, for a few seconds: no 5xx, and PostgreSQL never sees more connections than
     2 x the pool's max_size (with conn_max_age=600 one process alone opened ~90)."""
-    a, b = launch(*(make_env(BRANCHLINE_DB_POOL_MAX=str(POOL_MAX)) for _ in range(2)))
+    a, b = launch(*(make_env(BRANCHLINE_DB_POOL_MAX=str(POOL_MAX), BRANCHLINE_DB_THREADS="4") for _ in range(2)))
     anna = staff_login(b, "anna")
     sampler = ConnectionSampler(scaleout_database.replace("postgres://", "postgresql://"), 2 * POOL_MAX + MARGIN)
     statuses: dict[int, int] = {}
@@ -113,12 +113,12 @@ def test_many_readers_and_writers_stay_within_the_pools(make_env, launch, staff_
     print(f"peak connections {sampler.peak} (bound {2 * POOL_MAX + MARGIN}); answers {statuses}; socket sends {sent}")
 
 
-def test_a_database_that_holds_every_connection_answers_503(make_env, launch, scaleout_database):
+def test_a_locked_table_answers_503_promptly(make_env, launch, scaleout_database):
     """The test locks the table every customer call reads (as a stuck migration or a
-    runaway transaction would). Calls that got a connection wait on the lock until
-    statement_timeout; the rest wait for the pool until its timeout: all answer 503
-    `unavailable` promptly, and the process serves again once the lock is gone."""
-    (server,) = launch(make_env(BRANCHLINE_DB_THREADS="1", BRANCHLINE_DB_POOL_MAX="3", BRANCHLINE_DB_POOL_MIN="1",
+    runaway transaction would). Each call waits on the lock until statement_timeout: all
+    answer 503 `unavailable` promptly, and the process serves again once the lock is gone."""
+    (server,) = launch(make_env(BRANCHLINE_DB_THREADS="1", BRANCHLINE_HTTP_THREADS="8", BRANCHLINE_DB_POOL_MAX="11",
+                                BRANCHLINE_DB_POOL_MIN="1",
                                 BRANCHLINE_DB_POOL_TIMEOUT="0.5", BRANCHLINE_DB_STATEMENT_TIMEOUT="1"))
     tokens = [customer_token(server) for _ in range(8)]
 

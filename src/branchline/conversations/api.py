@@ -7,7 +7,7 @@ from branchline.accounts.auth import customer_auth, staff_auth
 from branchline.accounts.permissions import Action
 from branchline.core import ratelimit
 from branchline.core.errors import InvalidInput
-from branchline.core.schemas import ErrorOut
+from branchline.core.schemas import ErrorOut, already_shaped
 
 from . import actions, selectors
 from .models import ConversationState
@@ -49,9 +49,12 @@ def _page_size(principal, limit: int) -> int:
     return limit
 
 
+def page_body(messages, limit, shape) -> dict:
+    return {"messages": [shape(m) for m in reversed(messages[:limit])], "has_more": len(messages) > limit}
+
+
 def _page(messages, limit, shape):
-    has_more = len(messages) > limit
-    return {"messages": [shape(m) for m in reversed(messages[:limit])], "has_more": has_more}
+    return already_shaped(page_body(messages, limit, shape))
 
 
 # --- customer -------------------------------------------------------------------------

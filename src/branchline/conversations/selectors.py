@@ -4,6 +4,7 @@ The scope comes from the permission model (`accounts.permissions`): querysets ar
 on `staff_scope`, single objects are fetched through `access_conversation`, which answers
 NotFound for anything the principal may not see (another customer's conversation is never
 confirmed) and Forbidden when they may see it but not do the action."""
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -11,15 +12,21 @@ from django.utils.translation import gettext as _
 from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, StaffScope, can, staff_scope
 from branchline.accounts.principals import Principal
+from branchline.core import sql
 from branchline.core.errors import Forbidden, NotFound
 
 from .models import Conversation, ConversationState, Message, Participant, Sender, Visibility
 
 RELATED = ("topic", "case__case_type", "customer", "assigned_agent", "channel")
-# What a message's wire shapes read (payloads.py): pages are read as plain rows, not model
-# instances, which cost three quarters of a 50-item page's read time (bench/history.py).
+# What a message's wire shapes read (payloads.py): pages are read as plain rows in plain
+# SQL (core/sql.py), not as model instances through the ORM, which cost most of a 50-item
+# page's time (bench/README.md, "History paging").
 MESSAGE_FIELDS = ("id", "conversation_id", "seq", "staff_seq", "sender", "kind", "visibility", "author_id",
                   "subject_id", "body", "system_code", "client_message_id", "created_at")
+_MESSAGE = sql.Columns(Message, MESSAGE_FIELDS, "m")
+_NAMED = ("id", "username", "first_name", "last_name")  # what User.display_name reads
+_AUTHOR, _SUBJECT = sql.Columns(User, _NAMED, "a"), sql.Columns(User, _NAMED, "s")
+_OPERATORS = {"": "=", "lt": "<", "gt": ">"}
 
 
 class MessageRow(dict):
@@ -35,15 +42,39 @@ class MessageRow(dict):
             raise AttributeError(name) from None
 
 
-def message_rows(queryset) -> list[MessageRow]:
-    rows = [MessageRow(row) for row in queryset.values(*MESSAGE_FIELDS)]
-    users = {row["author_id"] for row in rows} | {row["subject_id"] for row in rows}
-    users.discard(None)
-    names = {user.id: user.display_name for user in
-             User.objects.filter(pk__in=users).only("id", "username", "first_name", "last_name")} if users else {}
-    for row in rows:
+def _rows_sql(lookups: tuple[str, ...], order_by: str) -> str:
+    where = []
+    for lookup in lookups:
+        name, _, operator = lookup.partition("__")
+        where.append(f"{sql.column(Message, name, 'm')} {_OPERATORS[operator]} %s")
+    order = f"{sql.column(Message, order_by.lstrip('-'), 'm')} {'DESC' if order_by.startswith('-') else 'ASC'}"
+    user_id = sql.column(User, "id")
+    return (f"SELECT {_MESSAGE.sql()}, {_AUTHOR.sql()}, {_SUBJECT.sql()} FROM {sql.table(Message)} m "
+            f"LEFT JOIN {sql.table(User)} a ON a.{user_id} = {sql.column(Message, 'author_id', 'm')} "
+            f"LEFT JOIN {sql.table(User)} s ON s.{user_id} = {sql.column(Message, 'subject_id', 'm')} "
+            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s")
+
+
+def message_rows(filters: dict, *, order_by: str, limit: int) -> list[MessageRow]:
+    """Messages matching `filters` ({"customer_id": 7, "id__lt": 900}: equality, __lt, __gt),
+    in `order_by` order ("-id"), at most `limit`, with the names of the staff they name
+    read in the same statement."""
+    lookups = tuple(filters)
+    params = [Message._meta.get_field(lookup.partition("__")[0]).get_db_prep_value(value, connection)
+              for lookup, value in filters.items()]
+    found = sql.fetch(("message_rows", lookups, order_by), lambda: _rows_sql(lookups, order_by), [*params, limit])
+    width, named = len(MESSAGE_FIELDS), len(_NAMED)
+    rows, names = [], {}
+    for found_row in found:
+        row = MessageRow(_MESSAGE.values(found_row))
+        for user_id, user, start in ((row["author_id"], _AUTHOR, width), (row["subject_id"], _SUBJECT, width + named)):
+            if user_id is not None and user_id not in names:
+                names[user_id] = user.instance(found_row, start).display_name
         row["names"] = names
+        rows.append(row)
     return rows
+
+
 # Bigger than any id: a path or frame naming one is simply not found (never a database error).
 MAX_ID = 2**63 - 1
 
@@ -195,10 +226,10 @@ def customer_current_conversation(customer_id: int) -> Conversation | None:
 def messages_for_customer_before(customer_id: int, *, before_id: int | None, limit: int) -> list[MessageRow]:
     """A page of what the customer may read of their whole history (all conversations),
     newest first: keyset on the (customer, id) index of public items."""
-    queryset = Message.objects.filter(customer_id=customer_id, visibility=Visibility.PUBLIC)
+    filters = {"customer_id": customer_id, "visibility": Visibility.PUBLIC}
     if before_id is not None:
-        queryset = queryset.filter(id__lt=before_id)
-    return message_rows(queryset.order_by("-id")[:limit])
+        filters["id__lt"] = before_id
+    return message_rows(filters, order_by="-id", limit=limit)
 
 
 def history_for_staff_before(principal: Principal, conversation_id, *, before_id: int | None,
@@ -207,19 +238,19 @@ def history_for_staff_before(principal: Principal, conversation_id, *, before_id
     conversation, channel and case of theirs, for whoever may see one of those
     conversations. Newest first, keyset on (customer, id)."""
     conversation = access_conversation(principal, conversation_id)
-    queryset = Message.objects.filter(customer_id=conversation.customer_id)
+    filters = {"customer_id": conversation.customer_id}
     if before_id is not None:
-        queryset = queryset.filter(id__lt=before_id)
-    return message_rows(queryset.order_by("-id")[:limit])
+        filters["id__lt"] = before_id
+    return message_rows(filters, order_by="-id", limit=limit)
 
 
 def messages_in_conversation_before(conversation: Conversation, *, before_seq: int | None,
                                     limit: int) -> list[MessageRow]:
     """A page of one conversation's staff stream, newest first."""
-    queryset = Message.objects.filter(conversation_id=conversation.id)
+    filters = {"conversation_id": conversation.id}
     if before_seq is not None:
-        queryset = queryset.filter(staff_seq__lt=before_seq)
-    return message_rows(queryset.order_by("-staff_seq")[:limit])
+        filters["staff_seq__lt"] = before_seq
+    return message_rows(filters, order_by="-staff_seq", limit=limit)
 
 
 def messages_missed(principal: Principal, cursors: dict[int, int], *,
@@ -233,8 +264,6 @@ def messages_missed(principal: Principal, cursors: dict[int, int], *,
     number = "seq" if principal.is_customer else "staff_seq"
     missed: list[MessageRow] = []
     for conversation_id in sorted(visible):
-        missed.extend(message_rows(
-            Message.objects.filter(conversation_id=conversation_id, **{f"{number}__gt": cursors[conversation_id]})
-            .order_by(number)[:limit_per_conversation]
-        ))
+        missed.extend(message_rows({"conversation_id": conversation_id, f"{number}__gt": cursors[conversation_id]},
+                                   order_by=number, limit=limit_per_conversation))
     return missed

@@ -8,14 +8,13 @@ import json
 import logging
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections, connections
 
 from branchline.conversations.payloads import message_for
 from branchline.conversations.selectors import messages_missed
 from branchline.core.errors import Unauthorized
+from branchline.core.threads import fresh_connections, worker_threads
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +22,11 @@ log = logging.getLogger(__name__)
 # ORM work runs off the event loop in these threads, each holding its own database
 # connection. A plain executor: asgiref's sync_to_async costs several times more per call
 # (context copying) and the gateway makes one such call per message.
-_db_threads = ThreadPoolExecutor(max_workers=settings.GATEWAY_DB_THREADS, thread_name_prefix="branchline-db")
+_db_threads = worker_threads(settings.GATEWAY_DB_THREADS, "db")
 
 
 def _call(fn, args, kwargs):
-    # Each gateway thread keeps its pooled connection from call to call: handing it back
-    # to the pool after every call (CONN_MAX_AGE 0) and taking it again cost ~9% of a
-    # send's CPU (bench/README.md). It is still dropped when it broke (a database restart)
-    # or was left outside autocommit, which is what close_old_connections checks besides age.
-    for connection in connections.all(initialized_only=True):
-        connection.close_at = None
-    close_old_connections()
+    fresh_connections()
     return fn(*args, **kwargs)
 
 

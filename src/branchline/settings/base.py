@@ -79,6 +79,8 @@ TEMPLATES = [
 # Threads the socket gateway runs database work on (realtime/connection.py). Each keeps a
 # connection checked out between its calls, so the pool below must hold them and more.
 GATEWAY_DB_THREADS = int(os.environ.get("BRANCHLINE_DB_THREADS", "8"))
+# Threads HTTP requests run on, whole (core/http_handler.py); each keeps a connection too.
+HTTP_THREADS = int(os.environ.get("BRANCHLINE_HTTP_THREADS", "6"))
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -93,9 +95,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # a connection within `timeout` is answered 503 (api.py), as is a statement cut off by
     # statement_timeout; connect_timeout and TCP keepalives bound a database that hangs.
     DB_POOL_MAX = int(os.environ.get("BRANCHLINE_DB_POOL_MAX", "16"))
-    if DB_POOL_MAX < GATEWAY_DB_THREADS + 2:
-        raise ImproperlyConfigured(f"BRANCHLINE_DB_POOL_MAX ({DB_POOL_MAX}) must exceed BRANCHLINE_DB_THREADS "
-                                   f"({GATEWAY_DB_THREADS}) by at least 2, or HTTP requests starve beside the gateway")
+    if DB_POOL_MAX < GATEWAY_DB_THREADS + HTTP_THREADS + 2:
+        raise ImproperlyConfigured(
+            f"BRANCHLINE_DB_POOL_MAX ({DB_POOL_MAX}) must exceed BRANCHLINE_DB_THREADS ({GATEWAY_DB_THREADS}) + "
+            f"BRANCHLINE_HTTP_THREADS ({HTTP_THREADS}) by at least 2 (the task worker, management work)")
     statement_ms = round(1000 * float(os.environ.get("BRANCHLINE_DB_STATEMENT_TIMEOUT", "10")))
     url_options = DATABASES["default"].get("OPTIONS", {})
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not

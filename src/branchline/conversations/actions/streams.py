@@ -8,53 +8,40 @@ a send's Python time (bench/README.md). The statements are built from the models
 from django.db import connection
 from django.utils import timezone
 
+from branchline.core import sql
 from branchline.events import Actor, publish
 
 from ..events import MessageAdded
 from ..models import Conversation, Message, Visibility
 
 # What the allocation returns: enough to store the item and name its audiences.
-_RETURNED = ("id", "last_seq", "last_staff_seq", "state", "customer_id", "assigned_agent_id",
-             "line_of_business_id", "watchers")
+_RETURNED = sql.Columns(Conversation, ("id", "last_seq", "last_staff_seq", "state", "customer_id",
+                                       "assigned_agent_id", "line_of_business_id", "watchers"))
 _INSERTED = tuple(f for f in Message._meta.concrete_fields if not f.primary_key)
 
 
-def _column(name: str) -> str:
-    return connection.ops.quote_name(Conversation._meta.get_field(name).column)
-
-
 def _allocate_sql(where: str, public: bool) -> str:
-    table = connection.ops.quote_name(Conversation._meta.db_table)
-    bumps = [f"{_column('last_staff_seq')} = {_column('last_staff_seq')} + 1"]
+    def column(name):
+        return sql.column(Conversation, name)
+
+    bumps = [f"{column('last_staff_seq')} = {column('last_staff_seq')} + 1"]
     if public:  # notes take no public number and do not count as conversation activity
-        bumps += [f"{_column('last_seq')} = {_column('last_seq')} + 1", f"{_column('last_message_at')} = %s"]
-    returned = ", ".join(_column(name) for name in _RETURNED)
-    return f"UPDATE {table} SET {', '.join(bumps)} WHERE {where.format(table=table)} RETURNING {returned}"
-
-
-_statements: dict[tuple, str] = {}
+        bumps += [f"{column('last_seq')} = {column('last_seq')} + 1", f"{column('last_message_at')} = %s"]
+    return (f"UPDATE {sql.table(Conversation)} SET {', '.join(bumps)} "
+            f"WHERE {where.format(table=sql.table(Conversation))} RETURNING {_RETURNED.sql()}")
 
 
 def allocate(where: str, params: list, *, public: bool) -> Conversation | None:
     """Take the next staff number (and public number, for a public item) of the one open
     conversation `where` selects, locking its row until commit. None if none matches."""
-    key = (connection.vendor, where, public)
-    sql = _statements.get(key) or _statements.setdefault(key, _allocate_sql(where, public))
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), *params] if public else params)
-        row = cursor.fetchone()
-    if row is None:
+    found = sql.fetch(("allocate", where, public), lambda: _allocate_sql(where, public),
+                      [connection.ops.adapt_datetimefield_value(now), *params] if public else params)
+    if not found:
         return None
-    values = {}
-    for name, value in zip(_RETURNED, row):
-        field = Conversation._meta.get_field(name)
-        converter = getattr(field, "from_db_value", None)
-        values[field.attname] = converter(value, None, connection) if converter else value
-    conversation = Conversation(**values)
+    conversation = _RETURNED.instance(found[0])
     if public:
         conversation.last_message_at = now
-    conversation._state.adding, conversation._state.db = False, connection.alias
     return conversation
 
 
@@ -63,9 +50,8 @@ def allocate_by_id(conversation_id: int, *, public: bool) -> Conversation:
 
 
 def _insert_sql() -> str:
-    table = connection.ops.quote_name(Message._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in _INSERTED)
-    return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_INSERTED))}) RETURNING id"
+    columns = ", ".join(sql.quote(f.column) for f in _INSERTED)
+    return f"INSERT INTO {sql.table(Message)} ({columns}) VALUES ({', '.join(['%s'] * len(_INSERTED))}) RETURNING id"
 
 
 def insert(conversation: Conversation, *, actor: Actor, names: dict | None = None, **fields) -> Message:
@@ -77,11 +63,9 @@ def insert(conversation: Conversation, *, actor: Actor, names: dict | None = Non
     message = Message(conversation_id=conversation.id, customer_id=conversation.customer_id,
                       seq=conversation.last_seq if public else None, staff_seq=conversation.last_staff_seq,
                       created_at=timezone.now(), **fields)
-    key = (connection.vendor, "insert")
-    sql = _statements.get(key) or _statements.setdefault(key, _insert_sql())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(getattr(message, f.attname), connection) for f in _INSERTED])
-        message.id = cursor.fetchone()[0]
+    found = sql.fetch(("insert",), _insert_sql,
+                      [f.get_db_prep_save(getattr(message, f.attname), connection) for f in _INSERTED])
+    message.id = found[0][0]
     message._state.adding, message._state.db = False, connection.alias
     publish(MessageAdded(actor=actor, message=message, names=names, **routing(conversation)))
     return message

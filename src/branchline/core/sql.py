@@ -1,0 +1,84 @@
+"""Plain SQL for the hottest statements, built from the models' fields.
+
+Building a query through the ORM costs more than running it: for a 50-item history page,
+~1 ms of building around a 0.5 ms query, and as much again for a bearer-token lookup
+(bench/README.md, "History paging"). The few statements on every request or every message
+are written here once as SQL, from the models' own table and column names and read back
+through the same converters the ORM applies, so a renamed field or another database
+engine still works. Each statement's text is built on first use and kept."""
+from django.db import connection
+
+
+def quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def table(model) -> str:
+    return quote(model._meta.db_table)
+
+
+def column(model, name: str, alias: str | None = None) -> str:
+    """A field's column, e.g. column(Message, "customer_id", "m") -> m."customer_id"."""
+    quoted = quote(model._meta.get_field(name).column)
+    return f"{alias}.{quoted}" if alias else quoted
+
+
+class Columns:
+    """Some fields of one model (under a table alias) in a SELECT list or RETURNING
+    clause, and their values read back as the ORM would read them."""
+
+    def __init__(self, model, names: tuple[str, ...], alias: str | None = None):
+        self.model, self.names, self.alias = model, names, alias
+        self.fields = [model._meta.get_field(name) for name in names]
+        self.attnames = tuple(field.attname for field in self.fields)
+        self._converters: dict[str, list] = {}
+
+    def sql(self) -> str:
+        return ", ".join(column(self.model, name, self.alias) for name in self.names)
+
+    def _for_connection(self) -> list:
+        """The fields that need converting on this connection, with their converters: the
+        backend's, then the field's (Django's compiler order). E.g. SQLite's text timestamps
+        become aware datetimes, JSON text becomes objects; most fields need none."""
+        found = self._converters.get(connection.vendor)
+        if found is None:
+            found = []
+            for field in self.fields:
+                expression = field.get_col(self.model._meta.db_table)
+                converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+                if converters:
+                    found.append((field.attname, expression, converters))
+            self._converters[connection.vendor] = found
+        return found
+
+    def values(self, row, start: int = 0) -> dict:
+        """{attname: value} from row[start:start + len(names)]."""
+        values = dict(zip(self.attnames, row[start:start + len(self.attnames)]))
+        for attname, expression, converters in self._for_connection():
+            for convert in converters:
+                values[attname] = convert(values[attname], expression, connection)
+        return values
+
+    def instance(self, row, start: int = 0):
+        """A model instance with these fields loaded (the others deferred), as the ORM's
+        .only() would give."""
+        values = self.values(row, start)
+        # from_db takes the values in the model's field order, whatever order they were read in.
+        return self.model.from_db(connection.alias, self.attnames,
+                                  [values[f.attname] for f in self.model._meta.concrete_fields if f.attname in values])
+
+
+_statements: dict[tuple, str] = {}
+
+
+def statement(key: tuple, build) -> str:
+    """The SQL `build()` returns, built once per database engine and key."""
+    key = (connection.vendor, *key)
+    found = _statements.get(key)
+    return found if found is not None else _statements.setdefault(key, build())
+
+
+def fetch(key: tuple, build, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement(key, build), params)
+        return cursor.fetchall()
