@@ -153,7 +153,7 @@ class StaffSeqPageQuery(Schema):
             summary="A page of a conversation's staff stream (notes included), newest page first")
 def staff_messages(request, conversation_id: int, query: Query[StaffSeqPageQuery]):
     limit = _page_size(request.principal, query.limit)
-    conversation = selectors.access_conversation(request.principal, conversation_id)
+    conversation = selectors.access_conversation(request.principal, conversation_id, related=False)
     return _page(selectors.messages_in_conversation_before(conversation, before_seq=query.before_seq, limit=limit + 1),
                  limit, message_for_staff)
 

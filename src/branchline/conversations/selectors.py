@@ -115,14 +115,19 @@ def has_participated(principal: Principal, conversation_id: int) -> bool:
 
 
 def access_conversation(principal: Principal, conversation_id, action: Action = Action.VIEW, *,
-                        for_update=False) -> Conversation:
+                        for_update=False, related=True) -> Conversation:
     """The conversation, if `principal` may do `action` on it; NotFound or Forbidden if not.
 
     for_update takes a NO KEY UPDATE lock: new messages reference this row, and their
-    foreign-key checks must not wait for it."""
+    foreign-key checks must not wait for it. related=False skips reading what a
+    conversation's wire shape names (topic, case, customer, agent, channel), for callers
+    that only need the conversation's own fields."""
     conversation_id = parse_id(conversation_id)
     queryset = Conversation.objects.all()
-    queryset = queryset.select_for_update(no_key=True) if for_update else queryset.select_related(*RELATED)
+    if for_update:
+        queryset = queryset.select_for_update(no_key=True)
+    elif related:
+        queryset = queryset.select_related(*RELATED)
     conversation = queryset.filter(pk=conversation_id).first()
     if conversation is None:
         raise NotFound(code="conversation_not_found")
@@ -237,7 +242,7 @@ def history_for_staff_before(principal: Principal, conversation_id, *, before_id
     """The customer's whole history as staff may read it (notes included), across every
     conversation, channel and case of theirs, for whoever may see one of those
     conversations. Newest first, keyset on (customer, id)."""
-    conversation = access_conversation(principal, conversation_id)
+    conversation = access_conversation(principal, conversation_id, related=False)
     filters = {"customer_id": conversation.customer_id}
     if before_id is not None:
         filters["id__lt"] = before_id

@@ -240,7 +240,7 @@ def typing_signal(*, principal: Principal, conversation_id, is_typing) -> None:
     """Ephemeral: nothing is stored; TypingChanged tells the others following."""
     if not isinstance(is_typing, bool):
         raise InvalidInput(_("is_typing must be true or false."), code="typing_invalid")
-    conversation = access_conversation(principal, conversation_id, Action.TYPING)
+    conversation = access_conversation(principal, conversation_id, Action.TYPING, related=False)
     if conversation.state == ConversationState.ENDED:
         return
     publish(TypingChanged(actor=Actor.of(principal), is_typing=is_typing, **streams.routing(conversation)))
