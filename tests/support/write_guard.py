@@ -17,14 +17,22 @@ def _allowed(path: Path) -> bool:
         or "migrations" in path.parts
 
 
+def _djangos_upkeep(stack, innermost_ours) -> bool:
+    """Django's own session and auth upkeep, set off by reading request.user: flushing a
+    session whose password hash no longer matches, for one."""
+    below = stack[stack.index(innermost_ours) + 1:]
+    return any(part in frame.filename for frame in below for part in ("django/contrib/auth/", "django/contrib/sessions/"))
+
+
 class WriteGuard:
     def __init__(self):
         self.violations: list[str] = []
 
     def __call__(self, execute, sql, params, many, context):
         if sql.lstrip().split(" ", 1)[0].upper() in WRITES:
-            ours = [frame for frame in traceback.extract_stack()[:-1] if Path(frame.filename).is_relative_to(SRC)]
-            if ours and not any(_allowed(Path(frame.filename)) for frame in ours):
+            stack = traceback.extract_stack()[:-1]
+            ours = [frame for frame in stack if Path(frame.filename).is_relative_to(SRC)]
+            if ours and not any(_allowed(Path(frame.filename)) for frame in ours) and not _djangos_upkeep(stack, ours[-1]):
                 innermost = ours[-1]
                 where = f"{Path(innermost.filename).relative_to(SRC)}:{innermost.lineno}"
                 self.violations.append(f"{where} {sql.split(' (')[0][:80]}")

@@ -114,6 +114,13 @@ def has_participated(principal: Principal, conversation_id: int) -> bool:
                                                              user_id=principal.id).exists()
 
 
+_CONVERSATION = sql.Columns(Conversation, tuple(f.name for f in Conversation._meta.concrete_fields))
+
+
+def _conversation_sql() -> str:
+    return f"SELECT {_CONVERSATION.sql()} FROM {sql.table(Conversation)} WHERE {sql.column(Conversation, 'id')} = %s"
+
+
 def access_conversation(principal: Principal, conversation_id, action: Action = Action.VIEW, *,
                         for_update=False, related=True) -> Conversation:
     """The conversation, if `principal` may do `action` on it; NotFound or Forbidden if not.
@@ -123,12 +130,13 @@ def access_conversation(principal: Principal, conversation_id, action: Action = 
     conversation's wire shape names (topic, case, customer, agent, channel), for callers
     that only need the conversation's own fields."""
     conversation_id = parse_id(conversation_id)
-    queryset = Conversation.objects.all()
-    if for_update:
-        queryset = queryset.select_for_update(no_key=True)
-    elif related:
-        queryset = queryset.select_related(*RELATED)
-    conversation = queryset.filter(pk=conversation_id).first()
+    if for_update or related:
+        queryset = Conversation.objects.all()
+        queryset = queryset.select_for_update(no_key=True) if for_update else queryset.select_related(*RELATED)
+        conversation = queryset.filter(pk=conversation_id).first()
+    else:  # the page reads' check, on every request of theirs
+        found = sql.fetch(("conversation",), _conversation_sql, [conversation_id])
+        conversation = _CONVERSATION.instance(found[0]) if found else None
     if conversation is None:
         raise NotFound(code="conversation_not_found")
     verdict = can(principal, action, conversation)

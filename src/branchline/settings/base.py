@@ -172,6 +172,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Django's database sessions and ModelBackend, each read in plain SQL (accounts/staff_sessions.py).
+SESSION_ENGINE = "branchline.accounts.staff_sessions"
+AUTHENTICATION_BACKENDS = ["branchline.accounts.staff_sessions.StaffBackend"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600  # one working day for staff
