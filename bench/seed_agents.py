@@ -54,7 +54,7 @@ def main():
         )
         store = store_cls()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         csrftoken = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
