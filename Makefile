@@ -5,8 +5,10 @@ HOST      ?= 127.0.0.1
 PORT      ?= 8000
 # No permessage-deflate: it costs ~37 KiB per browser socket (bench/README.md), and compressing
 # secrets beside attacker-influenced text is what CRIME/BREACH-style attacks need.
+# No proxy headers: uvicorn would believe X-Forwarded-For from any local peer; Branchline
+# believes it from BRANCHLINE_TRUSTED_PROXIES only (src/branchline/core/http.py).
 UVICORN   := $(PY) -m uvicorn branchline.asgi:application --app-dir src --lifespan on --ws-max-size 1048576 \
-             --ws-per-message-deflate false
+             --ws-per-message-deflate false --no-proxy-headers
 
 .PHONY: demo test venv browser migrate serve clean bench assets widget-size
 

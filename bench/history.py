@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 from httpclient import HttpConnection  # noqa: E402
 from load import proc_cpu_ticks  # noqa: E402
-from tests.support.servers import ServerProcess, manage, server_env  # noqa: E402
+from tests.support.servers import ServerProcess, manage, server_env, staff_sign_in  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -117,7 +117,7 @@ def seed(env: dict) -> int:
 
 def staff_cookie(url: str) -> dict:
     staff = httpx.Client(base_url=url)
-    staff.post("/api/staff/session", json={"username": "anna", "password": "branchline-demo"}).raise_for_status()
+    staff_sign_in(staff, "anna", "branchline-demo").raise_for_status()
     return {"Cookie": f"sessionid={staff.cookies['sessionid']}"}
 
 

@@ -242,7 +242,11 @@ async def setup(bench: Bench, a):
         users = a.agent_users.split(",")[: a.agents]
 
         async def login(username):
-            r = await agent_http.post("/api/staff/session", json={"username": username, "password": a.agent_password})
+            # A client of its own: signing in rotates the CSRF token in the cookie jar.
+            async with httpx.AsyncClient(base_url=agent_http.base_url, timeout=agent_http.timeout) as http:
+                token = (await http.get("/api/staff/csrf")).json()["csrf_token"]
+                r = await http.post("/api/staff/session", json={"username": username, "password": a.agent_password},
+                                    headers={"X-CSRFToken": token})
             r.raise_for_status()
             return {"username": username, "sessionid": r.cookies.get("sessionid"),
                     "csrftoken": r.cookies.get("csrftoken")}

@@ -74,7 +74,7 @@ class LiveServer:
         self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=self.port,
                                                     lifespan="on", log_level="warning", ws_max_size=1048576,
-                                                    ws_per_message_deflate=False))
+                                                    ws_per_message_deflate=False, proxy_headers=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self):

@@ -1,5 +1,8 @@
 """Small factories: each makes one thing with believable defaults."""
 import itertools
+import json
+
+from django.test import Client
 
 from branchline.accounts.actions import DEMO_SSO_ISSUER, customer_session_start
 from branchline.accounts.models import LineOfBusiness, Role, User
@@ -43,3 +46,15 @@ def customer_with_token(authenticated=False):
 
 def principal(obj):
     return Principal.of_staff(obj) if isinstance(obj, User) else Principal.of_customer(obj)
+
+
+def staff_browser(user, password=None) -> Client:
+    """A test client that behaves like the console's browser, signed in as `user`: CSRF is
+    enforced (Django's test client skips it otherwise); `client.csrf` is the token to send."""
+    client = Client(enforce_csrf_checks=True)
+    token = client.get("/api/staff/csrf").json()["csrf_token"]
+    response = client.post("/api/staff/session", json.dumps({"username": user.username, "password": password or PASSWORD}),
+                           content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200, response.content
+    client.csrf = client.cookies["csrftoken"].value  # signing in rotates the token: send this one
+    return client

@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 
 from tests import factories
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +22,8 @@ def debug(request, settings):
 
 @pytest.fixture
 def staff(world):
-    client = Client(enforce_csrf_checks=True)
-    response = client.post("/api/staff/session", json.dumps({"username": world.agent.username, "password": PASSWORD}),
-                           content_type="application/json")
-    assert response.status_code == 200
-    client.defaults["HTTP_X_CSRFTOKEN"] = client.cookies["csrftoken"].value
+    client = factories.staff_browser(world.agent)
+    client.defaults["HTTP_X_CSRFTOKEN"] = client.csrf
     return client
 
 

@@ -17,6 +17,7 @@ from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
 from tests import factories
 from tests.factories import principal
+from tests.support.servers import staff_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -446,7 +447,7 @@ def test_a_customer_signing_out_over_http_closes_that_sessions_sockets_at_once(l
 
 def _staff_sign_in(live, user) -> httpx.Client:
     http = httpx.Client(base_url=live.url, timeout=5)
-    assert http.post("/api/staff/session", json={"username": user.username, "password": factories.PASSWORD}).status_code == 200
+    assert staff_sign_in(http, user.username, factories.PASSWORD).status_code == 200
     return http
 
 

@@ -1,7 +1,9 @@
 """The one ASGI application: Django for HTTP, our gateway for the socket, our lifespan."""
 import os
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "branchline.settings.demo")
+# Without explicit settings a server runs as production, which refuses to start without a
+# SECRET_KEY: the demo (DEBUG, demo sign-in, a known key) is only ever chosen by name.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "branchline.settings.production")
 
 import django  # noqa: E402
 

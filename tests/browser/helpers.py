@@ -8,7 +8,7 @@ import httpx
 from playwright.sync_api import Page, expect
 from websockets.sync.client import connect as ws_connect
 
-from tests.support.servers import ROOT
+from tests.support.servers import ROOT, staff_sign_in
 
 DEMO_PASSWORD = "branchline-demo"
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -170,7 +170,7 @@ class StaffApi:
 
     def __init__(self, base_url: str, username: str):
         self.http = httpx.Client(base_url=base_url, timeout=10)
-        self.http.post("/api/staff/session", json={"username": username, "password": DEMO_PASSWORD}).raise_for_status()
+        staff_sign_in(self.http, username, DEMO_PASSWORD).raise_for_status()
 
     def post(self, path: str, body: dict | None = None) -> dict:
         answer = self.http.post(path, json=body, headers={"X-CSRFToken": self.http.cookies["csrftoken"]})

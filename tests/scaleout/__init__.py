@@ -10,6 +10,8 @@ import json
 import httpx
 import websockets
 
+from tests.support.servers import staff_sign_in
+
 WAIT = 15.0  # the longest any test waits for the server to do something
 QUIET = 0.5  # how long a socket is watched to show that nothing more arrives
 PASSWORD = "branchline-demo"  # seed_demo's staff password
@@ -41,8 +43,7 @@ class Staff:
     def __init__(self, server, username: str):
         self.username = username
         self.http = httpx.Client(timeout=WAIT)
-        response = self.http.post(server.url + "/api/staff/session",
-                                  json={"username": username, "password": PASSWORD})
+        response = staff_sign_in(self.http, username, PASSWORD, base_url=server.url)
         assert response.status_code == 200, response.text
         self.id = response.json()["id"]
         self.http.headers["X-CSRFToken"] = self.http.cookies["csrftoken"]

@@ -26,14 +26,25 @@ def manage(*args: str, env: dict, check: bool = True) -> subprocess.CompletedPro
                           capture_output=True, text=True, timeout=180)
 
 
+TEST_SECRET_KEY = "test-only-secret-key-5e1c0a2b-7d41-4b6f-9e3a-0c8f1d2e6a57-not-for-deployments"
+
+
 def server_env(*, settings: str = "branchline.settings.demo", database_url: str, redis_url: str = "",
                **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(DJANGO_SETTINGS_MODULE=settings, DATABASE_URL=database_url, REDIS_URL=redis_url,
-               SECRET_KEY=env.get("SECRET_KEY") or "test-only-secret-key-5e1c0a2b", ALLOWED_HOSTS="127.0.0.1,localhost",
-               BRANCHLINE_INSECURE_COOKIES="1", PYTHONPATH=str(SRC))
+               SECRET_KEY=env.get("SECRET_KEY") or TEST_SECRET_KEY, ALLOWED_HOSTS="127.0.0.1,localhost",
+               BRANCHLINE_PLAIN_HTTP="1", PYTHONPATH=str(SRC))
     env.update(extra)
     return env
+
+
+def staff_sign_in(http: httpx.Client, username: str, password: str, base_url: str = "") -> httpx.Response:
+    """POST /api/staff/session as a browser would: with the CSRF token of GET /api/staff/csrf
+    (a sign-in without it is refused: login CSRF)."""
+    token = http.get(base_url + "/api/staff/csrf").json()["csrf_token"]
+    return http.post(base_url + "/api/staff/session", json={"username": username, "password": password},
+                     headers={"X-CSRFToken": token})
 
 
 class ServerProcess:
@@ -59,7 +70,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "branchline.asgi:application", "--app-dir", str(SRC),
              "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "on", "--log-level", "warning",
-             "--ws-max-size", "1048576", "--ws-per-message-deflate", "false", *self.uvicorn_args],
+             "--ws-max-size", "1048576", "--ws-per-message-deflate", "false", "--no-proxy-headers", *self.uvicorn_args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout

@@ -309,6 +309,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/csrf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A CSRF token (and its cookie): send it as X-CSRFToken with every cookie-authenticated call, sign-in included */
+        get: operations["branchline_accounts_api_staff_csrf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/me": {
         parameters: {
             query?: never;
@@ -335,7 +352,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign a member of staff in (sets the session cookie) */
+        /** Sign a member of staff in (sets the session cookie). JSON only, with the CSRF token of GET /api/staff/csrf */
         post: operations["branchline_accounts_api_staff_session_start"];
         /** Staff Session End */
         delete: operations["branchline_accounts_api_staff_session_end"];
@@ -384,6 +401,11 @@ export interface components {
          * @enum {string}
          */
         ConversationState: "waiting" | "active" | "ended";
+        /** CsrfOut */
+        CsrfOut: {
+            /** Csrf Token */
+            csrf_token: string;
+        };
         /** CustomerConversationOut */
         CustomerConversationOut: {
             /** Agent Delivered Seq */
@@ -2631,6 +2653,35 @@ export interface operations {
             };
         };
     };
+    branchline_accounts_api_staff_csrf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsrfOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     branchline_accounts_api_staff_me: {
         parameters: {
             query?: never;
@@ -2709,8 +2760,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description The body is over 256 KiB */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -88,18 +88,27 @@ def _token_sql() -> str:
 def staff_sign_in(request, *, username: str, password: str):
     """Sign a member of staff in on this request's session (console page and API).
 
-    Failed attempts are budgeted per address and username, so passwords cannot be
-    guessed at speed; a correct password is refused too once the budget is spent."""
-    per_15_minutes = settings.BRANCHLINE["SIGN_IN_FAILURES_PER_15_MINUTES"]
-    budget = {"key": f"signin:{client_address(request)}:{username.lower()[:150]}",
-              "rate": per_15_minutes / 900, "burst": per_15_minutes}
-    ratelimit.check(**budget)
+    Failed attempts are budgeted per account (from anywhere: rotating addresses does not
+    help a guesser) and per address (one address spraying many accounts); a correct
+    password is refused too while either budget is spent. The address is the client's as
+    core/http.py resolves it: X-Forwarded-For counts only from a trusted proxy."""
+    budgets = _sign_in_budgets(client_address(request), username)
+    for budget in budgets:
+        ratelimit.check(**budget, message=_("Too many failed sign-ins. Wait a few minutes and try again."))
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
-        ratelimit.hit(**budget)
+        for budget in budgets:
+            ratelimit.hit(**budget)
         raise Unauthorized(_("The username or password is not right."), code="bad_credentials")
     login(request, user)
     return user
+
+
+def _sign_in_budgets(address: str, username: str) -> tuple[dict, dict]:
+    limits, window = settings.BRANCHLINE, 15 * 60
+    per_account, per_address = limits["SIGN_IN_FAILURES_PER_ACCOUNT"], limits["SIGN_IN_FAILURES_PER_ADDRESS"]
+    return ({"key": f"signin-account:{username.lower()[:150]}", "rate": per_account / window, "burst": per_account},
+            {"key": f"signin-address:{address}", "rate": per_address / window, "burst": per_address})
 
 
 def staff_sign_out(request) -> None:

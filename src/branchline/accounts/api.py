@@ -1,8 +1,12 @@
 from django.conf import settings
+from django.middleware.csrf import get_token
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from ninja.utils import check_csrf
 
 from branchline.contacts.schemas import CustomerRef
 from branchline.core import ratelimit
+from branchline.core.errors import Forbidden, UnsupportedMediaType
 from branchline.core.http import client_address
 from branchline.core.schemas import ErrorOut
 
@@ -72,9 +76,28 @@ def _staff_out(user):
             "line_of_business": user.line_of_business.name if user.line_of_business_id else None}
 
 
-@router.post("/staff/session", response={200: StaffOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}, tags=["staff"],
-             summary="Sign a member of staff in (sets the session cookie)")
+class CsrfOut(Schema):
+    csrf_token: str
+
+
+@router.get("/staff/csrf", response={200: CsrfOut}, tags=["staff"],
+            summary="A CSRF token (and its cookie): send it as X-CSRFToken with every cookie-authenticated call, "
+                    "sign-in included")
+def staff_csrf(request):
+    return {"csrf_token": get_token(request)}
+
+
+@router.post("/staff/session", response={200: StaffOut, 401: ErrorOut, 403: ErrorOut, 415: ErrorOut, 422: ErrorOut,
+                                        429: ErrorOut}, tags=["staff"],
+             summary="Sign a member of staff in (sets the session cookie). JSON only, with the CSRF token of "
+                     "GET /api/staff/csrf")
 def staff_session_start(request, payload: StaffSignIn):
+    # Login CSRF: without these a foreign page could sign a staff member's browser in as
+    # someone else (a text/plain form post needs no preflight).
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType()
+    if check_csrf(request) is not None:
+        raise Forbidden(_("The CSRF token is missing or wrong: fetch one from /api/staff/csrf."), code="csrf_failed")
     return _staff_out(staff_sign_in(request, username=payload.username, password=payload.password))
 
 

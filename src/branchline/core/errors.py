@@ -53,6 +53,12 @@ class Forbidden(DomainError):
     default_message = _("You are not allowed to do this.")
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+    default_message = _("Send the body as JSON (Content-Type: application/json).")
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

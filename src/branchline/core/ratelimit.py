@@ -45,12 +45,12 @@ def _refusal(window: int, message=None) -> RateLimited:
     return RateLimited(message, retry_after=window - (time.time() % window))
 
 
-def check(key: str, *, rate: float, burst: int) -> None:
-    """Raise RateLimited if `key` has no budget left, without spending any."""
+def check(key: str, *, rate: float, burst: int, message=None) -> None:
+    """Raise RateLimited (with `message`) if `key` has no budget left, without spending any."""
     cache_key, window = _window(key, rate, burst)
     count = _shared(lambda: _cache().get(cache_key) or 0)
     if count is not None and count >= burst:
-        raise _refusal(window)
+        raise _refusal(window, message)
 
 
 # The default cache, and its Redis client, built once per process. Django builds a cache

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.http import HttpRequest
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,7 @@ from branchline.accounts.actions import customer_for_token
 from branchline.accounts.models import CustomerSession, token_digest
 from branchline.accounts.principals import Principal
 from branchline.core.errors import DomainError, InvalidInput, RateLimited, Unauthorized
+from branchline.core.http import forwarded_client
 from branchline.core.ratelimit import TokenBucket
 
 from . import handlers
@@ -41,6 +43,13 @@ class TooManySockets(DomainError):
     default_message = gettext_lazy("Too many open sockets: close one before opening another.")
 
 
+def _client_address(scope) -> str:
+    """As for HTTP (core/http.py): X-Forwarded-For counts only from a trusted proxy."""
+    peer = (scope.get("client") or ("",))[0] or ""
+    forwarded = [v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-forwarded-for"]
+    return forwarded_client(peer, ",".join(forwarded) or None)
+
+
 def _headers(scope) -> dict[str, str]:
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
@@ -49,8 +58,7 @@ def _staff_principal_from_cookie(headers: dict[str, str]) -> tuple[Principal, st
     """Staff sockets ride on the console's session cookie. The Origin must be our own,
     or any site could open a socket with a signed-in agent's cookie."""
     origin = headers.get("origin")
-    host = headers.get("host", "")
-    if origin and urlsplit(origin).netloc != host and origin not in settings.CSRF_TRUSTED_ORIGINS:
+    if origin and not _own_origin(origin, headers.get("host", "")):
         raise Unauthorized(_("This origin may not open a staff socket."), code="origin_not_allowed")
     cookie = SimpleCookie()
     try:
@@ -61,6 +69,15 @@ def _staff_principal_from_cookie(headers: dict[str, str]) -> tuple[Principal, st
     if morsel is None:
         raise Unauthorized()
     return Principal.of_staff(_staff_user(morsel.value)), morsel.value
+
+
+def _own_origin(origin: str, host: str) -> bool:
+    """A configured origin (CSRF_TRUSTED_ORIGINS), or this very host when it is one of
+    ALLOWED_HOSTS: a Host header alone proves nothing (the page's own request sets it)."""
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    netloc = urlsplit(origin).netloc
+    return netloc == host and validate_host(split_domain_port(netloc)[0], settings.ALLOWED_HOSTS)
 
 
 def _staff_user(session_key: str):
@@ -144,7 +161,7 @@ async def websocket_app(scope, receive, send) -> None:
     await send({"type": "websocket.accept"})
     limits = settings.BRANCHLINE
     # Counted from the moment it opens (a socket waiting for hello holds memory too).
-    address = (scope.get("client") or ("",))[0]
+    address = _client_address(scope)
     try:
         if registry.address_opened(address) > limits["SOCKETS_PER_ADDRESS"]:
             await _refuse(send, TooManySockets())
@@ -196,7 +213,7 @@ async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | No
         if hello["type"] != "hello":
             raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
         principal, session, session_key = await db(authenticate, _headers(scope), hello)
-        principal = replace(principal, address=(scope.get("client") or ("",))[0] or "")  # for the audit trail
+        principal = replace(principal, address=_client_address(scope))  # for the audit trail
         resume = handlers.parse_resume(hello.get("resume"))
         cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
         if registry.sockets_of(principal) >= cap:

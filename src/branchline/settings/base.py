@@ -4,6 +4,7 @@ Storage and the event bus are chosen from the environment so that one code base 
 embedded (SQLite + in-process bus, one process) and scaled out (PostgreSQL + Redis, many
 processes): DATABASE_URL and REDIS_URL.
 """
+import ipaddress
 import os
 from pathlib import Path
 
@@ -15,10 +16,18 @@ BASE_DIR = Path(__file__).resolve().parents[3]  # the checkout
 VAR_DIR = Path(os.environ.get("BRANCHLINE_VAR_DIR", BASE_DIR / "var"))
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEMO_SECRET_KEY = "demo-only-not-secret-0b6e1d6c1f4a4c7f9a3f"  # the demo's fallback; production refuses it
 DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 # Public origins of the console when a proxy rewrites Host (also trusted for staff sockets).
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# The bank's load balancers / WAF (addresses or networks, comma-separated): only they may say
+# who the client is (X-Forwarded-For) and that it spoke HTTPS (X-Forwarded-Proto). core/http.py.
+try:
+    TRUSTED_PROXIES = [ipaddress.ip_network(n.strip(), strict=False)
+                       for n in os.environ.get("BRANCHLINE_TRUSTED_PROXIES", "").split(",") if n.strip()]
+except ValueError as error:
+    raise ImproperlyConfigured(f"BRANCHLINE_TRUSTED_PROXIES: {error}") from None
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -41,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "branchline.core.http.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -244,7 +254,9 @@ BRANCHLINE = {
     "RESUME_PAGE_ITEMS": 100,
     # Per client address: new anonymous sessions, and failed staff sign-ins per username.
     "ANONYMOUS_SESSIONS_PER_MINUTE": int(os.environ.get("BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE", "30")),
-    "SIGN_IN_FAILURES_PER_15_MINUTES": 10,
+    # Failed staff sign-ins per 15 minutes: per account (from anywhere), per client address.
+    "SIGN_IN_FAILURES_PER_ACCOUNT": int(os.environ.get("BRANCHLINE_SIGN_IN_FAILURES_PER_ACCOUNT", "10")),
+    "SIGN_IN_FAILURES_PER_ADDRESS": int(os.environ.get("BRANCHLINE_SIGN_IN_FAILURES_PER_ADDRESS", "50")),
     "HELLO_TIMEOUT_SECONDS": 10,
     # Open sockets per customer, per member of staff and per client address, counted by
     # each server process: beyond them a new socket is refused (too_many_sockets, 4429).

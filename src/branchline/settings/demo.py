@@ -1,9 +1,10 @@
 """`make demo`: embedded SQLite by default, one process, demo sign-in for customers."""
 from .base import *  # noqa: F401,F403
+from .base import DEMO_SECRET_KEY
 from .base import SECRET_KEY as _SECRET_KEY
 
 DEBUG = True
-SECRET_KEY = _SECRET_KEY or "demo-only-not-secret-0b6e1d6c1f4a4c7f9a3f"
+SECRET_KEY = _SECRET_KEY or DEMO_SECRET_KEY
 DEMO_SSO_ENABLED = True
 # One process: it runs its own task worker (durable event subscribers such as the audit trail).
 BRANCHLINE = {**BRANCHLINE, "TASK_WORKER_IN_PROCESS": os.environ.get("BRANCHLINE_TASK_WORKER_IN_PROCESS", "1") == "1"}  # noqa: F405

@@ -1,15 +1,32 @@
-"""Production: everything from the environment, nothing demo-only."""
+"""Production: everything from the environment, nothing demo-only. `manage.py check --deploy`
+passes for it (tests/test_settings.py)."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import SECRET_KEY
+from .base import DEMO_SECRET_KEY, SECRET_KEY
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in the environment")
+if SECRET_KEY == DEMO_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured("SECRET_KEY is the demo's or too weak: use 50+ random characters")
 
 DEBUG = False
 # The demo sign-in trusts whoever clicks it; it must never be reachable here, whatever
 # the environment says.
 DEMO_SSO_ENABLED = False
-SESSION_COOKIE_SECURE = os.environ.get("BRANCHLINE_INSECURE_COOKIES") != "1"  # noqa: F405
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# HTTPS only: the browser is told to stay on HTTPS (HSTS), plain HTTP is redirected, cookies
+# never travel in clear. Behind the bank's TLS-terminating proxy, X-Forwarded-Proto says the
+# client spoke HTTPS; it is believed from BRANCHLINE_TRUSTED_PROXIES only (core/http.py
+# drops it from anyone else).
+# BRANCHLINE_PLAIN_HTTP=1 is for tests and benchmarks on 127.0.0.1, never for a deployment.
+PLAIN_HTTP = os.environ.get("BRANCHLINE_PLAIN_HTTP") == "1"  # noqa: F405
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = not PLAIN_HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's health check speaks plain HTTP
+SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else int(os.environ.get("BRANCHLINE_HSTS_SECONDS", str(365 * 24 * 3600)))  # noqa: F405
+# Banks' domains are HTTPS-only throughout; a bank that is not ready for the browsers' preload
+# list (it covers every subdomain, and leaving it takes months) turns these off.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("BRANCHLINE_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"  # noqa: F405
+SECURE_HSTS_PRELOAD = os.environ.get("BRANCHLINE_HSTS_PRELOAD", "1") == "1"  # noqa: F405
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not PLAIN_HTTP
