@@ -51,3 +51,15 @@ def test_message_rows_read_what_the_orm_reads(world):
             assert row.names[message.author_id] == message.author.display_name
     newest = message_rows({"conversation_id": conversation.id, "staff_seq__lt": 3}, order_by="-staff_seq", limit=1)
     assert [row.staff_seq for row in newest] == [2]
+
+
+def test_numbers_beyond_64_bits_read_as_the_ends_of_the_range(world, client):
+    """Found by the API fuzz: a before_id of 2**64 reached SQLite as a parameter (500)."""
+    conversation = _conversation_with_items(world)
+    every = message_rows({"conversation_id": conversation.id, "staff_seq__lt": 2**70}, order_by="staff_seq", limit=100)
+    assert len(every) == Message.objects.filter(conversation=conversation).count()
+    assert message_rows({"conversation_id": conversation.id, "staff_seq__gt": 2**70}, order_by="staff_seq",
+                        limit=100) == []
+    _customer, token = factories.customer_with_token()
+    answer = client.get("/api/customer/messages", {"before_id": 2**64}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert (answer.status_code, answer.json()["messages"]) == (200, [])

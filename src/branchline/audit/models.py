@@ -1,10 +1,22 @@
 """The audit trail: one append-only record per state change, from the domain events.
 
-Nothing updates or deletes a record (the identity issue adds a hash chain that makes
-tampering evident, retention and export). Who acted is copied, not referenced: a record
+Records form a hash chain (chain.py): editing, inserting or deleting one is evident to
+`manage.py audit_verify`. Database triggers refuse updates, and on PostgreSQL deletes except
+while the retention task prunes (migration 0002). Who acted is copied, not referenced: a record
 outlives the user, the customer and the conversation it names."""
 from django.db import models
 from django.utils import timezone
+
+from .chain import GENESIS
+
+
+class AuditChain(models.Model):
+    """The chain's head, one row (id 1): the newest record's seq and hash. Appending locks
+    it, so records join the chain one at a time, in seq order."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS)
+    pruning = models.BooleanField(default=False)  # set only inside the retention task's transaction
 
 
 class AuditRecord(models.Model):
@@ -21,6 +33,10 @@ class AuditRecord(models.Model):
     subject_type = models.CharField(max_length=32, blank=True)
     subject_id = models.BigIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict)
+    # The chain: this record's place, the hash of the one before it, and its own (chain.py).
+    seq = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         indexes = [

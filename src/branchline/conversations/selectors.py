@@ -55,12 +55,20 @@ def _rows_sql(lookups: tuple[str, ...], order_by: str) -> str:
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s")
 
 
+def _bounded(value):
+    """An integer beyond 64 bits compares like the largest (smallest) one: no database can
+    take it as a parameter, and no id or number reaches it (a cursor of 2**70 means "all")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(-MAX_ID - 1, min(value, MAX_ID))
+    return value
+
+
 def message_rows(filters: dict, *, order_by: str, limit: int) -> list[MessageRow]:
     """Messages matching `filters` ({"customer_id": 7, "id__lt": 900}: equality, __lt, __gt),
     in `order_by` order ("-id"), at most `limit`, with the names of the staff they name
     read in the same statement."""
     lookups = tuple(filters)
-    params = [Message._meta.get_field(lookup.partition("__")[0]).get_db_prep_value(value, connection)
+    params = [_bounded(Message._meta.get_field(lookup.partition("__")[0]).get_db_prep_value(value, connection))
               for lookup, value in filters.items()]
     found = sql.fetch(("message_rows", lookups, order_by), lambda: _rows_sql(lookups, order_by), [*params, limit])
     width, named = len(MESSAGE_FIELDS), len(_NAMED)

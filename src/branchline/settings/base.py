@@ -17,6 +17,9 @@ VAR_DIR = Path(os.environ.get("BRANCHLINE_VAR_DIR", BASE_DIR / "var"))
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 DEMO_SECRET_KEY = "demo-only-not-secret-0b6e1d6c1f4a4c7f9a3f"  # the demo's fallback; production refuses it
+# The audit trail's HMAC key (audit/chain.py). Set it, and keep it, apart from SECRET_KEY: a
+# rotated SECRET_KEY would otherwise make every earlier record fail verification.
+AUDIT_CHAIN_KEY = os.environ.get("BRANCHLINE_AUDIT_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 # Public origins of the console when a proxy rewrites Host (also trusted for staff sockets).
