@@ -8,7 +8,6 @@ import uuid
 import httpx
 import pytest
 from django.db import transaction
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from branchline.audit.models import AuditRecord
@@ -19,12 +18,7 @@ from tests import factories
 from tests.factories import principal
 from tests.scaleout import Staff, customer_post, customer_token, first_topic_id
 from tests.support.servers import ServerProcess, manage, server_env
-
-
-def run_tasks() -> None:
-    """What `manage.py db_worker --batch` does: run every ready task, then stop."""
-    Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False, max_tasks=None,
-           worker_id="test", excluded_queue_names=[]).run()
+from tests.support.tasks import run_tasks
 
 
 def start(world, customer=None):

@@ -5,6 +5,8 @@ fails `test_every_action_has_a_row`). Each cell runs the real entry point and as
 outcome; every refused cell also asserts that nothing changed in the database and that no
 event was published. Anonymous callers are covered at the HTTP layer
 (`test_every_staff_route_needs_a_session`)."""
+import json
+
 import pytest
 
 from branchline.accounts.permissions import Action
@@ -132,11 +134,21 @@ def _staff_routes():
     schema = api.get_openapi_schema()
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            if path.startswith("/api/staff/") and path not in SIGN_IN_ROUTES:
-                yield method, path.replace("{conversation_id}", "1")
+            if path.startswith(("/api/staff/", "/api/admin/")) and path not in SIGN_IN_ROUTES:
+                yield method, path.replace("{conversation_id}", "1").replace("{surface}", "widget")
 
 
 @pytest.mark.parametrize("method,path", list(_staff_routes()))
 def test_every_staff_route_needs_a_session(db, client, method, path):
     response = getattr(client, method)(path, content_type="application/json")
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("method,path", [(m, p) for m, p in _staff_routes() if p.startswith("/api/admin/")])
+@pytest.mark.parametrize("role", ["agent", "supervisor", "auditor"])
+def test_every_admin_route_refuses_other_roles(world, method, path, role):
+    user = factories.staff(world.lob, role=role)
+    client = factories.staff_browser(user)
+    body = json.dumps({"networks": []}) if method == "put" else None
+    response = getattr(client, method)(path, body, content_type="application/json", HTTP_X_CSRFTOKEN=client.csrf)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "role_forbidden")

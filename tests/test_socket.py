@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from branchline.accounts.actions import customer_session_start
+from branchline.accounts.models import IpAllowList
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
 from tests import factories
@@ -571,3 +572,19 @@ def test_a_resume_never_rewinds_a_cursor(chat):
         actions.staff_message_send(principal=principal(chat.world.agent), conversation_id=chat.cid, body=f"m{n}",
                                    client_message_id=f"b{n}")
     assert chat.cust.until(lambda f: f["type"] == "message.created")["message"]["seq"] == 7
+
+
+def test_sockets_from_outside_their_surfaces_allow_list_are_refused(live, world):
+    """A customer's socket belongs to the widget's surface, a member of staff's to the console's."""
+    _customer, token = factories.customer_with_token()
+    IpAllowList.objects.create(surface="widget", networks=["10.0.0.0/8"])  # the test runs on 127.0.0.1
+    customer = Peer(live, token=token)
+    refused = customer.next()
+    assert refused["error"]["code"] == "ip_not_allowed"
+    with pytest.raises(Exception):
+        customer.next()
+    assert customer.ws.close_code == 1008
+    staff = Peer(live, cookie=staff_cookie(world.agent))
+    assert staff.next()["type"] == "ready"  # the console's list is open
+    IpAllowList.objects.create(surface="console", networks=["10.0.0.0/8"])
+    assert Peer(live, cookie=staff_cookie(world.agent)).next()["error"]["code"] == "ip_not_allowed"

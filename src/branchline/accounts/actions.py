@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit, sql
-from branchline.core.errors import NotFound, Unauthorized
+from branchline.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from branchline.core.http import client_address
 from branchline.events import Actor, publish
 
-from .events import SessionEnded
-from .models import CustomerSession, token_digest
+from . import allow_lists
+from .events import AccessRefused, AllowListChanged, SessionEnded
+from .models import CustomerSession, IpAllowList, Role, token_digest
 
 DEMO_SSO_ISSUER = "demo-sso"
 
@@ -120,3 +121,47 @@ def staff_sign_out(request) -> None:
         if user.is_authenticated and session_key:
             publish(SessionEnded(actor=Actor("staff", user.id, user.display_name), principal_kind="staff",
                                  principal_id=user.id, session=token_digest(session_key)))
+
+
+# --- IP allow-lists ------------------------------------------------------------------------
+
+def ip_allow_list_set(*, principal, surface, networks) -> list[str]:
+    """Set a surface's allow-list (an empty list opens it). Administrators only; a member of
+    staff cannot shut out the address they are using for the console or administration.
+    `principal` None is the operator's `manage.py ip_allow_list` (a way back in)."""
+    if principal is not None and (not principal.is_staff or principal.role != Role.ADMIN):
+        raise Forbidden(_("Only administrators set IP allow-lists."), code="role_forbidden")
+    try:
+        surface = allow_lists.Surface(surface)
+    except ValueError:
+        raise InvalidInput(_("Unknown surface: use one of %(names)s.") % {
+            "names": ", ".join(allow_lists.Surface)}, code="surface_invalid") from None
+    if not isinstance(networks, list):
+        raise InvalidInput(_("networks is a list of addresses or networks."), code="networks_invalid")
+    try:
+        networks = allow_lists.parse_networks(networks)
+    except ValueError as error:
+        raise InvalidInput(_("Not an address or network: %(value)s") % {"value": str(error)[:64]},
+                           code="networks_invalid") from None
+    if (principal is not None and surface in (allow_lists.Surface.CONSOLE, allow_lists.Surface.ADMIN)
+            and not allow_lists.address_allowed(networks, principal.address)):
+        raise InvalidInput(_("This list would shut out the address you are using (%(address)s).") % {
+            "address": principal.address}, code="would_lock_you_out")
+    with transaction.atomic():
+        row = IpAllowList.objects.select_for_update().filter(surface=surface).first()
+        previous = tuple(row.networks) if row else ()
+        IpAllowList.objects.update_or_create(surface=surface, defaults={
+            "networks": networks, "updated_at": timezone.now(),
+            "updated_by": principal.display_name[:200] if principal else "manage.py ip_allow_list"})
+        publish(AllowListChanged(actor=Actor.of(principal), surface=surface, networks=tuple(networks),
+                                 previous=previous))
+        transaction.on_commit(allow_lists.cache.forget)  # this process at once; the others within seconds
+    return networks
+
+
+def access_refused(*, surface, address: str, path: str) -> None:
+    """Record a request kept out by an allow-list: once a minute per surface and address."""
+    if not ratelimit.first_in(f"refused:{surface}:{address}", 60):
+        return
+    with transaction.atomic():
+        publish(AccessRefused(actor=Actor("anonymous", None, "", address), surface=str(surface), path=path[:200]))

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.utils import check_csrf
 
 from branchline.contacts.schemas import CustomerRef
@@ -10,9 +10,10 @@ from branchline.core.errors import Forbidden, UnsupportedMediaType
 from branchline.core.http import client_address
 from branchline.core.schemas import ErrorOut
 
-from . import actions
+from . import actions, allow_lists
 from .actions import staff_sign_in, staff_sign_out
 from .auth import customer_auth, staff_auth
+from .models import Role
 
 router = Router()
 
@@ -110,3 +111,40 @@ def staff_session_end(request):
 @router.get("/staff/me", auth=staff_auth, response={200: StaffOut, 401: ErrorOut}, tags=["staff"])
 def staff_me(request):
     return _staff_out(request.user)
+
+
+# --- administration: IP allow-lists ----------------------------------------------------------
+
+class AllowListsOut(Schema):
+    surfaces: dict[str, list[str]] = Field(description="widget, console, admin, api: the networks each may be "
+                                                       "reached from; an empty list is open to all")
+
+
+class AllowListIn(Schema):
+    networks: list[str] = Field(description='Addresses or networks, e.g. ["10.20.0.0/16", "192.0.2.7"]; [] opens '
+                                            "the surface")
+
+
+class AllowListOut(Schema):
+    surface: str
+    networks: list[str]
+
+
+def _administrator(request):
+    if request.principal.role != Role.ADMIN:
+        raise Forbidden(_("Only administrators manage IP allow-lists."), code="role_forbidden")
+
+
+@router.get("/admin/ip-allow-lists", auth=staff_auth, response={200: AllowListsOut, 401: ErrorOut, 403: ErrorOut},
+            tags=["admin"], summary="The IP allow-list of every surface")
+def admin_allow_lists(request):
+    _administrator(request)
+    return {"surfaces": allow_lists.stored()}
+
+
+@router.put("/admin/ip-allow-lists/{surface}", auth=staff_auth,
+            response={200: AllowListOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}, tags=["admin"],
+            summary="Set a surface's IP allow-list (requests from elsewhere get 403 ip_not_allowed, audited)")
+def admin_allow_list_set(request, surface: str, payload: AllowListIn):
+    networks = actions.ip_allow_list_set(principal=request.principal, surface=surface, networks=payload.networks)
+    return {"surface": surface, "networks": networks}

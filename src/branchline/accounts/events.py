@@ -16,3 +16,25 @@ class SessionEnded(DomainEvent):
     principal_kind: str  # "customer" | "staff"
     principal_id: int
     session: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessRefused(DomainEvent):
+    """A request or socket came from outside its surface's IP allow-list. Recorded at most
+    once a minute per surface and address (a flood does not flood the audit trail)."""
+
+    name = "access.refused"
+
+    surface: str
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AllowListChanged(DomainEvent):
+    """An administrator (or `manage.py ip_allow_list`) set a surface's IP allow-list."""
+
+    name = "access.allow_list_changed"
+
+    surface: str
+    networks: tuple[str, ...]
+    previous: tuple[str, ...]

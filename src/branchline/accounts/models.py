@@ -60,3 +60,13 @@ class CustomerSession(models.Model):
     def is_valid(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
+
+
+class IpAllowList(models.Model):
+    """The networks a surface may be reached from (accounts/allow_lists.py). No row, or an
+    empty list, leaves the surface open."""
+
+    surface = models.CharField(max_length=16, unique=True)  # allow_lists.Surface
+    networks = models.JSONField(default=list)  # normalised CIDR strings
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.CharField(max_length=200, blank=True)  # a name, copied: it outlives the user

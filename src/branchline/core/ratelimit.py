@@ -133,3 +133,11 @@ def hit(key: str, *, rate: float, burst: int, message=None) -> None:
     count = _shared(lambda: _increment(cache_key, window + 1))
     if count is not None and count > burst:
         raise _refusal(window, message)
+
+
+def first_in(key: str, seconds: int) -> bool:
+    """True the first time `key` is seen in a fixed window of `seconds`, shared by every
+    process (also True while the cache is away: better twice than never)."""
+    cache_key, window = _window(key, 1 / seconds, 1)
+    count = _shared(lambda: _increment(cache_key, window + 1))
+    return count is None or count == 1

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from branchline.accounts.actions import customer_for_token
+from branchline.accounts import allow_lists
+from branchline.accounts.actions import access_refused, customer_for_token
 from branchline.accounts.models import CustomerSession, token_digest
 from branchline.accounts.principals import Principal
 from branchline.core.errors import DomainError, InvalidInput, RateLimited, Unauthorized
@@ -48,6 +49,14 @@ def _client_address(scope) -> str:
     peer = (scope.get("client") or ("",))[0] or ""
     forwarded = [v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-forwarded-for"]
     return forwarded_client(peer, ",".join(forwarded) or None)
+
+
+def _within_allow_list(principal) -> None:
+    """Sockets belong to the widget's or the console's surface (accounts/allow_lists.py)."""
+    surface = allow_lists.Surface.WIDGET if principal.is_customer else allow_lists.Surface.CONSOLE
+    if not allow_lists.allowed(surface, principal.address):
+        access_refused(surface=surface, address=principal.address, path="/ws")
+        raise allow_lists.IpNotAllowed()
 
 
 def _headers(scope) -> dict[str, str]:
@@ -214,6 +223,7 @@ async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | No
             raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
         principal, session, session_key = await db(authenticate, _headers(scope), hello)
         principal = replace(principal, address=_client_address(scope))  # for the audit trail
+        await db(_within_allow_list, principal)
         resume = handlers.parse_resume(hello.get("resume"))
         cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
         if registry.sockets_of(principal) >= cap:

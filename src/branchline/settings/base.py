@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "branchline.core.http.TrustedProxyMiddleware",
+    "branchline.accounts.allow_list_middleware.IpAllowListMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -258,6 +259,8 @@ BRANCHLINE = {
     # Per client address: new anonymous sessions, and failed staff sign-ins per username.
     "ANONYMOUS_SESSIONS_PER_MINUTE": int(os.environ.get("BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE", "30")),
     # Failed staff sign-ins per 15 minutes: per account (from anywhere), per client address.
+    # How long a process may use IP allow-lists it read before reading them again.
+    "ALLOW_LISTS_CACHE_SECONDS": float(os.environ.get("BRANCHLINE_ALLOW_LISTS_CACHE_SECONDS", "5")),
     "SIGN_IN_FAILURES_PER_ACCOUNT": int(os.environ.get("BRANCHLINE_SIGN_IN_FAILURES_PER_ACCOUNT", "10")),
     "SIGN_IN_FAILURES_PER_ADDRESS": int(os.environ.get("BRANCHLINE_SIGN_IN_FAILURES_PER_ADDRESS", "50")),
     "HELLO_TIMEOUT_SECONDS": 10,
