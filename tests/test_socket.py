@@ -4,16 +4,20 @@ import itertools
 import json
 import statistics
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
 import websockets
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from branchline.accounts.actions import customer_session_start
 from branchline.accounts.models import IpAllowList
+from branchline.accounts.staff_sessions import ACTIVE_AT, SessionStore
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
 from tests import factories
@@ -588,3 +592,22 @@ def test_sockets_from_outside_their_surfaces_allow_list_are_refused(live, world)
     assert staff.next()["type"] == "ready"  # the console's list is open
     IpAllowList.objects.create(surface="console", networks=["10.0.0.0/8"])
     assert Peer(live, cookie=staff_cookie(world.agent)).next()["error"]["code"] == "ip_not_allowed"
+
+
+def test_a_staff_members_frames_keep_their_session_from_idling_out(live, world):
+    http = httpx.Client(base_url=live.url, timeout=5)
+    assert staff_sign_in(http, world.agent.username, factories.PASSWORD).status_code == 200
+    key = http.cookies["sessionid"]
+    store = SessionStore(key)
+    store[ACTIVE_AT] -= 120  # last active two minutes ago
+    store.save()
+    soon = timezone.now() + timedelta(minutes=2)
+    Session.objects.filter(pk=key).update(expire_date=soon)
+    agent = Peer(live, cookie=f"sessionid={key}")
+    assert agent.next()["type"] == "ready"
+    agent.send(type="ping", ref="p")  # automatic: not activity
+    agent.until(lambda f: f["type"] == "pong")
+    assert Session.objects.get(pk=key).expire_date == soon
+    agent.send(type="typing", conversation_id=1, is_typing=True, ref="t")  # the person: activity
+    agent.until(lambda f: f.get("ref") == "t")
+    assert Session.objects.get(pk=key).expire_date > soon + timedelta(minutes=10)

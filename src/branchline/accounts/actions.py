@@ -1,6 +1,7 @@
 """Customer sign-in sessions (bearer tokens) and staff sign-in checks."""
 import secrets
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
@@ -14,7 +15,7 @@ from branchline.core.errors import Forbidden, InvalidInput, NotFound, Unauthoriz
 from branchline.core.http import client_address
 from branchline.events import Actor, publish
 
-from . import allow_lists
+from . import allow_lists, staff_sessions
 from .events import AccessRefused, AllowListChanged, SessionEnded
 from .models import CustomerSession, IpAllowList, Role, token_digest
 
@@ -102,7 +103,16 @@ def staff_sign_in(request, *, username: str, password: str):
             ratelimit.hit(**budget)
         raise Unauthorized(_("The username or password is not right."), code="bad_credentials")
     login(request, user)
+    staff_sessions.signed_in(request.session)
     return user
+
+
+def staff_session_activity(session_key: str) -> None:
+    """A member of staff did something on a socket: their session's idle deadline moves
+    (at most once a minute; accounts/staff_sessions.py)."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if staff_sessions.touch(session):
+        session.save()
 
 
 def _sign_in_budgets(address: str, username: str) -> tuple[dict, dict]:

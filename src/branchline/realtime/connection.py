@@ -72,7 +72,8 @@ class Connection:
     # Slots, and futures rather than asyncio.Events (each holds a deque): an idle socket
     # costs little besides what the ASGI server keeps for it (bench/README.md).
     __slots__ = ("_send", "principal", "cursors", "queue_max", "out", "wakeup", "closed", "syncing", "held",
-                 "to_fetch", "syncer", "budget", "drained", "session", "session_key", "writer")
+                 "to_fetch", "syncer", "budget", "drained", "session", "session_key", "writer",
+                 "active_at")
 
     def __init__(self, send, principal, *, queue_max: int):
         self._send = send
@@ -92,6 +93,7 @@ class Connection:
         # staff the session key the periodic re-check reads (set by the gateway at hello).
         self.session: str | None = None
         self.session_key: str | None = None
+        self.active_at = float("-inf")  # when this socket last told the staff session of activity
         self.writer = asyncio.create_task(self._write_loop())
 
     # --- sending -------------------------------------------------------------------

@@ -5,6 +5,7 @@ protocol is documented in docs/protocol.md."""
 import asyncio
 import json
 import logging
+import time
 from dataclasses import replace
 from http.cookies import SimpleCookie
 from importlib import import_module
@@ -18,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from branchline.accounts import allow_lists
-from branchline.accounts.actions import access_refused, customer_for_token
+from branchline.accounts import allow_lists, staff_sessions
+from branchline.accounts.actions import access_refused, customer_for_token, staff_session_activity
 from branchline.accounts.models import CustomerSession, token_digest
 from branchline.accounts.principals import Principal
 from branchline.core.errors import DomainError, InvalidInput, RateLimited, Unauthorized
@@ -271,6 +272,17 @@ async def _serve(connection: Connection, receive, limits) -> None:
         message = None  # an idle socket keeps no frame alive
 
 
+async def _staff_activity(connection: Connection, frame: dict) -> None:
+    """What a member of staff sends (not the client's automatic pings) keeps their session
+    from idling out; told at most once a minute per socket."""
+    if connection.session_key is None or frame["type"] in ("ping", "resume"):
+        return
+    now = time.monotonic()
+    if now - connection.active_at >= staff_sessions.TOUCH_EVERY_SECONDS:
+        connection.active_at = now
+        await db(staff_session_activity, connection.session_key)
+
+
 async def _answer(connection: Connection, message: dict, wait: float, limits) -> None:
     ref = None
     try:
@@ -282,6 +294,7 @@ async def _answer(connection: Connection, message: dict, wait: float, limits) ->
             raise InvalidInput(_("ref must be a short string or number."), code="ref_invalid")
         if wait:
             raise RateLimited(retry_after=wait)
+        await _staff_activity(connection, frame)
         await handlers.handle(connection, frame, ref)
     except DomainError as exc:
         connection.enqueue(_error(exc, ref))

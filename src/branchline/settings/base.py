@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "branchline.accounts.staff_sessions.StaffActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -191,7 +192,7 @@ SESSION_ENGINE = "branchline.accounts.staff_sessions"
 AUTHENTICATION_BACKENDS = ["branchline.accounts.staff_sessions.StaffBackend"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 8 * 3600  # one working day for staff
+SESSION_COOKIE_AGE = 8 * 3600  # the longest a staff sign-in lasts, active or not (one working day)
 # Requests carry JSON and forms only (files come with their own upload limits later).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -270,6 +271,8 @@ BRANCHLINE = {
     "SOCKETS_PER_STAFF": int(os.environ.get("BRANCHLINE_SOCKETS_PER_STAFF", "20")),
     "SOCKETS_PER_ADDRESS": int(os.environ.get("BRANCHLINE_SOCKETS_PER_ADDRESS", "200")),
     # How often open sockets re-check that their sign-in still holds (sign-out, expiry).
+    # A staff session ends after this long without activity (accounts/staff_sessions.py).
+    "STAFF_IDLE_MINUTES": int(os.environ.get("BRANCHLINE_STAFF_IDLE_MINUTES", "30")),
     "SIGN_IN_RECHECK_SECONDS": int(os.environ.get("BRANCHLINE_SIGN_IN_RECHECK_SECONDS", "60")),
 }
 
