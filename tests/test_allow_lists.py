@@ -9,8 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
+from django_tasks_db.models import DBTaskResult
 
 from branchline.accounts import allow_lists
+from branchline.accounts.actions import access_refused
 from branchline.accounts.allow_lists import Surface, address_allowed, parse_networks, surface_of_path
 from branchline.accounts.models import IpAllowList, Role
 from branchline.audit.models import AuditRecord
@@ -64,6 +66,16 @@ def test_an_administrator_sets_a_list_and_outsiders_get_403_with_an_audit_record
                                                                                 "/api/customer/me")
     # The second refusal of that address within the minute (the /chat/ page) is not recorded again.
     assert AuditRecord.objects.filter(event="access.refused").count() == 1
+
+
+def test_refusals_from_many_addresses_are_recorded_up_to_a_cap(world, settings):
+    """An IPv6 /64 is one address; past the per-surface cap nothing more is written."""
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "REFUSALS_RECORDED_PER_MINUTE": 3}
+    for n in range(5):
+        access_refused(surface="widget", address=f"2001:db8::{n}", path="/chat/")  # one /64
+    for n in range(6):
+        access_refused(surface="widget", address=f"203.0.113.{n}", path="/chat/")
+    assert DBTaskResult.objects.count() == 3  # one for the /64, then two addresses, then the cap
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_decides(admin):

@@ -13,7 +13,7 @@ from branchline.conversations import actions
 from branchline.conversations.models import Message
 from tests import factories
 from tests.factories import PASSWORD, principal
-from tests.support.servers import ROOT, SRC, TEST_SECRET_KEY
+from tests.support.servers import ROOT, SRC, TEST_AUDIT_KEY, TEST_SECRET_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_anonymous_sessions_are_budgeted_per_address(client, settings, db):
 
 
 def test_password_guessing_is_slowed_down(world, client, settings):
-    settings.BRANCHLINE = {**settings.BRANCHLINE, "SIGN_IN_FAILURES_PER_ACCOUNT": 3}
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS": 3}
     for _ in range(3):
         assert_error(post(client, "/api/staff/session", {"username": world.agent.username, "password": "guess"}), 401)
     right = {"username": world.agent.username, "password": PASSWORD}
@@ -216,6 +216,7 @@ def test_demo_sign_in_only_exists_in_demo_settings(client, settings, db):
 
 def test_production_settings_can_never_enable_the_demo_sign_in():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "branchline.settings.production", "SECRET_KEY": TEST_SECRET_KEY,
+           "BRANCHLINE_AUDIT_KEY": TEST_AUDIT_KEY,
            "DEMO_SSO_ENABLED": "1", "PYTHONPATH": str(SRC)}
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEMO_SSO_ENABLED, settings.DEBUG)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT, check=True)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from branchline.audit import selectors
 from branchline.audit.actions import audit_record_event
 from branchline.audit.chain import GENESIS, record_hash
 from branchline.audit.models import AuditChain, AuditRecord
@@ -66,14 +67,56 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain_without_the_key(t
     """Recomputing needs the HMAC key, which is not in the database."""
     forged = trail[2]
     forged.data = {**forged.data, "to": "Mallory"}
+    real = record_hash(forged)
     settings.AUDIT_CHAIN_KEY = "a key the attacker guessed"
     fake = record_hash(forged)
     settings.AUDIT_CHAIN_KEY = ""
-    _as_attacker("UPDATE audit_auditrecord SET data = %s, hash = %s WHERE seq = 3",
-                 ['{"to": "Mallory", "n": 3, "note": "x"}', fake])
+    assert fake != real
+    _as_attacker("UPDATE audit_auditrecord SET data = %s, hash = %s WHERE seq = 3", [json.dumps(forged.data), fake])
     problems = _problems()
     assert "seq 3: its content does not match its hash (edited)" in problems
     assert "seq 4: does not follow the record before it (one was deleted or inserted)" in problems
+
+
+def test_cutting_the_newest_records_and_moving_the_head_back_is_found(trail):
+    """Without the key the head cannot be signed for its new place."""
+    _as_attacker("DELETE FROM audit_auditrecord WHERE seq >= 4")
+    _as_attacker("UPDATE audit_auditchain SET last_seq = 3, last_hash = %s", [trail[2].hash])
+    assert _problems() == ["seq 3: the chain's head was changed (its MAC does not match)"]
+
+
+def test_a_record_known_from_outside_must_still_be_there(trail):
+    """A head replayed from an earlier moment passes the MAC: the SIEM's last line does not."""
+    head = AuditChain.objects.values_list("last_seq", "last_hash", "mac").get()
+    audit_record_event(record=_record(6))
+    exported = AuditRecord.objects.get(seq=6)
+    assert verify_chain(expect=(6, exported.hash))[1] == []
+    _as_attacker("DELETE FROM audit_auditrecord WHERE seq = 6")
+    _as_attacker("UPDATE audit_auditchain SET last_seq = %s, last_hash = %s, mac = %s", list(head))
+    assert _problems() == []  # the database alone cannot tell
+    assert [str(f) for f in verify_chain(expect=(6, exported.hash))[1]] == [
+        "seq 6: the record known from outside is missing or different (the chain was cut back, or rewritten "
+        "with the key)"]
+    with pytest.raises(CommandError, match="does not verify"):
+        call_command("audit_verify", "--expect-seq", "6", "--expect-hash", exported.hash)
+
+
+def test_records_appended_while_verifying_are_not_findings(trail, monkeypatch):
+    stale = AuditChain.objects.values_list("last_seq", "last_hash", "mac").get()
+    audit_record_event(record=_record(6))  # lands after verify read the head
+    heads = iter([stale, AuditChain.objects.values_list("last_seq", "last_hash", "mac").get()])
+    monkeypatch.setattr(selectors, "_head", lambda: next(heads))
+    assert verify_chain()[1] == []
+
+
+def test_a_record_beyond_the_head_is_inserted(trail):
+    last = trail[-1]
+    _as_attacker(
+        "INSERT INTO audit_auditrecord (event_id, event, occurred_at, recorded_at, actor_kind, actor_id, actor_name, "
+        "address, subject_type, subject_id, data, seq, prev_hash, hash) "
+        "SELECT 'forged', event, occurred_at, recorded_at, actor_kind, actor_id, actor_name, address, subject_type, "
+        "subject_id, data, %s, %s, %s FROM audit_auditrecord WHERE seq = 5", [6, last.hash, "f" * 64])
+    assert _problems() == ["seq 6: 1 record(s) beyond the chain's head (inserted)"]
 
 
 def test_a_deleted_record_is_found(trail):
@@ -85,18 +128,6 @@ def test_deleting_the_newest_records_is_found(trail):
     _as_attacker("DELETE FROM audit_auditrecord WHERE seq >= 4")
     assert _problems() == ["seq 5: the chain ends at seq 3, its head says 5: the newest records were deleted, "
                            "or the head was changed"]
-
-
-def test_an_inserted_record_is_found(trail):
-    last = trail[-1]
-    _as_attacker(
-        "INSERT INTO audit_auditrecord (event_id, event, occurred_at, recorded_at, actor_kind, actor_id, actor_name, "
-        "address, subject_type, subject_id, data, seq, prev_hash, hash) "
-        "SELECT 'forged', event, occurred_at, recorded_at, actor_kind, actor_id, actor_name, address, subject_type, "
-        "subject_id, data, %s, %s, %s FROM audit_auditrecord WHERE seq = 5", [6, last.hash, "f" * 64])
-    problems = _problems()
-    assert "seq 6: its content does not match its hash (edited)" in problems
-    assert any("the chain ends at seq 6, its head says 5" in p for p in problems)
 
 
 def test_the_database_refuses_updates(trail):

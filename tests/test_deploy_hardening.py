@@ -119,11 +119,28 @@ def test_rotating_x_forwarded_for_does_not_escape_the_account_budget(client, wor
 
 
 @pytest.mark.django_db
+def test_rotating_x_forwarded_for_from_an_untrusted_peer_does_not_escape_the_address_budget(client, world, settings):
+    """Many usernames, one real address, a new X-Forwarded-For each time: still one address."""
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SIGN_IN_FAILURES_PER_ADDRESS": 4}
+    codes = [_guess(client, f"user{n}", "198.51.100.7", forwarded=f"203.0.113.{n}") for n in range(6)]
+    assert codes == [401] * 4 + [429] * 2
+
+
+@pytest.mark.django_db
 def test_the_account_budget_holds_from_every_address(client, world, settings):
     """Per account: a guesser with many real addresses gets no more tries."""
     settings.BRANCHLINE = {**settings.BRANCHLINE, "SIGN_IN_FAILURES_PER_ACCOUNT": 5}
     codes = [_guess(client, world.agent.username, f"198.51.100.{n}") for n in range(7)]
     assert codes == [401] * 5 + [429] * 2
+
+
+@pytest.mark.django_db
+def test_a_guesser_at_one_address_does_not_lock_the_person_out_elsewhere(client, world, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS": 3}
+    assert [_guess(client, world.agent.username, "198.51.100.1") for _ in range(4)] == [401, 401, 401, 429]
+    answer = client.post("/api/staff/session", json.dumps({"username": world.agent.username, "password": PASSWORD}),
+                         content_type="application/json", REMOTE_ADDR="198.51.100.2")
+    assert answer.status_code == 200
 
 
 @pytest.mark.django_db
@@ -156,7 +173,11 @@ def _networks(*values):
     (PROXY, "1.2.3.4, 203.0.113.9", [PROXY], "203.0.113.9"),           # a forged first entry is not the client
     (PROXY, "203.0.113.9, 10.0.0.6", [PROXY, "10.0.0.6"], "203.0.113.9"),  # two proxies in a row
     (PROXY, "not-an-address", [PROXY], PROXY),                         # garbage: the peer
+    (PROXY, "203.0.113.9:51234", [PROXY], "203.0.113.9"),              # with a port (some load balancers)
+    (PROXY, "[2001:db8::1]:443", [PROXY], "2001:db8::1"),
+    ("::ffff:10.0.0.5", "203.0.113.9", [PROXY], "203.0.113.9"),        # the proxy seen through IPv6
     (PROXY, None, [PROXY], PROXY),
+    ("::ffff:198.51.100.4", None, [], "198.51.100.4"),                 # an IPv4 client on a dual-stack socket
 ])
 def test_forwarded_client(peer, header, trusted, expected):
     with override_settings(TRUSTED_PROXIES=_networks(*trusted)):

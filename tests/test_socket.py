@@ -611,3 +611,13 @@ def test_a_staff_members_frames_keep_their_session_from_idling_out(live, world):
     agent.send(type="typing", conversation_id=1, is_typing=True, ref="t")  # the person: activity
     agent.until(lambda f: f.get("ref") == "t")
     assert Session.objects.get(pk=key).expire_date > soon + timedelta(minutes=10)
+
+
+def test_an_open_socket_is_closed_when_its_allow_list_changes(live, world):
+    peer = Peer(live, token=factories.customer_with_token()[1])
+    assert peer.next()["type"] == "ready"
+    IpAllowList.objects.create(surface="widget", networks=["10.0.0.0/8"])  # the test runs on 127.0.0.1
+    assert peer.until(lambda f: f["type"] == "error", timeout=5.0)["error"]["code"] == "ip_not_allowed"
+    with pytest.raises(Exception):
+        peer.next(timeout=5.0)
+    assert peer.ws.close_code == 1008

@@ -27,6 +27,7 @@ def manage(*args: str, env: dict, check: bool = True) -> subprocess.CompletedPro
 
 
 TEST_SECRET_KEY = "test-only-secret-key-5e1c0a2b-7d41-4b6f-9e3a-0c8f1d2e6a57-not-for-deployments"
+TEST_AUDIT_KEY = "test-only-audit-key-3f9b2c71-0e4d-4a8e-b6d2-not-for-deployments"
 
 
 def server_env(*, settings: str = "branchline.settings.demo", database_url: str, redis_url: str = "",
@@ -34,6 +35,7 @@ def server_env(*, settings: str = "branchline.settings.demo", database_url: str,
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(DJANGO_SETTINGS_MODULE=settings, DATABASE_URL=database_url, REDIS_URL=redis_url,
                SECRET_KEY=env.get("SECRET_KEY") or TEST_SECRET_KEY, ALLOWED_HOSTS="127.0.0.1,localhost",
+               BRANCHLINE_AUDIT_KEY=env.get("BRANCHLINE_AUDIT_KEY") or TEST_AUDIT_KEY,
                BRANCHLINE_PLAIN_HTTP="1", PYTHONPATH=str(SRC))
     env.update(extra)
     return env

@@ -115,11 +115,18 @@ def staff_session_activity(session_key: str) -> None:
         session.save()
 
 
-def _sign_in_budgets(address: str, username: str) -> tuple[dict, dict]:
-    limits, window = settings.BRANCHLINE, 15 * 60
-    per_account, per_address = limits["SIGN_IN_FAILURES_PER_ACCOUNT"], limits["SIGN_IN_FAILURES_PER_ADDRESS"]
-    return ({"key": f"signin-account:{username.lower()[:150]}", "rate": per_account / window, "burst": per_account},
-            {"key": f"signin-address:{address}", "rate": per_address / window, "burst": per_address})
+def _sign_in_budgets(address: str, username: str) -> tuple[dict, ...]:
+    """Per account from this address (tight: a guesser there is stopped soon), per account
+    from anywhere (looser: a guesser rotating addresses cannot lock the person out for long
+    cheaply, and still gets few guesses), per address (one address spraying accounts)."""
+    limits, window, account = settings.BRANCHLINE, 15 * 60, username.lower()[:150]
+
+    def budget(key, burst):
+        return {"key": key, "rate": burst / window, "burst": burst}
+
+    return (budget(f"signin:{address}:{account}", limits["SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]),
+            budget(f"signin-account:{account}", limits["SIGN_IN_FAILURES_PER_ACCOUNT"]),
+            budget(f"signin-address:{address}", limits["SIGN_IN_FAILURES_PER_ADDRESS"]))
 
 
 def staff_sign_out(request) -> None:
@@ -170,8 +177,13 @@ def ip_allow_list_set(*, principal, surface, networks) -> list[str]:
 
 
 def access_refused(*, surface, address: str, path: str) -> None:
-    """Record a request kept out by an allow-list: once a minute per surface and address."""
-    if not ratelimit.first_in(f"refused:{surface}:{address}", 60):
+    """Record a request kept out by an allow-list: once a minute per surface and address (an
+    IPv6 /64 counts as one address), at most REFUSALS_RECORDED_PER_MINUTE per surface, and
+    none while the shared cache is away: a flood from many addresses must not flood the
+    audit trail (each record is a transaction on the chain's one lock)."""
+    per_surface = settings.BRANCHLINE["REFUSALS_RECORDED_PER_MINUTE"]
+    if not (ratelimit.within(f"refused:{surface}:{allow_lists.address_key(address)}", 60, while_away=False)
+            and ratelimit.within(f"refused:{surface}", 60, per_surface, while_away=False)):
         return
     with transaction.atomic():
         publish(AccessRefused(actor=Actor("anonymous", None, "", address), surface=str(surface), path=path[:200]))

@@ -57,6 +57,16 @@ def address_allowed(networks: list[str], address: str) -> bool:
     return any(ip in ipaddress.ip_network(network) for network in networks)
 
 
+def address_key(address: str) -> str:
+    """What counts as one client for budgets: the address, or its /64 for IPv6 (one host
+    holds a whole /64)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
 class _Cache:
     def __init__(self):
         self.lists: dict[str, list[str]] = {}

@@ -2,7 +2,7 @@
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from .chain import HASHED, record_hash
+from .chain import GENESIS, HASHED, head_mac, record_hash
 from .models import AuditChain, AuditRecord
 
 
@@ -34,7 +34,8 @@ def _append(*, event_id: str, fields: dict) -> AuditRecord:
         entry = AuditRecord(event_id=event_id, seq=head.last_seq + 1, prev_hash=head.last_hash, **fields)
         entry.hash = record_hash(_as_stored(entry))
         entry.save(force_insert=True)
-        AuditChain.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
+        AuditChain.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash,
+                                               mac=head_mac(entry.seq, entry.hash))
         return entry
 
 
@@ -46,7 +47,7 @@ def _locked_head() -> AuditChain:
     if head is None:
         if AuditRecord.objects.exists():
             raise RuntimeError("the audit chain's head is missing: run manage.py audit_verify")
-        AuditChain.objects.get_or_create(pk=1)
+        AuditChain.objects.get_or_create(pk=1, defaults={"mac": head_mac(0, GENESIS)})
         head = AuditChain.objects.select_for_update().get(pk=1)
     return head
 

@@ -2,10 +2,12 @@
 record before it, so a record edited, inserted or deleted anywhere breaks the chain at
 that point, and `manage.py audit_verify` says where.
 
-The HMAC key (settings.AUDIT_CHAIN_KEY: BRANCHLINE_AUDIT_KEY, else derived from SECRET_KEY)
-is not in the database: someone who can write the table cannot forge a record that verifies.
-The chain's head (the newest seq and hash) lives in its own row, so deleting the newest
-records is caught too. Export the head now and then (the SIEM export does) to anchor it."""
+The HMAC key (settings.AUDIT_CHAIN_KEY: BRANCHLINE_AUDIT_KEY, required in production; derived
+from SECRET_KEY elsewhere) is not in the database: someone who can write the table cannot
+forge a record that verifies. The chain's head (the newest seq and hash) lives in its own row
+with an HMAC of its own, so deleting the newest records and moving the head back needs the
+key too. A head replayed from an earlier moment cannot be told from the database alone:
+verify against the last record the SIEM holds (`audit_verify --expect-seq/--expect-hash`)."""
 import hashlib
 import hmac
 import json
@@ -32,10 +34,17 @@ def _key() -> bytes:
     return hashlib.sha256(b"branchline.audit.chain:" + settings.SECRET_KEY.encode()).digest()
 
 
-def record_hash(record) -> str:
-    content = {name: canonical(getattr(record, name)) for name in HASHED}
+def _mac(content: dict) -> str:
     message = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
+def record_hash(record) -> str:
+    return _mac({name: canonical(getattr(record, name)) for name in HASHED})
+
+
+def head_mac(last_seq: int, last_hash: str) -> str:
+    return _mac({"head": True, "last_seq": last_seq, "last_hash": last_hash})
 
 
 @dataclass
@@ -49,8 +58,11 @@ class Finding:
 
 def verify(records, head, start_seq: int = 0, start_hash: str = GENESIS) -> list[Finding]:
     """Walk `records` (in seq order) from the chain's start, and compare the end with `head`
-    (seq, hash). Each finding names the first seq where the chain stops holding."""
+    (seq, hash, mac). Each finding names the first seq where the chain stops holding."""
     findings: list[Finding] = []
+    head_seq, head_hash, mac = head
+    if not hmac.compare_digest(mac, head_mac(head_seq, head_hash)):
+        findings.append(Finding(head_seq, "the chain's head was changed (its MAC does not match)"))
     expected_seq, previous = start_seq + 1, start_hash
     for record in records:
         if record.seq != expected_seq:
@@ -61,7 +73,6 @@ def verify(records, head, start_seq: int = 0, start_hash: str = GENESIS) -> list
         if record.hash != record_hash(record):
             findings.append(Finding(record.seq, "its content does not match its hash (edited)"))
         expected_seq, previous = record.seq + 1, record.hash
-    head_seq, head_hash = head
     if (expected_seq - 1, previous) != (head_seq, head_hash):
         findings.append(Finding(head_seq, f"the chain ends at seq {expected_seq - 1}, its head says {head_seq}: "
                                           "the newest records were deleted, or the head was changed"))

@@ -16,6 +16,7 @@ class AuditChain(models.Model):
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS)
+    mac = models.CharField(max_length=64, blank=True)  # chain.head_mac(last_seq, last_hash)
     pruning = models.BooleanField(default=False)  # set only inside the retention task's transaction
 
 

@@ -3,13 +3,33 @@ from .chain import HASHED, Finding, canonical, verify
 from .models import AuditChain, AuditRecord
 
 
-def verify_chain() -> tuple[int, list[Finding]]:
-    """(records checked, findings) for the whole chain, read in seq order in batches."""
-    head = AuditChain.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
+def _head():
+    return AuditChain.objects.filter(pk=1).values_list("last_seq", "last_hash", "mac").first()
+
+
+def verify_chain(*, expect: tuple[int, str] | None = None) -> tuple[int, list[Finding]]:
+    """(records checked, findings) for the chain up to its head, read in seq order in batches.
+
+    Records appended while it runs are not findings: only those up to the head read first
+    are walked, and one beyond it counts as inserted only if it is still beyond the head
+    read afterwards. `expect` (seq, hash): a record known from outside (the SIEM's last
+    line) that must still be in the chain, unchanged."""
+    head = _head()
     if head is None:
         return 0, [Finding(None, "the chain's head is missing")]
-    records = _Counted(AuditRecord.objects.order_by("seq").iterator(chunk_size=2000))
+    records = _Counted(AuditRecord.objects.filter(seq__lte=head[0]).order_by("seq").iterator(chunk_size=2000))
     findings = verify(records, head)
+    beyond = list(AuditRecord.objects.filter(seq__gt=head[0]).values_list("seq", flat=True))
+    if beyond:
+        now = _head()
+        stray = [seq for seq in beyond if now is None or seq > now[0]]
+        if stray:
+            findings.append(Finding(min(stray), f"{len(stray)} record(s) beyond the chain's head (inserted)"))
+    if expect is not None:
+        known = AuditRecord.objects.filter(seq=expect[0]).values_list("hash", flat=True).first()
+        if known != expect[1]:
+            findings.append(Finding(expect[0], "the record known from outside is missing or different "
+                                               "(the chain was cut back, or rewritten with the key)"))
     return records.count, findings
 
 

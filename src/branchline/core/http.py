@@ -11,12 +11,25 @@ import ipaddress
 from django.conf import settings
 
 
-def is_trusted_proxy(address: str) -> bool:
+def parse_address(value: str):
+    """An IP address from a peer or an X-Forwarded-For entry, or None. Ports ("203.0.113.5:51234",
+    "[2001:db8::1]:443", as some load balancers write them) are dropped, and an IPv4 address
+    seen through IPv6 ("::ffff:10.0.0.5", a dual-stack socket) is the IPv4 address."""
+    value = value.strip()
+    if value.startswith("["):
+        value = value[1:].split("]", 1)[0]
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
     try:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(value)
     except ValueError:
-        return False
-    return any(ip in network for network in settings.TRUSTED_PROXIES)
+        return None
+    return ip.ipv4_mapped if getattr(ip, "ipv4_mapped", None) else ip
+
+
+def is_trusted_proxy(address: str) -> bool:
+    ip = parse_address(address)
+    return ip is not None and any(ip in network for network in settings.TRUSTED_PROXIES)
 
 
 def forwarded_client(peer: str, forwarded_for: str | None) -> str:
@@ -25,21 +38,17 @@ def forwarded_client(peer: str, forwarded_for: str | None) -> str:
     Read from the right, each address was added by the hop before it: the first one that
     is not a trusted proxy is the client (a client cannot forge the entries our proxies
     appended after its own). From an untrusted peer the header counts for nothing."""
+    own = parse_address(peer)
+    peer = str(own) if own is not None else peer
     if not forwarded_for or not is_trusted_proxy(peer):
         return peer
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    hops = [parse_address(hop) for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not is_trusted_proxy(hop):
-            return hop if _is_address(hop) else peer
-    return hops[0] if hops and _is_address(hops[0]) else peer
-
-
-def _is_address(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+        if hop is None:
+            return peer  # garbage where a proxy's entry should be: trust none of it
+        if not is_trusted_proxy(str(hop)):
+            return str(hop)
+    return str(hops[0]) if hops else peer
 
 
 def client_address(request) -> str:
@@ -60,9 +69,8 @@ class TrustedProxyMiddleware:
     def __call__(self, request):
         meta = request.META
         peer = meta.get("REMOTE_ADDR", "")
-        if is_trusted_proxy(peer):
-            meta["REMOTE_ADDR"] = forwarded_client(peer, meta.get("HTTP_X_FORWARDED_FOR"))
-        else:
+        if not is_trusted_proxy(peer):
             for header in self.FORWARDING:
                 meta.pop(header, None)
+        meta["REMOTE_ADDR"] = forwarded_client(peer, meta.get("HTTP_X_FORWARDED_FOR"))
         return self.get_response(request)

@@ -135,9 +135,9 @@ def hit(key: str, *, rate: float, burst: int, message=None) -> None:
         raise _refusal(window, message)
 
 
-def first_in(key: str, seconds: int) -> bool:
-    """True the first time `key` is seen in a fixed window of `seconds`, shared by every
-    process (also True while the cache is away: better twice than never)."""
-    cache_key, window = _window(key, 1 / seconds, 1)
+def within(key: str, seconds: int, times: int = 1, *, while_away: bool = True) -> bool:
+    """True for the first `times` calls with `key` in a fixed window of `seconds`, shared by
+    every process. While the cache is away: `while_away`."""
+    cache_key, window = _window(key, times / seconds, times)
     count = _shared(lambda: _increment(cache_key, window + 1))
-    return count is None or count == 1
+    return while_away if count is None else count <= times

@@ -52,12 +52,22 @@ def _client_address(scope) -> str:
     return forwarded_client(peer, ",".join(forwarded) or None)
 
 
-def _within_allow_list(principal) -> None:
-    """Sockets belong to the widget's or the console's surface (accounts/allow_lists.py)."""
-    surface = allow_lists.Surface.WIDGET if principal.is_customer else allow_lists.Surface.CONSOLE
-    if not allow_lists.allowed(surface, principal.address):
-        access_refused(surface=surface, address=principal.address, path="/ws")
+def socket_surface(*, is_customer: bool):
+    """Sockets belong to the widget's surface (customers, by token) or the console's."""
+    return allow_lists.Surface.WIDGET if is_customer else allow_lists.Surface.CONSOLE
+
+
+def _within_allow_list(surface, address: str) -> None:
+    if not allow_lists.allowed(surface, address):
+        access_refused(surface=surface, address=address, path="/ws")
         raise allow_lists.IpNotAllowed()
+
+
+def outside_allow_lists(sockets: list[tuple[bool, str]]) -> list[bool]:
+    """For the periodic re-check: which open sockets (is_customer, address) a changed
+    allow-list now shuts out."""
+    return [not allow_lists.allowed(socket_surface(is_customer=is_customer), address)
+            for is_customer, address in sockets]
 
 
 def _headers(scope) -> dict[str, str]:
@@ -222,9 +232,11 @@ async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | No
         hello = parse_frame(message, limits["FRAME_MAX_BYTES"])
         if hello["type"] != "hello":
             raise Unauthorized(_("The first frame must be a hello."), code="hello_required")
+        address = _client_address(scope)
+        # Before authenticating: an outsider learns nothing about the token it sent.
+        await db(_within_allow_list, socket_surface(is_customer=hello.get("token") is not None), address)
         principal, session, session_key = await db(authenticate, _headers(scope), hello)
-        principal = replace(principal, address=_client_address(scope))  # for the audit trail
-        await db(_within_allow_list, principal)
+        principal = replace(principal, address=address)  # for the audit trail
         resume = handlers.parse_resume(hello.get("resume"))
         cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
         if registry.sockets_of(principal) >= cap:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
+from branchline.accounts.allow_lists import IpNotAllowed
 from branchline.conversations.actions import (
     conversations_end_abandoned,
     conversations_release_from_away_agents,
@@ -19,7 +20,7 @@ from branchline.conversations.actions import (
 
 from .bus import get_bus
 from .connection import db
-from .gateway import signed_in_verdicts
+from .gateway import CLOSE_POLICY, outside_allow_lists, signed_in_verdicts
 from .registry import registry
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,20 @@ async def heartbeat_loop() -> None:
 
 async def close_signed_out() -> None:
     """Sockets outlive neither a signed-out token nor an expired staff session (sign-out
-    itself closes them at once through a `session.ended` event: this is the backstop)."""
+    itself closes them at once through a `session.ended` event: this is the backstop), nor
+    an IP allow-list that no longer lets their address in."""
     connections = [c for c in registry.connections if c.session]
     verdicts = await db(signed_in_verdicts, [(c.session, c.session_key) for c in connections])
     for connection, valid in zip(connections, verdicts):
         if not valid:
             connection.signed_out()
+    # An allow-list changed since a socket opened: it goes the way a new one would be refused.
+    open_ones = [c for c in registry.connections if c.principal is not None and not c.closed]
+    shut_out = await db(outside_allow_lists, [(c.principal.is_customer, c.principal.address) for c in open_ones])
+    for connection, outside in zip(open_ones, shut_out):
+        if outside:
+            connection.send_event("error", error=IpNotAllowed().as_dict())
+            connection.close(code=CLOSE_POLICY)
 
 
 class InProcessWorker:

@@ -257,12 +257,17 @@ BRANCHLINE = {
     "RESUME_ITEMS_BURST": int(os.environ.get("BRANCHLINE_RESUME_ITEMS_BURST", "1000")),
     "RESUME_ITEMS_PER_SECOND": float(os.environ.get("BRANCHLINE_RESUME_ITEMS_PER_SECOND", "100")),
     "RESUME_PAGE_ITEMS": 100,
-    # Per client address: new anonymous sessions, and failed staff sign-ins per username.
+    # Per client address: new anonymous sessions.
     "ANONYMOUS_SESSIONS_PER_MINUTE": int(os.environ.get("BRANCHLINE_ANONYMOUS_SESSIONS_PER_MINUTE", "30")),
-    # Failed staff sign-ins per 15 minutes: per account (from anywhere), per client address.
     # How long a process may use IP allow-lists it read before reading them again.
     "ALLOW_LISTS_CACHE_SECONDS": float(os.environ.get("BRANCHLINE_ALLOW_LISTS_CACHE_SECONDS", "5")),
-    "SIGN_IN_FAILURES_PER_ACCOUNT": int(os.environ.get("BRANCHLINE_SIGN_IN_FAILURES_PER_ACCOUNT", "10")),
+    # Refused requests (IP allow-lists) recorded in the audit trail, per surface per minute.
+    "REFUSALS_RECORDED_PER_MINUTE": int(os.environ.get("BRANCHLINE_REFUSALS_RECORDED_PER_MINUTE", "100")),
+    # Failed staff sign-ins per 15 minutes: per account from one address, per account from
+    # anywhere, per client address (accounts/actions._sign_in_budgets).
+    "SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS": int(
+        os.environ.get("BRANCHLINE_SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "10")),
+    "SIGN_IN_FAILURES_PER_ACCOUNT": int(os.environ.get("BRANCHLINE_SIGN_IN_FAILURES_PER_ACCOUNT", "100")),
     "SIGN_IN_FAILURES_PER_ADDRESS": int(os.environ.get("BRANCHLINE_SIGN_IN_FAILURES_PER_ADDRESS", "50")),
     "HELLO_TIMEOUT_SECONDS": 10,
     # Open sockets per customer, per member of staff and per client address, counted by

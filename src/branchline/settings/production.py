@@ -10,6 +10,12 @@ if not SECRET_KEY:
 if SECRET_KEY == DEMO_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("SECRET_KEY is the demo's or too weak: use 50+ random characters")
 
+# The audit trail's HMAC key, apart from SECRET_KEY (docs/adr/0012): rotating SECRET_KEY must
+# not make the whole trail fail verification, and holding one must not be holding both.
+AUDIT_CHAIN_KEY = os.environ.get("BRANCHLINE_AUDIT_KEY", "")  # noqa: F405
+if len(AUDIT_CHAIN_KEY) < 32 or AUDIT_CHAIN_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("BRANCHLINE_AUDIT_KEY must be set: 32+ random characters, not the SECRET_KEY")
+
 DEBUG = False
 # The demo sign-in trusts whoever clicks it; it must never be reachable here, whatever
 # the environment says.

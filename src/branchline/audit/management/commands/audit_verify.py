@@ -10,8 +10,14 @@ from branchline.audit.selectors import verify_chain
 class Command(BaseCommand):
     help = "Verify the audit trail's hash chain: edited, inserted or deleted records are reported."
 
-    def handle(self, *args, **options):
-        checked, findings = verify_chain()
+    def add_arguments(self, parser):
+        parser.add_argument("--expect-seq", type=int, help="a record the SIEM holds (its seq) ...")
+        parser.add_argument("--expect-hash", help="... and its hash: it must still be in the chain, unchanged")
+
+    def handle(self, *args, expect_seq=None, expect_hash=None, **options):
+        if (expect_seq is None) != (expect_hash is None):
+            raise CommandError("give --expect-seq and --expect-hash together")
+        checked, findings = verify_chain(expect=(expect_seq, expect_hash) if expect_seq is not None else None)
         if findings:
             for finding in findings:
                 self.stderr.write(str(finding))
