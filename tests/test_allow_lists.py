@@ -8,6 +8,7 @@ import time
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import OperationalError
 from django.test import Client, override_settings
 from django_tasks_db.models import DBTaskResult
 
@@ -141,3 +142,23 @@ def test_a_changed_list_reaches_a_process_within_its_cache_time(settings):
     assert allow_lists.allowed(Surface.WIDGET, "203.0.113.9")  # read a moment ago
     time.sleep(0.25)
     assert not allow_lists.allowed(Surface.WIDGET, "203.0.113.9")
+
+
+def test_a_database_that_is_away_neither_opens_the_lists_nor_answers_500(world, monkeypatch):
+    """Lists read before stay in force; with none read yet the answer is 503, not 500; a
+    refusal that cannot be recorded is still a refusal."""
+    IpAllowList.objects.create(surface="widget", networks=["10.0.0.0/8"])
+    allow_lists.cache.forget()
+    assert allow_lists.allowed(Surface.WIDGET, "10.1.1.1")  # read once
+
+    def away():
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(allow_lists, "stored", away)
+    monkeypatch.setattr("branchline.accounts.actions.publish", lambda event: away())
+    refused = _customer_page("203.0.113.9")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "ip_not_allowed")
+    allow_lists.cache.forget()  # as in a process that has not read them yet
+    busy = Client().get("/api/customer/me", REMOTE_ADDR="203.0.113.9")
+    assert (busy.status_code, busy.json()["error"]["code"], busy["Retry-After"]) == (503, "unavailable", "1")
+    assert Client().get("/chat/", REMOTE_ADDR="203.0.113.9").status_code == 503

@@ -1,23 +1,27 @@
 """Customer sign-in sessions (bearer tokens) and staff sign-in checks."""
+import logging
 import secrets
 from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit, sql
-from branchline.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from branchline.core.errors import InvalidInput, NotFound, Unauthorized
 from branchline.core.http import client_address
 from branchline.events import Actor, publish
 
 from . import allow_lists, staff_sessions
 from .events import AccessRefused, AllowListChanged, SessionEnded
-from .models import CustomerSession, IpAllowList, Role, token_digest
+from .models import CustomerSession, IpAllowList, token_digest
+from .permissions import require_administrator
+
+log = logging.getLogger(__name__)
 
 DEMO_SSO_ISSUER = "demo-sso"
 
@@ -146,8 +150,8 @@ def ip_allow_list_set(*, principal, surface, networks) -> list[str]:
     """Set a surface's allow-list (an empty list opens it). Administrators only; a member of
     staff cannot shut out the address they are using for the console or administration.
     `principal` None is the operator's `manage.py ip_allow_list` (a way back in)."""
-    if principal is not None and (not principal.is_staff or principal.role != Role.ADMIN):
-        raise Forbidden(_("Only administrators set IP allow-lists."), code="role_forbidden")
+    if principal is not None:
+        require_administrator(principal)
     try:
         surface = allow_lists.Surface(surface)
     except ValueError:
@@ -185,5 +189,8 @@ def access_refused(*, surface, address: str, path: str) -> None:
     if not (ratelimit.within(f"refused:{surface}:{allow_lists.address_key(address)}", 60, while_away=False)
             and ratelimit.within(f"refused:{surface}", 60, per_surface, while_away=False)):
         return
-    with transaction.atomic():
-        publish(AccessRefused(actor=Actor("anonymous", None, "", address), surface=str(surface), path=path[:200]))
+    try:
+        with transaction.atomic():
+            publish(AccessRefused(actor=Actor("anonymous", None, "", address), surface=str(surface), path=path[:200]))
+    except DatabaseError:  # the refusal itself stands; only its record is lost
+        log.warning("a refused request from %s could not be recorded: the database is away", address)

@@ -1,6 +1,7 @@
 """The IP allow-lists (allow_lists.py), enforced on every HTTP request."""
-from django.http import HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse, JsonResponse
 
+from branchline.core.errors import DomainError, Unavailable
 from branchline.core.http import client_address
 
 from .actions import access_refused
@@ -18,10 +19,21 @@ class IpAllowListMiddleware:
     def __call__(self, request):
         surface = surface_of_path(request.path)
         address = client_address(request)
-        if allowed(surface, address):
-            return self.get_response(request)
+        try:
+            if allowed(surface, address):
+                return self.get_response(request)
+        except Unavailable as error:  # no list could be read yet: 503, as for any busy database
+            return self._answer(request, error)
         access_refused(surface=surface, address=address, path=request.path)
-        refusal = IpNotAllowed()
+        return self._answer(request, IpNotAllowed())
+
+    @staticmethod
+    def _answer(request, error: DomainError):
+        """The error in the API's shape under /api/, as plain text for pages."""
         if request.path.startswith("/api/"):
-            return JsonResponse({"error": refusal.as_dict()}, status=refusal.status)
-        return HttpResponseForbidden(refusal.message, content_type="text/plain; charset=utf-8")
+            response = JsonResponse({"error": error.as_dict()}, status=error.status)
+        else:
+            response = HttpResponse(error.message, status=error.status, content_type="text/plain; charset=utf-8")
+        if isinstance(error, Unavailable):
+            response["Retry-After"] = "1"
+        return response

@@ -9,9 +9,11 @@ import time
 from enum import StrEnum
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
-from branchline.core.errors import Forbidden
+from branchline.core.errors import Forbidden, Unavailable
+from branchline.core.http import parse_address
 
 from .models import IpAllowList
 
@@ -50,19 +52,15 @@ def parse_networks(values) -> list[str]:
 def address_allowed(networks: list[str], address: str) -> bool:
     if not networks:
         return True
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(network) for network in networks)
+    ip = parse_address(address)
+    return ip is not None and any(ip in ipaddress.ip_network(network) for network in networks)
 
 
 def address_key(address: str) -> str:
     """What counts as one client for budgets: the address, or its /64 for IPv6 (one host
     holds a whole /64)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    ip = parse_address(address)
+    if ip is None:
         return address
     return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
@@ -74,7 +72,13 @@ class _Cache:
 
     def get(self, load) -> dict[str, list[str]]:
         if time.monotonic() - self.read_at > settings.BRANCHLINE["ALLOW_LISTS_CACHE_SECONDS"]:
-            self.lists, self.read_at = load(), time.monotonic()
+            try:
+                self.lists, self.read_at = load(), time.monotonic()
+            except DatabaseError:
+                # The database is away or slow: the lists last read still hold (the request
+                # will meet the same database anyway); with none read yet, nobody is let in.
+                if self.read_at == float("-inf"):
+                    raise Unavailable() from None
         return self.lists
 
     def forget(self):

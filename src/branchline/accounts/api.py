@@ -13,7 +13,7 @@ from branchline.core.schemas import ErrorOut
 from . import actions, allow_lists
 from .actions import staff_sign_in, staff_sign_out
 from .auth import customer_auth, staff_auth
-from .models import Role
+from .permissions import require_administrator
 
 router = Router()
 
@@ -130,15 +130,10 @@ class AllowListOut(Schema):
     networks: list[str]
 
 
-def _administrator(request):
-    if request.principal.role != Role.ADMIN:
-        raise Forbidden(_("Only administrators manage IP allow-lists."), code="role_forbidden")
-
-
 @router.get("/admin/ip-allow-lists", auth=staff_auth, response={200: AllowListsOut, 401: ErrorOut, 403: ErrorOut},
             tags=["admin"], summary="The IP allow-list of every surface")
 def admin_allow_lists(request):
-    _administrator(request)
+    require_administrator(request.principal)
     return {"surfaces": allow_lists.stored()}
 
 

@@ -114,3 +114,10 @@ def can(principal, action: Action, conversation, *, participated: bool = False):
             return None
         return _forbidden(_("Only participants send receipts."), "not_a_participant")
     raise ValueError(f"unknown action {action!r}")
+
+
+def require_administrator(principal) -> None:
+    """Administration (IP allow-lists now; users, lines and channels next) is for
+    administrators only: Forbidden `role_forbidden` for anyone else."""
+    if principal is None or not principal.is_staff or principal.role != Role.ADMIN:
+        raise _forbidden(_("Only administrators may do this."), "role_forbidden")

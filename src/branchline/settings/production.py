@@ -1,9 +1,9 @@
 """Production: everything from the environment, nothing demo-only. `manage.py check --deploy`
-passes for it (tests/test_settings.py)."""
+passes for it (tests/test_deploy_hardening.py)."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import DEMO_SECRET_KEY, SECRET_KEY
+from .base import AUDIT_CHAIN_KEY, DEMO_SECRET_KEY, SECRET_KEY
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in the environment")
@@ -12,7 +12,6 @@ if SECRET_KEY == DEMO_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY))
 
 # The audit trail's HMAC key, apart from SECRET_KEY (docs/adr/0012): rotating SECRET_KEY must
 # not make the whole trail fail verification, and holding one must not be holding both.
-AUDIT_CHAIN_KEY = os.environ.get("BRANCHLINE_AUDIT_KEY", "")  # noqa: F405
 if len(AUDIT_CHAIN_KEY) < 32 or AUDIT_CHAIN_KEY == SECRET_KEY:
     raise ImproperlyConfigured("BRANCHLINE_AUDIT_KEY must be set: 32+ random characters, not the SECRET_KEY")
 
