@@ -101,12 +101,21 @@ def subscriptions() -> Subscriptions:
 _routes: dict[type, tuple[list, list]] = {}  # event class -> its subscribers (the table is fixed)
 
 
-def publish(event: DomainEvent) -> None:
-    event_type = type(event)
+def _subscribers(event_type) -> tuple[list, list]:
     routes = _routes.get(event_type)
     if routes is None:
         routes = _routes[event_type] = subscriptions().for_event(event_type)
-    inline, durable = routes
+    return routes
+
+
+def has_durable_subscribers(event_type) -> bool:
+    """Whether publishing this event must happen inside the transaction of the change it
+    reports (its tasks are the outbox)."""
+    return bool(_subscribers(event_type)[1])
+
+
+def publish(event: DomainEvent) -> None:
+    inline, durable = _subscribers(type(event))
     if durable:
         record = event.record()
         for task in durable:

@@ -89,30 +89,32 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
     body = clean_body(body)
     client_message_id = clean_client_message_id(client_message_id)
     _rate_limit(principal)
+    actor = Actor.of(principal)
+    fields = {"sender": Sender.CUSTOMER, "body": body, "client_message_id": client_message_id}
     try:
-        with transaction.atomic():
-            conversation = streams.allocate(_OPEN_OF_CUSTOMER, [principal.id], public=True)
-            started = conversation is None
-            if started:
-                conversation, existing = _conversation_start(principal, topic_id, client_message_id)
+        # The common case, in one statement: their open conversation.
+        message = streams.append(_OPEN_OF_CUSTOMER, [principal.id], actor=actor, **fields)
+        if message is None:
+            with transaction.atomic():
+                conversation, started, existing = _conversation_start(principal, topic_id, client_message_id)
                 if existing:
                     return existing, False
-            actor = Actor.of(principal)
-            message = streams.insert(conversation, actor=actor, sender=Sender.CUSTOMER, body=body,
-                                     client_message_id=client_message_id)
-            if started:
-                started_row = Conversation.objects.values("topic_id", "case_id").get(pk=conversation.id)
-                publish(ConversationStarted(actor=actor, **started_row, **streams.routing(conversation)))
+                message = streams.insert(conversation, actor=actor, **fields)
+                if started:
+                    started_row = Conversation.objects.values("topic_id", "case_id").get(pk=conversation.id)
+                    publish(ConversationStarted(actor=actor, **started_row, **streams.routing(conversation)))
     except IntegrityError as error:  # a retry: the client id is already stored
         sent_by_customer = Message.objects.filter(customer_id=principal.id, sender=Sender.CUSTOMER)
         return _retried(sent_by_customer, client_message_id, error), False
     return message, True
 
 
-def _conversation_start(principal: Principal, topic_id, client_message_id) -> tuple[Conversation, Message | None]:
-    """The customer has no open conversation: start one (and its case) on the topic.
-    Returns (conversation with its first numbers taken, None), or (None, the stored
-    message) when this is a retry of a message that already started one."""
+def _conversation_start(principal: Principal, topic_id,
+                        client_message_id) -> tuple[Conversation | None, bool, Message | None]:
+    """The customer had no open conversation: start one (and its case) on the topic.
+    Returns (conversation with its next numbers taken, whether it was started here, None),
+    or (None, False, the stored message) when this is a retry of a message that already
+    started one."""
     # Their row lock serialises starts, so a retried first message cannot start a second
     # conversation. NO KEY: agents' new messages check their foreign key to this row.
     customer = Customer.objects.select_for_update(no_key=True).filter(pk=principal.id).first()
@@ -120,11 +122,11 @@ def _conversation_start(principal: Principal, topic_id, client_message_id) -> tu
         raise NotFound()
     conversation = streams.allocate(_OPEN_OF_CUSTOMER, [customer.id], public=True)  # started meanwhile?
     if conversation is not None:
-        return conversation, None
+        return conversation, False, None
     existing = Message.objects.filter(customer_id=customer.id, sender=Sender.CUSTOMER,
                                       client_message_id=client_message_id).first()
     if existing:
-        return None, existing
+        return None, False, existing
     if topic_id is None:
         raise InvalidInput(_("Choose a topic to start a conversation."), code="topic_required")
     if not isinstance(topic_id, int) or isinstance(topic_id, bool):
@@ -142,7 +144,7 @@ def _conversation_start(principal: Principal, topic_id, client_message_id) -> tu
         line_of_business_id=topic.case_type.line_of_business_id,
     )
     Participant.objects.create(conversation=started, role=ParticipantRole.CUSTOMER)
-    return streams.allocate_by_id(started.id, public=True), None
+    return streams.allocate_by_id(started.id, public=True), True, None
 
 
 def staff_message_send(*, principal: Principal, conversation_id, body, client_message_id,
@@ -159,17 +161,18 @@ def staff_message_send(*, principal: Principal, conversation_id, body, client_me
     conversation_id = parse_id(conversation_id)
     public = visibility == Visibility.PUBLIC
     _rate_limit(principal)
+    actor = Actor.of(principal)
+    fields = {"sender": Sender.AGENT, "kind": Kind.TEXT if public else Kind.NOTE, "visibility": visibility,
+              "body": body, "client_message_id": client_message_id, "author_id": principal.id,
+              "names": {principal.id: principal.display_name}}
     try:
-        with transaction.atomic():
-            # The common case in one statement: the agent handling an active conversation.
-            conversation = streams.allocate(_HANDLED_BY, [conversation_id, principal.id], public=public)
-            if conversation is None:  # a supervisor who joined, a note after the end, or a refusal
+        # The common case, in one statement: the agent handling an active conversation.
+        message = streams.append(_HANDLED_BY, [conversation_id, principal.id], actor=actor, **fields)
+        if message is None:  # a supervisor who joined, a note after the end, or a refusal
+            with transaction.atomic():
                 _check_staff_may_write(principal, conversation_id, public)
                 conversation = streams.allocate_by_id(conversation_id, public=public)
-            message = streams.insert(conversation, actor=Actor.of(principal), sender=Sender.AGENT,
-                                     kind=Kind.TEXT if public else Kind.NOTE,
-                                     visibility=visibility, body=body, client_message_id=client_message_id,
-                                     author_id=principal.id, names={principal.id: principal.display_name})
+                message = streams.insert(conversation, actor=actor, **fields)
     except IntegrityError as error:  # a retry: the client id is already stored (querysets cost: built only now)
         sent_by_me = Message.objects.filter(conversation_id=conversation_id, author_id=principal.id,
                                             sender=Sender.AGENT)
