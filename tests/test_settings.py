@@ -26,7 +26,15 @@ def test_postgresql_gets_a_bounded_pool_and_timeouts_by_default():
         "connect_timeout": 5,
         "options": "-c statement_timeout=10000",
         "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+        # Only core/sql.py's statements are prepared (they ask); the ORM's never reach this.
+        "prepare_threshold": 2**31 - 1,
     }
+
+
+def test_prepared_statements_can_be_turned_off_for_an_old_pgbouncer():
+    result = load(BRANCHLINE_DB_PREPARED_STATEMENTS="0")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["OPTIONS"]["prepare_threshold"] is None
 
 
 def test_the_environment_sizes_the_pool_and_its_timeouts():

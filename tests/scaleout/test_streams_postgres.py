@@ -1,7 +1,7 @@
 """The hot path's single statement on PostgreSQL (conversations/actions/streams.py, `append`):
 a message in an open conversation is one statement, it stores what the ORM reads back field
 for field, a retried client id stores nothing, and a send with no open conversation falls
-back to the transaction that starts one. Run in a child process on the session's
+back to the transaction that starts one; the statement is prepared. Run in a child process on the session's
 PostgreSQL database, as the servers run (the in-process suite runs on SQLite)."""
 import json
 import subprocess
@@ -23,10 +23,14 @@ from branchline.conversations.models import Conversation, Message
 from tests import factories
 from tests.factories import principal
 
-statements = []
+statements, prepared = [], set()
 def count(execute, sql, params, many, context):
     statements.append(sql.split()[0])
-    return execute(sql, params, many, context)
+    result = execute(sql, params, many, context)
+    # What this very connection has prepared (a pooled one: ask it, not another).
+    rows = context["connection"].connection.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+    prepared.update(row[0].split()[0] for row in rows.fetchall())
+    return result
 
 def send(fn, **kwargs):
     statements.clear()
@@ -66,6 +70,7 @@ row = Conversation.objects.get(pk=first.conversation_id)
 out["numbers"] = [second.seq, second.staff_seq, reply.seq, reply.staff_seq, note.seq, note.staff_seq,
                   row.last_seq, row.last_staff_seq, row.last_message_at == reply.created_at]
 out["count"] = Message.objects.filter(conversation_id=first.conversation_id).exclude(kind="system").count()
+out["prepared"] = sorted(prepared)
 print(json.dumps(out))
 '''
 
@@ -85,3 +90,4 @@ def test_a_message_in_an_open_conversation_is_one_statement_that_reads_back_thro
     # accept wrote "joined" at 2; the customer's message 3, the reply 4, the note only staff 5.
     assert out["numbers"] == [3, 3, 4, 4, None, 5, 4, 5, True]
     assert out["count"] == 4
+    assert "WITH" in out["prepared"] and "SELECT" not in out["prepared"]  # not the ORM's

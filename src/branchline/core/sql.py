@@ -5,8 +5,15 @@ Building a query through the ORM costs more than running it: for a 50-item histo
 (bench/README.md, "History paging"). The few statements on every request or every message
 are written here once as SQL, from the models' own table and column names and read back
 through the same converters the ORM applies, so a renamed field or another database
-engine still works. Each statement's text is built on first use and kept."""
+engine still works. Each statement's text is built on first use and kept.
+
+On PostgreSQL they are also prepared: parsed and planned once per database connection,
+then executed by name with their parameters bound by the server. A send's statement (an
+UPDATE and an INSERT of every message column) cost PostgreSQL more to plan than to run,
+and the driver more to quote its values into the text (bench/README.md, "Hot path")."""
+from django.conf import settings
 from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
 
 
 def quote(name: str) -> str:
@@ -79,6 +86,20 @@ def statement(key: tuple, build) -> str:
 
 
 def fetch(key: tuple, build, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(statement(key, build), params)
         return cursor.fetchall()
+
+
+def _cursor():
+    """Django's cursor (its wrappers, checks and query log included); on PostgreSQL one
+    that binds parameters on the server and prepares the statement."""
+    if connection.vendor != "postgresql" or not settings.BRANCHLINE["DB_PREPARED_STATEMENTS"]:
+        return connection.cursor()
+    connection.ensure_connection()
+    return connection._prepare_cursor(_PreparedCursor(connection.connection))
+
+
+class _PreparedCursor(ServerBindingCursor):
+    def execute(self, query, params=None, **kwargs):
+        return super().execute(query, params, prepare=True)

@@ -97,6 +97,10 @@ GATEWAY_DB_THREADS = int(os.environ.get("BRANCHLINE_DB_THREADS", "8"))
 # Threads HTTP requests run on, whole (core/http_handler.py); each keeps a connection too.
 HTTP_THREADS = int(os.environ.get("BRANCHLINE_HTTP_THREADS", "6"))
 
+# The hot statements (core/sql.py) are prepared on PostgreSQL. A PgBouncer in transaction
+# mode older than 1.21 cannot carry prepared statements: set 0 there.
+DB_PREPARED_STATEMENTS = os.environ.get("BRANCHLINE_DB_PREPARED_STATEMENTS", "1") == "1"
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'branchline.sqlite3'}"),
@@ -125,6 +129,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": float(os.environ.get("BRANCHLINE_DB_POOL_TIMEOUT", "5")),
         },
         "connect_timeout": int(os.environ.get("BRANCHLINE_DB_CONNECT_TIMEOUT", "5")),
+        # None turns prepared statements off altogether; a threshold never reached keeps
+        # psycopg from preparing the ORM's statements on its own, and lets core/sql.py
+        # prepare its few.
+        "prepare_threshold": 2**31 - 1 if DB_PREPARED_STATEMENTS else None,
         "options": f"{url_options.get('options', '')} -c statement_timeout={statement_ms}".strip(),
         # A peer that vanishes without a word (a cut network) is found in ~25 s.
         "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
@@ -228,6 +236,7 @@ WIDGET_FRAME_ANCESTORS = [o for o in os.environ.get("BRANCHLINE_WIDGET_FRAME_ANC
 
 # --- Branchline limits (documented in docs/protocol.md) ---
 BRANCHLINE = {
+    "DB_PREPARED_STATEMENTS": DB_PREPARED_STATEMENTS,
     "MESSAGE_MAX_CHARS": 4000,
     "FRAME_MAX_BYTES": 16 * 1024,
     "HISTORY_PAGE_MAX": 100,
