@@ -60,6 +60,15 @@ demo: migrate
 	@echo ""
 	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(UVICORN) --host $(HOST) --port $(PORT)
 
+# The tests' OpenID provider (tests/idp/: node-oidc-provider, run by tests/support/idp.py):
+# npm ci from its committed lock file, skipped while package.json and the lock are unchanged.
+NPM_IDP     := npm --prefix tests/idp --no-audit --no-fund
+IDP_MODULES := tests/idp/node_modules/.installed
+
+$(IDP_MODULES): tests/idp/package.json tests/idp/package-lock.json
+	$(NPM_IDP) ci --loglevel=error
+	@touch $@
+
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -67,7 +76,7 @@ browser:
 	  else echo "chromium is missing: run 'sudo apt-get install chromium'"; fi; }
 
 # The suite picks its own settings (pyproject.toml): never inherit the caller's.
-test: venv browser assets
+test: venv browser assets $(IDP_MODULES)
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=branchline.settings.test $(PY) manage.py makemigrations --check --dry-run -v 0 \
 	  || { echo "models changed without a migration: run makemigrations"; exit 1; }
@@ -77,4 +86,4 @@ bench: venv
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf var $(VENV) frontend/node_modules frontend/dist
+	rm -rf var $(VENV) frontend/node_modules frontend/dist tests/idp/node_modules

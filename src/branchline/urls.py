@@ -11,6 +11,7 @@ urlpatterns = [
     path("console/", views.console_page, name="console"),
     path("console/login/", views.console_login, name="console-login"),
     path("console/logout/", views.console_logout, name="console-logout"),
+    path("sso/callback", views.sso_callback, name="sso-callback"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -6,12 +6,12 @@ from ninja.utils import check_csrf
 
 from branchline.contacts.schemas import CustomerRef
 from branchline.core import ratelimit
-from branchline.core.errors import Forbidden, UnsupportedMediaType
+from branchline.core.errors import Forbidden, Unauthorized, UnsupportedMediaType
 from branchline.core.http import client_address
 from branchline.core.schemas import ErrorOut
 
 from . import actions, allow_lists
-from .actions import staff_sign_in, staff_sign_out
+from .actions import sso, staff_sign_in, staff_sign_out
 from .auth import customer_auth, staff_auth
 from .permissions import require_administrator
 
@@ -62,6 +62,64 @@ def customer_session_anonymous(request):
              tags=["customer"], summary="Demo only: sign in as a demo customer (stands in for the bank's SSO)")
 def customer_session_demo(request, payload: DemoSignIn):
     customer, token = actions.customer_session_demo_sso(subject=payload.subject)
+    return Status(201, _customer_session_out(customer, token))
+
+
+class SsoStartIn(Schema):
+    silent: bool = Field(False, description="prompt=none: sign in only if already signed in at the bank")
+
+
+class SsoStartOut(Schema):
+    authorize_url: str
+
+
+class SsoRedeemIn(Schema):
+    code: str = Field(description="The code the sign-in callback put in the widget URL's #sso= fragment")
+
+
+class SsoAppIn(Schema):
+    id_token: str = Field(description="The mobile app's ID token from the bank's provider")
+
+
+def _sso_budget(request) -> None:
+    per_minute = settings.BRANCHLINE["SSO_SIGN_INS_PER_MINUTE"]
+    ratelimit.hit(f"sso:{client_address(request)}", rate=per_minute / 60, burst=per_minute)
+
+
+def _bearer_customer(request):
+    """The customer of an optional bearer token: a guest signing in from a chat."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthorized()
+    return actions.customer_for_token(token.strip())
+
+
+@router.post("/customer/sso/start", response={200: SsoStartOut, 401: ErrorOut, 404: ErrorOut, 429: ErrorOut,
+                                               503: ErrorOut},
+             tags=["customer"], summary="Begin signing in with the bank: where to send the browser")
+def customer_sso_start(request, payload: SsoStartIn):
+    _sso_budget(request)
+    guest = _bearer_customer(request)
+    return {"authorize_url": sso.sso_sign_in_start(guest=guest, silent=payload.silent)}
+
+
+@router.post("/customer/sessions/sso", response={201: CustomerSessionOut, 401: ErrorOut, 429: ErrorOut},
+             tags=["customer"], summary="Exchange the sign-in's hand-over code for the customer's token")
+def customer_session_sso(request, payload: SsoRedeemIn):
+    _sso_budget(request)
+    customer, token = sso.sso_session_redeem(code=payload.code)
+    return Status(201, _customer_session_out(customer, token))
+
+
+@router.post("/customer/sessions/oidc-token",
+             response={201: CustomerSessionOut, 401: ErrorOut, 404: ErrorOut, 429: ErrorOut, 503: ErrorOut},
+             tags=["customer"], summary="Mobile app: exchange the bank's ID token for a chat session")
+def customer_session_oidc_token(request, payload: SsoAppIn):
+    _sso_budget(request)
+    customer, token = sso.sso_app_exchange(id_token=payload.id_token)
     return Status(201, _customer_session_out(customer, token))
 
 

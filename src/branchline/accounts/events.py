@@ -38,3 +38,15 @@ class AllowListChanged(DomainEvent):
     surface: str
     networks: tuple[str, ...]
     previous: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerSignedIn(DomainEvent):
+    """A customer signed in through the bank's provider: in a browser (`browser`) or by
+    the mobile app's ID token (`app`)."""
+
+    name = "customer.signed_in"
+    subject_type = "customer"
+
+    customer_id: int
+    method: str

@@ -56,6 +56,10 @@ class CustomerSession(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Signed in through the bank's provider: its session id there (`sid`), which a
+    # back-channel logout names, and the ID token, the hint an RP-initiated logout sends.
+    sso_sid = models.CharField(max_length=200, blank=True, db_index=True)
+    sso_id_token = models.TextField(blank=True)
 
     def is_valid(self, now=None) -> bool:
         now = now or timezone.now()
@@ -70,3 +74,33 @@ class IpAllowList(models.Model):
     networks = models.JSONField(default=list)  # normalised CIDR strings
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.CharField(max_length=200, blank=True)  # a name, copied: it outlives the user
+
+
+class SsoSignIn(models.Model):
+    """One customer sign-in through the bank's provider (accounts/oidc.py), from the
+    authorization request to the token handed to the widget. Every secret is stored as a
+    digest and used once: the state when the provider sends the browser back, the
+    hand-over code when the widget redeems it; an app's ID token once (no replay)."""
+
+    class Kind(models.TextChoices):
+        BROWSER = "browser"  # authorization code flow with PKCE
+        APP = "app"  # the mobile app's own ID token, exchanged
+
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.BROWSER)
+    state_hash = models.CharField(max_length=64, unique=True)  # for an app: the ID token's digest
+    nonce = models.CharField(max_length=64, blank=True)
+    code_verifier = models.CharField(max_length=128, blank=True)
+    silent = models.BooleanField(default=False)
+    # The guest who started it from a chat (step-up): their conversation becomes the signed-in customer's.
+    guest = models.ForeignKey("contacts.Customer", on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    returned_at = models.DateTimeField(null=True, blank=True)  # the provider sent the browser back
+    error = models.CharField(max_length=64, blank=True)  # e.g. login_required after a silent attempt
+    customer = models.ForeignKey("contacts.Customer", on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="+")
+    sid = models.CharField(max_length=200, blank=True)
+    id_token = models.TextField(blank=True)
+    handover_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)

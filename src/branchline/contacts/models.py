@@ -16,6 +16,9 @@ class Customer(models.Model):
     sso_subject = models.CharField(max_length=200, blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(blank=True)
+    # What the bank's provider says of an authenticated customer, as its claim mapping
+    # chose to show agents: {"customer_number": {"label": "Customer number", "value": "..."}}.
+    claims = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Refreshed by the socket gateway while any socket of theirs is open; anonymous
     # conversations end once it is older than the grace period.

@@ -288,11 +288,43 @@ BRANCHLINE = {
     # A staff session ends after this long without activity (accounts/staff_sessions.py).
     "STAFF_IDLE_MINUTES": int(os.environ.get("BRANCHLINE_STAFF_IDLE_MINUTES", "30")),
     "SIGN_IN_RECHECK_SECONDS": int(os.environ.get("BRANCHLINE_SIGN_IN_RECHECK_SECONDS", "60")),
+    # Customer sign-ins through the bank's provider started, redeemed or exchanged per address.
+    "SSO_SIGN_INS_PER_MINUTE": int(os.environ.get("BRANCHLINE_SSO_SIGN_INS_PER_MINUTE", "30")),
 }
 
 # Demo-only stand-in for the bank's SSO. Only branchline.settings.demo (and the tests)
 # turn it on; production.py refuses to start with it.
 DEMO_SSO_ENABLED = False
+
+# Customers' sign-in through the bank's OpenID provider (accounts/oidc.py, docs/adr/0013).
+# No issuer: no customer SSO (anonymous customers only). REDIRECT_URI is this server's
+# /sso/callback as the bank registered it with the provider; MOBILE_CLIENT_IDS are the
+# audiences of the app's own ID tokens that POST /api/customer/sessions/oidc-token accepts.
+CUSTOMER_OIDC = {
+    "ISSUER": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_ISSUER", "").rstrip("/"),
+    "CLIENT_ID": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_CLIENT_ID", ""),
+    "CLIENT_SECRET": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_CLIENT_SECRET", ""),
+    "REDIRECT_URI": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI", ""),
+    "SCOPES": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_SCOPES", "openid profile"),
+    "MOBILE_CLIENT_IDS": [c for c in os.environ.get("BRANCHLINE_CUSTOMER_OIDC_MOBILE_CLIENT_IDS", "").split(",") if c],
+    # Asymmetric only: a shared-secret (HS*) or unsigned token is refused whatever it claims.
+    "ALGORITHMS": ["RS256", "PS256", "ES256"],
+    # Every call to the provider (discovery, keys, token) gives up after this long.
+    "TIMEOUT_SECONDS": float(os.environ.get("BRANCHLINE_CUSTOMER_OIDC_TIMEOUT", "5")),
+    "CLOCK_SKEW_SECONDS": 60,
+    # A sign-in started and not finished within this long is void (its state and nonce with it).
+    "LOGIN_MINUTES": 10,
+    # The widget redeems the code the callback hands it within this long, once.
+    "HANDOVER_SECONDS": 120,
+    # Where the callback sends the browser back to, with #sso=<code> or #sso_error=<code>.
+    "WIDGET_URL": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_WIDGET_URL", "/chat/"),
+    # Claim mapping: which of the provider's claims agents see about a signed-in customer,
+    # and under which label ("claim=Label;claim=Label"). The name comes from `name`, or
+    # `given_name` and `family_name`.
+    "CLAIMS": [tuple(pair.split("=", 1)) for pair in os.environ.get(
+        "BRANCHLINE_CUSTOMER_OIDC_CLAIMS", "customer_number=Customer number;segment=Segment").split(";")
+        if "=" in pair],
+}
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,7 @@
 """Pages: the customer chat widget, the demo sign-in, the staff console. They are thin
 shells; everything they show comes from the JSON API and the socket."""
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -9,9 +11,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_POST
 
-from branchline.accounts.actions import DEMO_SSO_ISSUER, staff_sign_in, staff_sign_out
+from branchline.accounts import oidc
+from branchline.accounts.actions import DEMO_SSO_ISSUER, sso, staff_sign_in, staff_sign_out
 from branchline.contacts.models import Customer
-from branchline.core.errors import RateLimited, Unauthorized
+from branchline.core.errors import NotFound, RateLimited, Unauthorized
 
 
 def home(request):
@@ -62,6 +65,20 @@ def console_login(request):
 def console_logout(request):
     staff_sign_out(request)
     return redirect("console-login")
+
+
+@require_http_methods(["GET"])
+def sso_callback(request):
+    """The bank's provider sends the customer's browser back here. The sign-in completes on
+    the server; the widget gets only a single-use code, in the URL fragment (never sent to
+    a server, so never in an access log), to exchange for its token."""
+    target = settings.CUSTOMER_OIDC["WIDGET_URL"]
+    try:
+        handover = sso.sso_sign_in_return(state=request.GET.get("state"), code=request.GET.get("code"),
+                                          error=request.GET.get("error"))
+    except (Unauthorized, NotFound, oidc.SsoUnavailable) as error:
+        return redirect(f"{target}#{urlencode({'sso_error': error.code})}")
+    return redirect(f"{target}#{urlencode({'sso': handover})}")
 
 
 def healthz(request):

@@ -16,22 +16,24 @@ from branchline.core.errors import InvalidInput, NotFound, Unauthorized
 from branchline.core.http import client_address
 from branchline.events import Actor, publish
 
-from . import allow_lists, staff_sessions
-from .events import AccessRefused, AllowListChanged, SessionEnded
-from .models import CustomerSession, IpAllowList, token_digest
-from .permissions import require_administrator
+from .. import allow_lists, staff_sessions
+from ..events import AccessRefused, AllowListChanged, SessionEnded
+from ..models import CustomerSession, IpAllowList, token_digest
+from ..permissions import require_administrator
 
 log = logging.getLogger(__name__)
 
 DEMO_SSO_ISSUER = "demo-sso"
 
 
-def customer_session_start(*, customer: Customer) -> str:
-    """Issue a bearer token for `customer`; only its digest is stored."""
+def customer_session_start(*, customer: Customer, sso_sid: str = "", sso_id_token: str = "") -> str:
+    """Issue a bearer token for `customer`; only its digest is stored. A sign-in through
+    the bank's provider keeps its session id there and its ID token (actions/sso.py)."""
     token = secrets.token_urlsafe(32)
     hours = settings.BRANCHLINE["CUSTOMER_TOKEN_HOURS"]
     CustomerSession.objects.create(
-        customer=customer, token_hash=token_digest(token), expires_at=timezone.now() + timedelta(hours=hours)
+        customer=customer, token_hash=token_digest(token), expires_at=timezone.now() + timedelta(hours=hours),
+        sso_sid=sso_sid, sso_id_token=sso_id_token,
     )
     return token
 

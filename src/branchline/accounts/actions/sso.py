@@ -1,0 +1,167 @@
+"""Customers' sign-in through the bank's OpenID provider: the sign-in's steps as stored
+(state, nonce and PKCE verifier kept server-side, each secret single-use and stored as a
+digest), the customer keyed on issuer + subject, and the session handed to the widget or
+app. The protocol itself is accounts/oidc.py; calls to the provider are made outside any
+transaction so that no row stays locked while it answers."""
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from branchline.contacts.models import Customer
+from branchline.core.errors import Unauthorized
+from branchline.events import Actor, publish
+
+from .. import oidc
+from ..events import CustomerSignedIn
+from ..models import SsoSignIn, token_digest
+from . import customer_session_start
+
+
+class SsoStateInvalid(Unauthorized):
+    code = "sso_state_invalid"
+    default_message = gettext_lazy("This sign-in is unknown, expired or already used. Start again.")
+
+
+class SsoCodeInvalid(Unauthorized):
+    code = "sso_code_invalid"
+    default_message = gettext_lazy("This sign-in code is unknown, expired or already used.")
+
+
+class SsoTokenReplayed(Unauthorized):
+    code = "sso_token_replayed"
+    default_message = gettext_lazy("This ID token was already exchanged.")
+
+
+def _config() -> dict:
+    return settings.CUSTOMER_OIDC
+
+
+def sso_sign_in_start(*, guest: Customer | None = None, silent: bool = False) -> str:
+    """Begin a sign-in; return the provider URL to send the browser to. `guest` is the
+    anonymous customer who started it from a chat (step-up)."""
+    oidc.require_enabled()
+    request = oidc.authorization_request(silent=silent)
+    SsoSignIn.objects.create(
+        state_hash=token_digest(request.state), nonce=request.nonce, code_verifier=request.code_verifier,
+        silent=silent, guest=guest if guest is not None and not guest.is_authenticated else None,
+        expires_at=timezone.now() + timedelta(minutes=_config()["LOGIN_MINUTES"]),
+    )
+    return request.url
+
+
+def sso_sign_in_return(*, state, code=None, error=None) -> str:
+    """The provider sent the browser back. Use the state once, redeem the code, verify the
+    ID token (its nonce is this sign-in's) and sign the customer in; return the single-use
+    hand-over code the widget exchanges for its token. A provider error (e.g.
+    `login_required` after a silent attempt) is raised as SsoRefused with that code."""
+    oidc.require_enabled()
+    if not isinstance(state, str) or not 0 < len(state) <= 200:
+        raise SsoStateInvalid()
+    now = timezone.now()
+    # One conditional UPDATE: of two returns with the same state (a replay, a double
+    # click), exactly one goes on.
+    taken = SsoSignIn.objects.filter(state_hash=token_digest(state), kind=SsoSignIn.Kind.BROWSER,
+                                     returned_at=None, expires_at__gt=now).update(returned_at=now)
+    if not taken:
+        raise SsoStateInvalid()
+    sign_in = SsoSignIn.objects.get(state_hash=token_digest(state))
+    if error or not isinstance(code, str) or not code:
+        reason = error if isinstance(error, str) and error.replace("_", "").isalnum() else "invalid_request"
+        SsoSignIn.objects.filter(pk=sign_in.pk).update(error=reason[:64])
+        raise oidc.SsoRefused(code=f"sso_{reason[:40]}")
+    tokens = oidc.redeem_code(code=code, code_verifier=sign_in.code_verifier)
+    claims = oidc.verify_id_token(tokens.get("id_token"), audiences=[_config()["CLIENT_ID"]], nonce=sign_in.nonce)
+    handover = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        customer = _customer_of(claims)
+        SsoSignIn.objects.filter(pk=sign_in.pk).update(
+            customer=customer, sid=str(claims.get("sid") or "")[:200], id_token=tokens["id_token"],
+            handover_hash=token_digest(handover))
+    return handover
+
+
+def sso_session_redeem(*, code) -> tuple[Customer, str]:
+    """The widget exchanges the hand-over code (once, within HANDOVER_SECONDS) for the
+    customer's bearer token."""
+    if not isinstance(code, str) or not 0 < len(code) <= 200:
+        raise SsoCodeInvalid()
+    now = timezone.now()
+    with transaction.atomic():
+        sign_in = (SsoSignIn.objects.select_for_update().select_related("customer")
+                   .filter(handover_hash=token_digest(code), redeemed_at=None,
+                           returned_at__gt=now - timedelta(seconds=_config()["HANDOVER_SECONDS"])).first())
+        if sign_in is None or sign_in.customer is None:
+            raise SsoCodeInvalid()
+        sign_in.redeemed_at = now
+        sign_in.save(update_fields=["redeemed_at"])
+        token = customer_session_start(customer=sign_in.customer, sso_sid=sign_in.sid, sso_id_token=sign_in.id_token)
+        publish(CustomerSignedIn(actor=Actor("customer", sign_in.customer.id, sign_in.customer.display_name),
+                                 customer_id=sign_in.customer.id, method=SsoSignIn.Kind.BROWSER))
+    return sign_in.customer, token
+
+
+def sso_app_exchange(*, id_token) -> tuple[Customer, str]:
+    """The mobile app signed the customer in with the bank's provider itself (as its own
+    client) and exchanges that ID token for a chat session: verified for one of the
+    configured app audiences, and usable once."""
+    oidc.require_enabled()
+    audiences = _config()["MOBILE_CLIENT_IDS"]
+    if not audiences:
+        raise oidc.SsoRefused()
+    claims = oidc.verify_id_token(id_token, audiences=audiences, nonce=None)
+    now = timezone.now()
+    with transaction.atomic():
+        customer = _customer_of(claims)
+        try:
+            with transaction.atomic():
+                SsoSignIn.objects.create(kind=SsoSignIn.Kind.APP, state_hash=token_digest(id_token), customer=customer,
+                                         sid=str(claims.get("sid") or "")[:200], returned_at=now, redeemed_at=now,
+                                         expires_at=now + timedelta(seconds=max(0, claims["exp"] - now.timestamp())))
+        except IntegrityError:
+            raise SsoTokenReplayed() from None
+        token = customer_session_start(customer=customer, sso_sid=str(claims.get("sid") or "")[:200])
+        publish(CustomerSignedIn(actor=Actor("customer", customer.id, customer.display_name),
+                                 customer_id=customer.id, method=SsoSignIn.Kind.APP))
+    return customer, token
+
+
+def _customer_of(claims: dict) -> Customer:
+    """The authenticated customer these claims name: keyed on issuer + subject, never on
+    e-mail; created on first sign-in; name and mapped claims refreshed every time."""
+    issuer, subject = claims["iss"], claims["sub"]
+    values = {"name": _name(claims), "claims": _mapped(claims)}
+    for _attempt in range(2):  # two first sign-ins at once: the second finds the first's row
+        customer = (Customer.objects.select_for_update()
+                    .filter(is_authenticated=True, sso_issuer=issuer, sso_subject=subject).first())
+        if customer is not None:
+            changed = [name for name, value in values.items() if getattr(customer, name) != value]
+            for name in changed:
+                setattr(customer, name, values[name])
+            if changed:
+                customer.save(update_fields=changed)
+            return customer
+        try:
+            with transaction.atomic():
+                return Customer.objects.create(is_authenticated=True, sso_issuer=issuer, sso_subject=subject,
+                                               last_seen_at=timezone.now(), **values)
+        except IntegrityError:
+            continue
+    raise oidc.SsoUnavailable()
+
+
+def _name(claims: dict) -> str:
+    name = claims.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = [claims.get(key) for key in ("given_name", "family_name")]
+        name = " ".join(part for part in parts if isinstance(part, str) and part.strip())
+    return name.strip()[:200]
+
+
+def _mapped(claims: dict) -> dict:
+    """The claims the bank chose to show agents (CUSTOMER_OIDC["CLAIMS"]), as text."""
+    return {claim: {"label": label, "value": str(claims[claim])[:200]}
+            for claim, label in _config()["CLAIMS"] if isinstance(claims.get(claim), (str, int, float))}

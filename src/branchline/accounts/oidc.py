@@ -1,0 +1,247 @@
+"""The relying party for customers' sign-in through the bank's OpenID provider
+(docs/adr/0013): discovery, the authorization request (code flow with PKCE), the token
+request, and the verification of every token the provider hands us.
+
+No database work here (accounts/actions.py stores sign-ins and sessions). Every call to
+the provider is bounded by CUSTOMER_OIDC["TIMEOUT_SECONDS"]; a provider that is down or
+hangs answers `sso_unavailable` (503), never a stuck request.
+
+Authlib builds the OAuth 2.0 requests (authorization URL with the S256 code challenge,
+client authentication, the token request and its errors); joserfc verifies ID tokens and
+logout tokens: the signature with the provider's published keys, only asymmetric
+algorithms, then issuer, audience, expiry, issue time and nonce."""
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.integrations.requests_client import OAuthError as AuthlibOAuthError
+from django.conf import settings
+from django.utils.translation import gettext_lazy
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jwt import JWTClaimsRegistry
+
+from branchline.core.errors import DomainError, NotFound, Unauthorized
+
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+METADATA_SECONDS = 3600  # discovery and keys are re-read at most this often...
+KEYS_REFRESH_SECONDS = 60  # ...or when a token names a key we do not know, at most this often
+
+
+class SsoUnavailable(DomainError):
+    status = 503
+    code = "sso_unavailable"
+    default_message = gettext_lazy("The bank's sign-in service does not answer. Try again in a moment.")
+
+
+class SsoRefused(Unauthorized):
+    code = "sso_token_invalid"
+    default_message = gettext_lazy("The sign-in could not be verified.")
+
+
+def _config() -> dict:
+    return settings.CUSTOMER_OIDC
+
+
+def enabled() -> bool:
+    config = _config()
+    return bool(config["ISSUER"] and config["CLIENT_ID"])
+
+
+def require_enabled() -> None:
+    if not enabled():
+        raise NotFound(gettext_lazy("Signing in with the bank is not set up here."), code="sso_not_configured")
+
+
+@dataclass(frozen=True)
+class Provider:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    end_session_endpoint: str | None
+
+
+class _Cache:
+    """The provider's metadata and keys, shared by the process's threads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self):
+        self.issuer = None
+        self.provider, self.provider_at = None, 0.0
+        self.keys, self.keys_at = None, 0.0
+
+
+_cache = _Cache()
+
+
+def _get_json(url: str) -> dict:
+    try:
+        response = requests.get(url, timeout=_config()["TIMEOUT_SECONDS"], allow_redirects=False)
+        response.raise_for_status()
+        return response.json()
+    except (requests.RequestException, ValueError) as error:
+        raise SsoUnavailable() from error
+
+
+def provider() -> Provider:
+    """The provider's discovery document, checked to name the configured issuer."""
+    config = _config()
+    with _cache.lock:
+        if _cache.issuer != config["ISSUER"]:  # settings changed (tests)
+            _cache.clear()
+            _cache.issuer = config["ISSUER"]
+        if _cache.provider and time.monotonic() - _cache.provider_at < METADATA_SECONDS:
+            return _cache.provider
+    document = _get_json(f"{config['ISSUER']}/.well-known/openid-configuration")
+    if document.get("issuer") != config["ISSUER"]:  # OpenID Connect Discovery 1.0, section 4.3
+        raise SsoUnavailable()
+    try:
+        found = Provider(issuer=document["issuer"], authorization_endpoint=document["authorization_endpoint"],
+                         token_endpoint=document["token_endpoint"], jwks_uri=document["jwks_uri"],
+                         end_session_endpoint=document.get("end_session_endpoint"))
+    except KeyError as error:
+        raise SsoUnavailable() from error
+    with _cache.lock:
+        _cache.provider, _cache.provider_at = found, time.monotonic()
+    return found
+
+
+def _keys(*, refresh: bool = False) -> KeySet:
+    with _cache.lock:
+        age = time.monotonic() - _cache.keys_at
+        if _cache.keys and (age < METADATA_SECONDS and not refresh or age < KEYS_REFRESH_SECONDS):
+            return _cache.keys
+    try:
+        keys = KeySet.import_key_set(_get_json(provider().jwks_uri))
+    except (JoseError, ValueError, TypeError) as error:
+        raise SsoUnavailable() from error
+    with _cache.lock:
+        _cache.keys, _cache.keys_at = keys, time.monotonic()
+    return keys
+
+
+def _decode(token) -> dict:
+    """The token's claims once its signature verifies with one of the provider's keys;
+    a key id we do not know yet re-reads the keys once (the provider rotated them)."""
+    if not isinstance(token, str) or not token or len(token) > 16384:
+        raise SsoRefused()
+    algorithms = _config()["ALGORITHMS"]
+    for refresh in (False, True):
+        try:
+            return jwt.decode(token, _keys(refresh=refresh), algorithms=algorithms).claims
+        except (ValueError, JoseError) as error:  # joserfc: ValueError for a key id not in the set
+            if refresh or "key" not in str(error).lower():
+                raise SsoRefused() from error
+    raise SsoRefused()
+
+
+def _registry(audiences: list[str], **claims) -> JWTClaimsRegistry:
+    return JWTClaimsRegistry(
+        leeway=_config()["CLOCK_SKEW_SECONDS"],
+        iss={"essential": True, "value": _config()["ISSUER"]},
+        aud={"essential": True, "values": audiences},
+        iat={"essential": True},
+        **claims,
+    )
+
+
+def verify_id_token(token, *, audiences: list[str], nonce: str | None) -> dict:
+    """The ID token's claims, or SsoRefused: signed by the provider with an allowed
+    algorithm, from our issuer, for one of `audiences` (and, with several audiences,
+    authorised for it: azp), not expired, with the nonce of this sign-in when given."""
+    claims = _decode(token)
+    options = {"sub": {"essential": True}, "exp": {"essential": True}}
+    if nonce is not None:
+        options["nonce"] = {"essential": True, "value": nonce}
+    try:
+        _registry(audiences, **options).validate(claims)
+    except JoseError as error:
+        raise SsoRefused() from error
+    aud = claims["aud"]
+    if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") not in audiences:
+        raise SsoRefused()
+    if not isinstance(claims["sub"], str) or not 0 < len(claims["sub"]) <= 200:
+        raise SsoRefused()
+    return claims
+
+
+def verify_logout_token(token) -> dict:
+    """A back-channel logout token's claims (OpenID Connect Back-Channel Logout 1.0,
+    section 2.6): signed, ours, carrying the logout event, a session or subject, no nonce."""
+    claims = _decode(token)
+    try:
+        _registry([_config()["CLIENT_ID"]], jti={"essential": True}).validate(claims)
+    except JoseError as error:
+        raise SsoRefused() from error
+    events = claims.get("events")
+    if not isinstance(events, dict) or BACKCHANNEL_LOGOUT_EVENT not in events or "nonce" in claims:
+        raise SsoRefused()
+    if not isinstance(claims.get("sid"), str) and not isinstance(claims.get("sub"), str):
+        raise SsoRefused()
+    return claims
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    url: str
+    state: str
+    nonce: str
+    code_verifier: str
+
+
+def _client() -> OAuth2Session:
+    config = _config()
+    return OAuth2Session(client_id=config["CLIENT_ID"], client_secret=config["CLIENT_SECRET"],
+                         token_endpoint_auth_method="client_secret_basic", scope=config["SCOPES"],
+                         redirect_uri=config["REDIRECT_URI"], code_challenge_method="S256")
+
+
+def authorization_request(*, silent: bool = False) -> AuthorizationRequest:
+    """Where to send the customer's browser: fresh state, nonce and PKCE verifier, each
+    256 random bits. `silent` (prompt=none) signs in a customer who already is signed in
+    at the bank without showing anything, or comes back with `login_required`."""
+    state, nonce, code_verifier = (secrets.token_urlsafe(32) for _ in range(3))
+    extra = {"nonce": nonce}
+    if silent:
+        extra["prompt"] = "none"
+    with _client() as client:
+        url, _ = client.create_authorization_url(provider().authorization_endpoint, state=state,
+                                                 code_verifier=code_verifier, **extra)
+    return AuthorizationRequest(url=url, state=state, nonce=nonce, code_verifier=code_verifier)
+
+
+def redeem_code(*, code: str, code_verifier: str) -> dict:
+    """The provider's token response for this authorization code (its id_token still to
+    verify). A refused code is SsoRefused; a provider away, SsoUnavailable."""
+    endpoint = provider().token_endpoint
+    try:
+        with _client() as client:
+            return dict(client.fetch_token(endpoint, grant_type="authorization_code", code=code,
+                                           code_verifier=code_verifier, timeout=_config()["TIMEOUT_SECONDS"],
+                                           allow_redirects=False))
+    except AuthlibOAuthError as error:
+        raise SsoRefused() from error
+    except (requests.RequestException, ValueError) as error:
+        raise SsoUnavailable() from error
+
+
+def end_session_url(*, id_token_hint: str | None, post_logout_redirect_uri: str | None) -> str | None:
+    """The provider's RP-initiated logout URL, if it offers one."""
+    endpoint = provider().end_session_endpoint
+    if not endpoint:
+        return None
+    params = {"client_id": _config()["CLIENT_ID"]}
+    if id_token_hint:
+        params["id_token_hint"] = id_token_hint
+    if post_logout_redirect_uri:
+        params["post_logout_redirect_uri"] = post_logout_redirect_uri
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"

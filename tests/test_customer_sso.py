@@ -1,0 +1,279 @@
+"""Customers sign in through a real OpenID provider (tests/idp: node-oidc-provider) with the
+authorization code flow and PKCE; the app exchanges its own ID token. Every refusal
+creates nothing: no customer, no session."""
+import json
+import socket
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from django.test import Client
+
+from branchline.accounts import oidc
+from branchline.accounts.models import CustomerSession, SsoSignIn
+from branchline.contacts.models import Customer
+from tests.support.idp import IdentityProvider, sign_in, unsigned
+
+pytestmark = pytest.mark.django_db
+
+REDIRECT_URI = "http://testserver/sso/callback"
+WEB, APP = "branchline-web", "branchline-app"
+ACCOUNTS = {
+    "jan": {"password": "jan-password", "claims": {"name": "Jan Kowalski", "customer_number": "100200",
+                                                   "segment": "Premium", "email": "jan@example.test"}},
+    "ewa": {"password": "ewa-password", "claims": {"given_name": "Ewa", "family_name": "Nowak"}},
+}
+
+
+@pytest.fixture(scope="module")
+def idp():
+    provider = IdentityProvider(
+        clients=[{"client_id": WEB, "client_secret": "web-secret", "redirect_uris": [REDIRECT_URI]},
+                 {"client_id": APP, "client_secret": "app-secret", "redirect_uris": ["bank.app:/callback"]}],
+        accounts=ACCOUNTS)
+    with provider:
+        yield provider
+
+
+@pytest.fixture
+def sso(idp, settings):
+    settings.CUSTOMER_OIDC = {**settings.CUSTOMER_OIDC, "ISSUER": idp.issuer, "CLIENT_ID": WEB,
+                              "CLIENT_SECRET": "web-secret", "REDIRECT_URI": REDIRECT_URI,
+                              "SCOPES": "openid profile bank", "MOBILE_CLIENT_IDS": [APP]}
+    return idp
+
+
+def _start(client: Client, silent=False, token=None) -> str:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    response = client.post("/api/customer/sso/start", json.dumps({"silent": silent}), content_type="application/json",
+                           **headers)
+    assert response.status_code == 200, response.content
+    return response.json()["authorize_url"]
+
+
+def _callback(client: Client, location: str):
+    """The browser arrives back at our callback; returns the widget URL's fragment."""
+    assert location.startswith(REDIRECT_URI), location
+    response = client.get("/sso/callback?" + urlsplit(location).query)
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert target.path == "/chat/"
+    return {key: values[0] for key, values in parse_qs(target.fragment).items()}
+
+
+def _browser_sign_in(client: Client, browser: httpx.Client, login="jan", silent=False) -> dict:
+    response = sign_in(browser, _start(client, silent=silent), login, ACCOUNTS[login]["password"])
+    assert response.status_code in (302, 303), response.text[:500]
+    return _callback(client, response.headers["location"])
+
+
+def _redeem(client: Client, code: str):
+    return client.post("/api/customer/sessions/sso", json.dumps({"code": code}), content_type="application/json")
+
+
+def _nothing_created(before: tuple[int, int]):
+    assert (Customer.objects.count(), CustomerSession.objects.count()) == before
+
+
+def _counts():
+    return Customer.objects.count(), CustomerSession.objects.count()
+
+
+def test_a_customer_signs_in_with_the_bank_and_is_known_by_issuer_and_subject(sso):
+    client = Client()
+    with httpx.Client() as browser:
+        fragment = _browser_sign_in(client, browser)
+        response = _redeem(client, fragment["sso"])
+        assert response.status_code == 201, response.content
+        body = response.json()
+        assert body["customer"] == {"id": body["customer"]["id"], "name": "Jan Kowalski", "authenticated": True}
+        customer = Customer.objects.get(pk=body["customer"]["id"])
+        assert (customer.sso_issuer, customer.sso_subject, customer.is_authenticated) == (sso.issuer, "jan", True)
+        # The claim mapping decides what agents see; the e-mail is not mapped, so not kept.
+        assert customer.claims == {"customer_number": {"label": "Customer number", "value": "100200"},
+                                   "segment": {"label": "Segment", "value": "Premium"}}
+        assert customer.email == ""
+        me = client.get("/api/customer/me", HTTP_AUTHORIZATION=f"Bearer {body['token']}")
+        assert me.status_code == 200, me.content
+
+        # The hand-over code works once.
+        assert _redeem(client, fragment["sso"]).json()["error"]["code"] == "sso_code_invalid"
+
+        # Signing in again (the provider remembers the browser: no form) is the same customer.
+        again = _redeem(client, _browser_sign_in(client, browser)["sso"])
+        assert again.status_code == 201
+        assert again.json()["customer"]["id"] == customer.id
+    assert Customer.objects.filter(sso_subject="jan").count() == 1
+
+
+def test_given_and_family_name_make_the_name_when_the_provider_sends_no_name(sso):
+    client = Client()
+    with httpx.Client() as browser:
+        body = _redeem(client, _browser_sign_in(client, browser, login="ewa")["sso"]).json()
+    assert body["customer"]["name"] == "Ewa Nowak"
+
+
+def test_a_replayed_state_is_refused_and_creates_nothing(sso):
+    client = Client()
+    with httpx.Client() as browser:
+        response = sign_in(browser, _start(client), "jan", "jan-password")
+    location = response.headers["location"]
+    first = _callback(client, location)
+    assert "sso" in first
+    before = _counts()
+    assert _callback(client, location) == {"sso_error": "sso_state_invalid"}
+    _nothing_created(before)
+
+
+def test_a_code_from_another_sign_in_is_refused(sso):
+    """The state names this sign-in's PKCE verifier and nonce; a code issued to another
+    sign-in (another browser's, a stolen one) cannot complete it."""
+    client = Client()
+    with httpx.Client() as browser:
+        mine = urlsplit(sign_in(browser, _start(client), "jan", "jan-password").headers["location"]).query
+    with httpx.Client() as other_browser:
+        theirs = urlsplit(sign_in(other_browser, _start(client), "ewa", "ewa-password").headers["location"]).query
+    spliced = f"code={parse_qs(theirs)['code'][0]}&state={parse_qs(mine)['state'][0]}"
+    before = _counts()
+    assert _callback(client, f"{REDIRECT_URI}?{spliced}") == {"sso_error": "sso_token_invalid"}
+    _nothing_created(before)
+
+
+def test_an_unknown_or_expired_state_is_refused(sso):
+    client = Client()
+    assert _callback(client, f"{REDIRECT_URI}?code=x&state=never-issued") == {"sso_error": "sso_state_invalid"}
+    url = _start(client)
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    SsoSignIn.objects.update(expires_at="2000-01-01T00:00:00Z")  # noqa: the test stands in for time passing
+    assert _callback(client, f"{REDIRECT_URI}?code=x&state={state}") == {"sso_error": "sso_state_invalid"}
+
+
+def test_the_authorization_request_uses_pkce_s256_a_nonce_and_a_fresh_state(sso):
+    client = Client()
+    first, second = (parse_qs(urlsplit(_start(client)).query) for _ in range(2))
+    assert first["code_challenge_method"] == ["S256"] and first["response_type"] == ["code"]
+    assert first["client_id"] == [WEB] and first["redirect_uri"] == [REDIRECT_URI]
+    for name in ("state", "nonce", "code_challenge"):
+        assert first[name] != second[name] and len(first[name][0]) >= 43
+    stored = SsoSignIn.objects.order_by("id").first()
+    # Stored as a digest: the database alone cannot complete someone's sign-in.
+    assert first["state"][0] not in stored.state_hash
+
+
+def test_silent_sign_in_needs_no_form_when_signed_in_at_the_bank_and_says_so_when_not(sso):
+    client = Client()
+    with httpx.Client() as browser:
+        _redeem(client, _browser_sign_in(client, browser)["sso"])
+        response = sign_in(browser, _start(client, silent=True), "nobody", "no-form-expected")
+        assert "code=" in response.headers["location"]
+        assert _redeem(client, _callback(client, response.headers["location"])["sso"]).status_code == 201
+    before = _counts()
+    with httpx.Client() as stranger:
+        response = stranger.get(_start(client, silent=True), follow_redirects=False)
+        while response.status_code in (302, 303) and response.headers["location"].startswith(sso.issuer):
+            response = stranger.get(response.headers["location"], follow_redirects=False)
+        assert _callback(client, response.headers["location"]) == {"sso_error": "sso_login_required"}
+    _nothing_created(before)
+
+
+# --- The mobile app's token exchange: the verification every ID token goes through ------------
+
+def _app_claims(idp, **changes) -> dict:
+    now = int(time.time())
+    claims = {"iss": idp.issuer, "sub": "jan", "aud": APP, "iat": now, "exp": now + 300, "name": "Jan Kowalski",
+              "customer_number": "100200"}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _exchange(client: Client, token):
+    return client.post("/api/customer/sessions/oidc-token", json.dumps({"id_token": token}),
+                       content_type="application/json")
+
+
+def test_the_app_exchanges_its_id_token_once(sso):
+    client = Client()
+    token = sso.mint(_app_claims(sso))
+    response = _exchange(client, token)
+    assert response.status_code == 201, response.content
+    assert response.json()["customer"]["name"] == "Jan Kowalski"
+    before = _counts()
+    replay = _exchange(client, token)
+    assert (replay.status_code, replay.json()["error"]["code"]) == (401, "sso_token_replayed")
+    _nothing_created(before)
+
+
+def _tampered(token: str) -> str:
+    header, payload, signature = token.split(".")
+    flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
+    return ".".join((header, flipped, signature))
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda idp: _tampered(idp.mint(_app_claims(idp))), id="tampered"),
+    pytest.param(lambda idp: idp.mint(_app_claims(idp, aud="someone-else")), id="wrong-audience"),
+    pytest.param(lambda idp: idp.mint(_app_claims(idp, aud=WEB)), id="the-web-client-audience"),
+    pytest.param(lambda idp: idp.mint(_app_claims(idp, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)),
+                 id="expired"),
+    pytest.param(lambda idp: idp.mint(_app_claims(idp, iss="http://127.0.0.1:1/evil")), id="wrong-issuer"),
+    pytest.param(lambda idp: unsigned(_app_claims(idp)), id="alg-none"),
+    pytest.param(lambda idp: idp.mint(_app_claims(idp), alg="HS256",
+                                      key={"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg"}),
+                 id="hs256-shared-secret"),
+    pytest.param(lambda idp: IdentityProvider(clients=[], accounts={}).mint(_app_claims(idp)), id="another-key"),
+    pytest.param(lambda idp: idp.mint(_app_claims(idp, sub=None)), id="no-subject"),
+    pytest.param(lambda idp: idp.mint(_app_claims(idp, iat=None)), id="no-issued-at"),
+    pytest.param(lambda idp: "not.a.jwt", id="garbage"),
+])
+def test_a_token_the_bank_did_not_issue_for_us_is_refused_and_creates_nothing(sso, make):
+    client = Client()
+    before = _counts()
+    response = _exchange(client, make(sso))
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "sso_token_invalid")
+    _nothing_created(before)
+
+
+def test_without_configuration_there_is_no_bank_sign_in(settings):
+    settings.CUSTOMER_OIDC = {**settings.CUSTOMER_OIDC, "ISSUER": "", "CLIENT_ID": ""}
+    client = Client()
+    response = client.post("/api/customer/sso/start", "{}", content_type="application/json")
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "sso_not_configured")
+    assert _exchange(client, "x.y.z").status_code == 404
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server that accepts and never answers: a provider that hangs."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held, stop = [], threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+@pytest.mark.parametrize("kind", ["down", "hangs"])
+def test_a_provider_that_is_down_or_hangs_answers_503_quickly(settings, silent_server, kind):
+    issuer = silent_server if kind == "hangs" else "http://127.0.0.1:9"
+    settings.CUSTOMER_OIDC = {**settings.CUSTOMER_OIDC, "ISSUER": issuer, "CLIENT_ID": WEB, "TIMEOUT_SECONDS": 0.5}
+    oidc._cache.clear()
+    started = time.monotonic()
+    response = Client().post("/api/customer/sso/start", "{}", content_type="application/json")
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "sso_unavailable")
+    assert time.monotonic() - started < 3
+    assert not SsoSignIn.objects.exists()
