@@ -14,6 +14,8 @@ from django.test import Client
 from branchline.accounts import oidc
 from branchline.accounts.models import CustomerSession, SsoSignIn
 from branchline.contacts.models import Customer
+from branchline.conversations.models import Message
+from tests import factories
 from tests.support.idp import IdentityProvider, sign_in, unsigned
 
 pytestmark = pytest.mark.django_db
@@ -276,4 +278,63 @@ def test_a_provider_that_is_down_or_hangs_answers_503_quickly(settings, silent_s
     response = Client().post("/api/customer/sso/start", "{}", content_type="application/json")
     assert (response.status_code, response.json()["error"]["code"]) == (503, "sso_unavailable")
     assert time.monotonic() - started < 3
+    assert not SsoSignIn.objects.exists()
+
+
+# --- Step-up: a guest signs in during a chat -------------------------------------------------
+
+def _guest_chat(client: Client, world) -> tuple[str, int]:
+    token = client.post("/api/customer/sessions/anonymous").json()["token"]
+    sent = client.post("/api/customer/messages", json.dumps({"body": "Hello, my card is blocked",
+                                                              "client_message_id": "g-1", "topic_id": world.topic.id}),
+                       content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert sent.status_code == 201, sent.content
+    return token, sent.json()["message"]["conversation_id"]
+
+
+@pytest.mark.parametrize("known_before", [False, True], ids=["first-sign-in", "known-customer"])
+def test_a_guest_who_signs_in_mid_chat_keeps_the_conversation_and_the_agent_sees_who_it_is(
+        sso, world, capture_events, known_before):
+    client = Client()
+    with httpx.Client() as browser:
+        if known_before:  # Jan signed in once before, elsewhere: his customer row exists
+            _redeem(client, _browser_sign_in(client, browser)["sso"])
+        guest_token, conversation_id = _guest_chat(client, world)
+        agent = factories.staff_browser(world.agent)
+        assert agent.post(f"/api/staff/conversations/{conversation_id}/accept",
+                          HTTP_X_CSRFTOKEN=agent.csrf).status_code == 200
+        guest_id = Customer.objects.filter(conversations__id=conversation_id).get().id
+        response = sign_in(browser, _start(client, token=guest_token), "jan", "jan-password")
+        fragment = _callback(client, response.headers["location"])
+        with capture_events() as events:
+            redeemed = _redeem(client, fragment["sso"])
+    assert redeemed.status_code == 201, redeemed.content
+    jan = redeemed.json()
+    assert jan["customer"]["name"] == "Jan Kowalski" and jan["customer"]["authenticated"]
+
+    # The conversation is Jan's now, whole: nothing lost, nothing written twice.
+    me = client.get("/api/customer/me", HTTP_AUTHORIZATION=f"Bearer {jan['token']}").json()
+    assert me["conversation"]["id"] == conversation_id
+    page = client.get("/api/customer/messages", HTTP_AUTHORIZATION=f"Bearer {jan['token']}").json()["messages"]
+    assert [m["text"] for m in page if m["sender"] != "system"] == ["Hello, my card is blocked"]
+    assert (page[-1]["system_code"], page[-1]["text"]) == ("customer_signed_in", "Jan Kowalski signed in with the bank.")
+    assert Customer.objects.filter(sso_subject="jan").count() == 1
+    assert not Message.objects.filter(customer_id=guest_id).exists()
+
+    # The guest's token is over, and its sockets are told to close.
+    assert client.get("/api/customer/me", HTTP_AUTHORIZATION=f"Bearer {guest_token}").status_code == 401
+    assert any(e["t"] == "session.ended" for e in events)
+
+    # The agent sees who it is, live and on reading.
+    updates = [e for e in events if e["t"] == "conversation.updated" and f"staff:{world.agent.id}" in e["a"]]
+    assert updates and updates[-1]["d"]["conversation"]["customer"]["name"] == "Jan Kowalski"
+    seen = agent.get(f"/api/staff/conversations/{conversation_id}").json()
+    assert seen["customer"] == {"id": jan["customer"]["id"], "name": "Jan Kowalski", "authenticated": True}
+
+
+def test_a_sign_in_started_with_someone_elses_token_is_refused(sso):
+    client = Client()
+    response = client.post("/api/customer/sso/start", "{}", content_type="application/json",
+                           HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert response.status_code == 401
     assert not SsoSignIn.objects.exists()

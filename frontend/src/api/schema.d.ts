@@ -164,8 +164,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange the sign-in's hand-over code for the customer's token */
-        post: operations["branchline_accounts_api_customer_session_sso"];
+        /**
+         * Exchange the sign-in's hand-over code for the customer's token
+         * @description Here rather than with the other sign-ins: a guest who signed in from a chat keeps the
+         *     conversation (step-up), which is this app's to move.
+         */
+        post: operations["branchline_conversations_api_customer_session_sso"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1719,7 +1723,7 @@ export interface operations {
             };
         };
     };
-    branchline_accounts_api_customer_session_sso: {
+    branchline_conversations_api_customer_session_sso: {
         parameters: {
             query?: never;
             header?: never;

@@ -41,7 +41,7 @@ class StaffOut(Schema):
     line_of_business: str | None
 
 
-def _customer_session_out(customer, token):
+def customer_session_out(customer, token):
     return {
         "token": token,
         "expires_in": settings.BRANCHLINE["CUSTOMER_TOKEN_HOURS"] * 3600,
@@ -55,14 +55,14 @@ def customer_session_anonymous(request):
     per_minute = settings.BRANCHLINE["ANONYMOUS_SESSIONS_PER_MINUTE"]
     ratelimit.hit(f"anon-session:{client_address(request)}", rate=per_minute / 60, burst=per_minute)
     customer, token = actions.customer_session_anonymous()
-    return Status(201, _customer_session_out(customer, token))
+    return Status(201, customer_session_out(customer, token))
 
 
 @router.post("/customer/sessions/demo", response={201: CustomerSessionOut, 404: ErrorOut, 422: ErrorOut},
              tags=["customer"], summary="Demo only: sign in as a demo customer (stands in for the bank's SSO)")
 def customer_session_demo(request, payload: DemoSignIn):
     customer, token = actions.customer_session_demo_sso(subject=payload.subject)
-    return Status(201, _customer_session_out(customer, token))
+    return Status(201, customer_session_out(customer, token))
 
 
 class SsoStartIn(Schema):
@@ -81,7 +81,7 @@ class SsoAppIn(Schema):
     id_token: str = Field(description="The mobile app's ID token from the bank's provider")
 
 
-def _sso_budget(request) -> None:
+def sso_budget(request) -> None:
     per_minute = settings.BRANCHLINE["SSO_SIGN_INS_PER_MINUTE"]
     ratelimit.hit(f"sso:{client_address(request)}", rate=per_minute / 60, burst=per_minute)
 
@@ -101,26 +101,18 @@ def _bearer_customer(request):
                                                503: ErrorOut},
              tags=["customer"], summary="Begin signing in with the bank: where to send the browser")
 def customer_sso_start(request, payload: SsoStartIn):
-    _sso_budget(request)
+    sso_budget(request)
     guest = _bearer_customer(request)
     return {"authorize_url": sso.sso_sign_in_start(guest=guest, silent=payload.silent)}
-
-
-@router.post("/customer/sessions/sso", response={201: CustomerSessionOut, 401: ErrorOut, 429: ErrorOut},
-             tags=["customer"], summary="Exchange the sign-in's hand-over code for the customer's token")
-def customer_session_sso(request, payload: SsoRedeemIn):
-    _sso_budget(request)
-    customer, token = sso.sso_session_redeem(code=payload.code)
-    return Status(201, _customer_session_out(customer, token))
 
 
 @router.post("/customer/sessions/oidc-token",
              response={201: CustomerSessionOut, 401: ErrorOut, 404: ErrorOut, 429: ErrorOut, 503: ErrorOut},
              tags=["customer"], summary="Mobile app: exchange the bank's ID token for a chat session")
 def customer_session_oidc_token(request, payload: SsoAppIn):
-    _sso_budget(request)
+    sso_budget(request)
     customer, token = sso.sso_app_exchange(id_token=payload.id_token)
-    return Status(201, _customer_session_out(customer, token))
+    return Status(201, customer_session_out(customer, token))
 
 
 @router.delete("/customer/session", auth=customer_auth, response={204: None, 401: ErrorOut}, tags=["customer"],

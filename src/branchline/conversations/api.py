@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from branchline.accounts.api import CustomerSessionOut, SsoRedeemIn, customer_session_out, sso_budget
 from branchline.accounts.auth import customer_auth, staff_auth
 from branchline.accounts.permissions import Action
 from branchline.core import ratelimit
@@ -58,6 +59,16 @@ def _page(messages, limit, shape):
 
 
 # --- customer -------------------------------------------------------------------------
+
+@router.post("/customer/sessions/sso", response={201: CustomerSessionOut, 401: ErrorOut, 429: ErrorOut},
+             tags=["customer"], summary="Exchange the sign-in's hand-over code for the customer's token")
+def customer_session_sso(request, payload: SsoRedeemIn):
+    """Here rather than with the other sign-ins: a guest who signed in from a chat keeps the
+    conversation (step-up), which is this app's to move."""
+    sso_budget(request)
+    customer, token = actions.customer_sso_redeem(code=payload.code)
+    return Status(201, customer_session_out(customer, token))
+
 
 class CustomerMeOut(Schema):
     customer: CustomerRef

@@ -89,6 +89,15 @@ class SupervisorLeft(ConversationChanged):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CustomerIdentified(ConversationChanged):
+    """A guest signed in with the bank during the conversation: it is the signed-in
+    customer's from now on (`customer_id`); `guest_id` is who they were."""
+
+    name = "conversation.customer_identified"
+    guest_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiptUpdated(ConversationEvent):
     """A side's delivered/read summary moved forward (in public numbers)."""
 

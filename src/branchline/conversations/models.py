@@ -131,6 +131,7 @@ class SystemCode(models.TextChoices):
     RELEASED = "released"  # staff: "Anna returned the conversation to the queue."
     AGENT_AWAY = "agent_away"  # staff: "Returned to the queue: Anna is away."
     SUPERVISOR_JOINED = "supervisor_joined"  # staff: "Olga (supervisor) joined."
+    CUSTOMER_SIGNED_IN = "customer_signed_in"  # public: "Jan Kowalski signed in with the bank."
 
 
 class Message(models.Model):
@@ -192,7 +193,8 @@ class Message(models.Model):
         if self.kind != Kind.SYSTEM:
             return self.body
         names = {"agent": author_name or (self.author.display_name if self.author_id else ""),
-                 "receiver": subject_name or (self.subject.display_name if self.subject_id else "")}
+                 "receiver": subject_name or (self.subject.display_name if self.subject_id else ""),
+                 "customer": self.body or gettext("The customer")}
         line = {
             SystemCode.AGENT_JOINED: gettext("%(agent)s joined the conversation."),
             SystemCode.ENDED: gettext("The conversation has ended."),
@@ -201,5 +203,7 @@ class Message(models.Model):
             SystemCode.RELEASED: gettext("%(agent)s returned the conversation to the queue."),
             SystemCode.AGENT_AWAY: gettext("Returned to the queue: %(agent)s is away."),
             SystemCode.SUPERVISOR_JOINED: gettext("%(agent)s (supervisor) joined the conversation."),
+            # The body holds the customer's name as the bank gave it at the time.
+            SystemCode.CUSTOMER_SIGNED_IN: gettext("%(customer)s signed in with the bank."),
         }.get(self.system_code)
         return line % names if line else self.body

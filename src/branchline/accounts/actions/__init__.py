@@ -70,6 +70,17 @@ def customer_session_end(*, token: str) -> None:
                              principal_id=session.customer_id, session=digest))
 
 
+def customer_sessions_end_all(*, customer_id: int) -> None:
+    """Revoke every open sign-in of a customer; their sockets close after commit (as for
+    customer_session_end). A guest who signed in with the bank is done as a guest."""
+    now = timezone.now()
+    for session in CustomerSession.objects.select_for_update().filter(customer_id=customer_id, revoked_at=None):
+        session.revoked_at = now
+        session.save(update_fields=["revoked_at"])
+        publish(SessionEnded(actor=Actor("customer", customer_id), principal_kind="customer",
+                             principal_id=customer_id, session=session.token_hash))
+
+
 def customer_for_token(token: str | None) -> Customer:
     """The customer a bearer token signs in, or Unauthorized (missing, unknown, expired)."""
     if not token or len(token) > 200:

@@ -84,9 +84,10 @@ def sso_sign_in_return(*, state, code=None, error=None) -> str:
     return handover
 
 
-def sso_session_redeem(*, code) -> tuple[Customer, str]:
+def sso_session_redeem(*, code) -> tuple[Customer, str, int | None]:
     """The widget exchanges the hand-over code (once, within HANDOVER_SECONDS) for the
-    customer's bearer token."""
+    customer's bearer token. Returns (customer, token, the guest who started it from a
+    chat or None): the caller moves that guest's conversations (step-up)."""
     if not isinstance(code, str) or not 0 < len(code) <= 200:
         raise SsoCodeInvalid()
     now = timezone.now()
@@ -101,7 +102,7 @@ def sso_session_redeem(*, code) -> tuple[Customer, str]:
         token = customer_session_start(customer=sign_in.customer, sso_sid=sign_in.sid, sso_id_token=sign_in.id_token)
         publish(CustomerSignedIn(actor=Actor("customer", sign_in.customer.id, sign_in.customer.display_name),
                                  customer_id=sign_in.customer.id, method=SsoSignIn.Kind.BROWSER))
-    return sign_in.customer, token
+    return sign_in.customer, token, sign_in.guest_id
 
 
 def sso_app_exchange(*, id_token) -> tuple[Customer, str]:

@@ -46,7 +46,7 @@ def _limits():
     return settings.BRANCHLINE
 
 
-def _system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Visibility.PUBLIC, author=None,
+def system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Visibility.PUBLIC, author=None,
                  subject=None, body="") -> Message:
     """A system line in the conversation's streams (public, or staff-only)."""
     conversation = streams.allocate_by_id(conversation_id, public=visibility == Visibility.PUBLIC)
@@ -94,7 +94,7 @@ def conversation_accept(*, principal: Principal, conversation_id) -> Conversatio
         _follow(conversation, agent, ParticipantRole.AGENT)
         conversation.save(update_fields=["state", "assigned_agent", "accepted_at", "watchers"])
         actor = Actor.of(principal)
-        _system_line(conversation.id, SystemCode.AGENT_JOINED, actor=actor, author=agent)
+        system_line(conversation.id, SystemCode.AGENT_JOINED, actor=actor, author=agent)
         publish(ConversationAccepted(actor=actor, agent_id=agent.id, **streams.routing(conversation)))
     return conversation
 
@@ -113,7 +113,7 @@ def _end(conversation: Conversation, reason: str, system_code: str, actor: Actor
     conversation.ended_at = timezone.now()
     conversation.end_reason = reason
     conversation.save(update_fields=["state", "ended_at", "end_reason"])
-    _system_line(conversation.id, system_code, actor=actor)
+    system_line(conversation.id, system_code, actor=actor)
     publish(ConversationEnded(actor=actor, reason=reason, **streams.routing(conversation)))
 
 
@@ -123,7 +123,7 @@ def _back_to_queue(conversation: Conversation, code: str, author: User, *, assig
     conversation.assigned_agent = None
     _unfollow(conversation, assigned.id)
     conversation.save(update_fields=["state", "assigned_agent", "watchers"])
-    _system_line(conversation.id, code, actor=actor, visibility=Visibility.STAFF, author=author)
+    system_line(conversation.id, code, actor=actor, visibility=Visibility.STAFF, author=author)
     publish(ConversationReleased(actor=actor, agent_id=assigned.id, away=code == SystemCode.AGENT_AWAY,
                                  also_tell=(assigned.id,), **streams.routing(conversation)))
 
@@ -173,9 +173,9 @@ def conversation_transfer(*, principal: Principal, conversation_id, to_user_id, 
         conversation.accepted_at = timezone.now()  # when the agent handling it now took it
         conversation.save(update_fields=["state", "assigned_agent", "accepted_at", "watchers"])
         actor = Actor.of(principal)
-        _system_line(conversation.id, SystemCode.TRANSFERRED, actor=actor, visibility=Visibility.STAFF, author=sender,
+        system_line(conversation.id, SystemCode.TRANSFERRED, actor=actor, visibility=Visibility.STAFF, author=sender,
                      subject=receiver, body=note)
-        _system_line(conversation.id, SystemCode.AGENT_JOINED, actor=actor, author=receiver)
+        system_line(conversation.id, SystemCode.AGENT_JOINED, actor=actor, author=receiver)
         publish(ConversationTransferred(actor=actor, from_agent_id=previous.id if previous else None,
                                         to_agent_id=receiver.id, with_note=bool(note),
                                         also_tell=(previous.id,) if previous else (), **streams.routing(conversation)))
@@ -193,7 +193,7 @@ def conversation_join(*, principal: Principal, conversation_id) -> Conversation:
         _follow(conversation, supervisor, ParticipantRole.SUPERVISOR)
         conversation.save(update_fields=["watchers"])
         actor = Actor.of(principal)
-        _system_line(conversation.id, SystemCode.SUPERVISOR_JOINED, actor=actor, visibility=Visibility.STAFF,
+        system_line(conversation.id, SystemCode.SUPERVISOR_JOINED, actor=actor, visibility=Visibility.STAFF,
                      author=supervisor)
         publish(SupervisorJoined(actor=actor, supervisor_id=supervisor.id, **streams.routing(conversation)))
     return conversation
