@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 
 from branchline.accounts import oidc
-from branchline.accounts.models import CustomerSession, SsoSignIn
+from branchline.accounts.actions import customer_session_start
+from branchline.accounts.models import CustomerSession, SsoSignIn, token_digest
 from branchline.contacts.models import Customer
 from branchline.conversations.models import Message
 from tests import factories
@@ -338,3 +339,56 @@ def test_a_sign_in_started_with_someone_elses_token_is_refused(sso):
                            HTTP_AUTHORIZATION="Bearer not-a-token")
     assert response.status_code == 401
     assert not SsoSignIn.objects.exists()
+
+
+# --- Back-channel logout: what the provider sends is checked like an ID token -----------------
+
+def _logout_claims(idp, **changes) -> dict:
+    claims = {"iss": idp.issuer, "aud": WEB, "iat": int(time.time()), "jti": f"jti-{time.monotonic_ns()}",
+              "sub": "jan", "sid": "sid-desk", "events": {oidc.BACKCHANNEL_LOGOUT_EVENT: {}}}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+@pytest.fixture
+def jan_on_two_devices(sso):
+    jan = Customer.objects.create(is_authenticated=True, sso_issuer=sso.issuer, sso_subject="jan", name="Jan")
+    desk = customer_session_start(customer=jan, sso_sid="sid-desk")
+    phone = customer_session_start(customer=jan, sso_sid="sid-phone")
+    return desk, phone
+
+
+def _still_signed_in(*tokens) -> list[bool]:
+    return [CustomerSession.objects.get(token_hash=token_digest(t)).revoked_at is None for t in tokens]
+
+
+def test_a_back_channel_logout_ends_the_sign_ins_of_that_provider_session(sso, jan_on_two_devices, capture_events):
+    desk, phone = jan_on_two_devices
+    with capture_events() as events:
+        response = Client().post("/sso/backchannel-logout", {"logout_token": sso.mint(_logout_claims(sso))})
+    assert (response.status_code, response["Cache-Control"]) == (200, "no-store")
+    assert _still_signed_in(desk, phone) == [False, True]
+    assert [e["d"]["session"] for e in events if e["t"] == "session.ended"] == [token_digest(desk)]
+
+
+def test_a_back_channel_logout_naming_only_the_subject_ends_all_their_bank_sign_ins(sso, jan_on_two_devices):
+    response = Client().post("/sso/backchannel-logout", {"logout_token": sso.mint(_logout_claims(sso, sid=None))})
+    assert response.status_code == 200
+    assert _still_signed_in(*jan_on_two_devices) == [False, False]
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, events=None)), id="no-logout-event"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, nonce="n")), id="with-a-nonce"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, aud=APP)), id="wrong-audience"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, iss="http://127.0.0.1:1/evil")), id="wrong-issuer"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, jti=None)), id="no-jti"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, sub=None, sid=None)), id="names-no-one"),
+    pytest.param(lambda idp: unsigned(_logout_claims(idp)), id="alg-none"),
+    pytest.param(lambda idp: IdentityProvider(clients=[], accounts={}).mint(_logout_claims(idp)), id="another-key"),
+    pytest.param(lambda idp: "", id="missing"),
+])
+def test_a_logout_token_we_cannot_accept_is_refused_and_ends_nothing(sso, jan_on_two_devices, make):
+    response = Client().post("/sso/backchannel-logout", {"logout_token": make(sso)})
+    assert response.status_code == 400
+    assert _still_signed_in(*jan_on_two_devices) == [True, True]

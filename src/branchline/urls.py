@@ -12,6 +12,7 @@ urlpatterns = [
     path("console/login/", views.console_login, name="console-login"),
     path("console/logout/", views.console_logout, name="console-logout"),
     path("sso/callback", views.sso_callback, name="sso-callback"),
+    path("sso/backchannel-logout", views.sso_backchannel_logout, name="sso-backchannel-logout"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

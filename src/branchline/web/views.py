@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.csp import CSP
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from branchline.accounts import oidc
@@ -79,6 +80,22 @@ def sso_callback(request):
     except (Unauthorized, NotFound, oidc.SsoUnavailable) as error:
         return redirect(f"{target}#{urlencode({'sso_error': error.code})}")
     return redirect(f"{target}#{urlencode({'sso': handover})}")
+
+
+@csrf_exempt  # called by the bank's provider, server to server, with a signed logout token
+@require_POST
+def sso_backchannel_logout(request):
+    """OpenID Connect Back-Channel Logout 1.0, section 2.8: 200 once the sign-ins it names
+    have ended, 400 for a token we cannot accept; never cached."""
+    try:
+        sso.sso_backchannel_logout(logout_token=request.POST.get("logout_token"))
+        response = HttpResponse(status=200)
+    except (Unauthorized, NotFound):
+        response = HttpResponse(status=400)
+    except oidc.SsoUnavailable:
+        response = HttpResponse(status=503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def healthz(request):

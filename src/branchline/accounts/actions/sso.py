@@ -16,8 +16,8 @@ from branchline.core.errors import Unauthorized
 from branchline.events import Actor, publish
 
 from .. import oidc
-from ..events import CustomerSignedIn
-from ..models import SsoSignIn, token_digest
+from ..events import CustomerSignedIn, SessionEnded
+from ..models import CustomerSession, SsoSignIn, token_digest
 from . import customer_session_start
 
 
@@ -128,6 +128,31 @@ def sso_app_exchange(*, id_token) -> tuple[Customer, str]:
         publish(CustomerSignedIn(actor=Actor("customer", customer.id, customer.display_name),
                                  customer_id=customer.id, method=SsoSignIn.Kind.APP))
     return customer, token
+
+
+def sso_backchannel_logout(*, logout_token) -> int:
+    """The customer signed out at the bank, and its provider tells us so server to server
+    (OpenID Connect Back-Channel Logout 1.0): end the sign-ins it names, by the provider's
+    session id (`sid`), or all of the subject's when it names only them. Their sockets
+    close at once. Returns how many sign-ins ended."""
+    oidc.require_enabled()
+    claims = oidc.verify_logout_token(logout_token)
+    sessions = CustomerSession.objects.select_for_update().filter(
+        revoked_at=None, customer__is_authenticated=True, customer__sso_issuer=claims["iss"])
+    if isinstance(claims.get("sub"), str):
+        sessions = sessions.filter(customer__sso_subject=claims["sub"])
+    if isinstance(claims.get("sid"), str):
+        sessions = sessions.filter(sso_sid=claims["sid"])
+    ended = 0
+    with transaction.atomic():
+        now = timezone.now()
+        for session in sessions:
+            session.revoked_at = now
+            session.save(update_fields=["revoked_at"])
+            publish(SessionEnded(actor=Actor("customer", session.customer_id), principal_kind="customer",
+                                 principal_id=session.customer_id, session=session.token_hash))
+            ended += 1
+    return ended
 
 
 def _customer_of(claims: dict) -> Customer:
