@@ -149,7 +149,7 @@ def test_an_unknown_or_expired_state_is_refused(sso):
     assert _callback(client, f"{REDIRECT_URI}?code=x&state=never-issued") == {"sso_error": "sso_state_invalid"}
     url = _start(client)
     state = parse_qs(urlsplit(url).query)["state"][0]
-    SsoSignIn.objects.update(expires_at="2000-01-01T00:00:00Z")  # noqa: the test stands in for time passing
+    SsoSignIn.objects.update(expires_at="2000-01-01T00:00:00Z")  # stands in for ten minutes passing
     assert _callback(client, f"{REDIRECT_URI}?code=x&state={state}") == {"sso_error": "sso_state_invalid"}
 
 

@@ -50,7 +50,14 @@ def demo_server_env() -> dict:
 
 
 @pytest.fixture
-def demo_server(tmp_path, demo_server_env):
+def demo_server_port():
+    """The demo server's port (None: any free one); a module that must know it before the
+    server starts (an OpenID provider's redirect URI) overrides this fixture."""
+    return None
+
+
+@pytest.fixture
+def demo_server(tmp_path, demo_server_env, demo_server_port):
     """`branchline.settings.demo` under uvicorn on a throw-away SQLite file, migrated and
     seeded with the demo bank (staff anna/ben/olga, customers jan.kowalski/maria.silva)."""
     env = server_env(database_url=f"sqlite:///{tmp_path / 'branchline.sqlite3'}", **demo_server_env)
@@ -58,7 +65,7 @@ def demo_server(tmp_path, demo_server_env):
         result = manage(*command, env=env, check=False)
         assert result.returncode == 0, f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
     log_path = tmp_path / "server.log"
-    server = ServerProcess(env, log_path=log_path)
+    server = ServerProcess(env, port=demo_server_port, log_path=log_path)
     try:
         server.start()
         yield server

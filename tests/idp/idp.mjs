@@ -23,7 +23,17 @@ const escape = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.
 
 function page(title, body) {
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)}</title>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; background: #eef1f5; margin: 0; color: #1d2733; }
+  main { max-width: 22rem; margin: 3rem auto; background: #fff; padding: 1.5rem 2rem; border-radius: 8px;
+         box-shadow: 0 1px 4px rgba(0, 0, 0, .12); }
+  h1 { font-size: 1.4rem; margin: 0 0 .25rem; } label { display: block; margin: .75rem 0; }
+  input { display: block; width: 100%; box-sizing: border-box; padding: .5rem; font: inherit; margin-top: .25rem; }
+  button { font: inherit; padding: .5rem 1.25rem; background: #0b3a5d; color: #fff; border: 0; border-radius: 4px; }
+  .error { color: #a01515; }
+</style></head>
 <body><main>${body}</main></body></html>`;
 }
 
@@ -160,6 +170,11 @@ async function interaction(req, res, uid) {
 
 const callback = provider.callback();
 const server = http.createServer(async (req, res) => {
+  if (req.url === '/favicon.ico') {  // browsers ask; a 404 would be a console error in the browser tests
+    res.writeHead(204);
+    res.end();
+    return;
+  }
   const match = /^\/interaction\/([\w-]+)\/?(?:\?.*)?$/.exec(req.url);
   if (!match) {
     callback(req, res);

@@ -34,7 +34,8 @@ _WIDGET_CSP = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF, *settings.WI
 @xframe_options_exempt
 @csp_override(_WIDGET_CSP)
 def chat_page(request):
-    return render(request, "web/chat.html", {"demo_sso": settings.DEMO_SSO_ENABLED, **_limits()})
+    return render(request, "web/chat.html", {"demo_sso": settings.DEMO_SSO_ENABLED, "bank_sign_in": oidc.enabled(),
+                                             **_limits()})
 
 
 def demo_sso_page(request):

@@ -5,6 +5,8 @@ import { applyReceipts, dayNode, el, isNearBottom, messageNode, setState } from 
 import { lengthStatus } from "./text.js";
 
 const TOKEN_KEY = "branchline.customer-token";
+const SILENT_TRIED_KEY = "branchline.sso-silent-tried";
+const SSO_MESSAGE = "branchline.sso";
 const $ = (id) => document.getElementById(id);
 const list = $("messages");
 const MESSAGE_MAX = Number($("chat").dataset.messageMax) || 4000;
@@ -44,6 +46,7 @@ async function start() {
   $("who").textContent = customer.authenticated
     ? interpolate(gettext("Signed in as %s"), [customer.name]) : gettext("Chatting as a guest");
   $("sign-out").hidden = false;
+  if ($("step-up")) $("step-up").hidden = customer.authenticated;
   state.conversation = state.me.conversation;
   show("conversation");
   await loadTopics();
@@ -267,9 +270,81 @@ async function signOut(callServer = true) {
   list.replaceChildren();
   $("unread-badge").hidden = true;
   $("sign-out").hidden = true;
+  if ($("step-up")) $("step-up").hidden = true;
   $("who").textContent = "";
   $("status").textContent = "";
   show("welcome");
+}
+
+// --- Signing in with the bank (docs/protocol.md §2) ------------------------------------
+// The server runs the OpenID Connect flow; the widget only opens the bank's page and, when
+// the browser comes back to /chat/#sso=<code>, exchanges that single-use code for its token.
+// Framed in the bank's site, the bank's page opens in a pop-up (a provider's sign-in page
+// refuses to be framed) and hands the code back by postMessage to this same origin.
+const framed = window.top !== window.self;
+
+async function signInWithBank({ silent = false } = {}) {
+  $("sign-in-error").textContent = "";
+  const popup = framed && !silent ? window.open("about:blank", "branchline-sso", "popup,width=480,height=680") : null;
+  try {
+    // A guest sends their token: their conversation stays theirs once signed in (step-up).
+    const start = await api("/customer/sso/start", { method: "POST", body: { silent }, token: state.token });
+    if (popup) popup.location.href = start.authorize_url; else location.assign(start.authorize_url);
+  } catch (error) {
+    if (popup) popup.close();
+    $("sign-in-error").textContent = error.message;
+  }
+}
+
+async function redeem(code) {
+  // A guest's socket closes first: the step-up ends its token, and its "unauthorized"
+  // must not be taken for a sign-out.
+  if (state.socket) { state.socket.close(); state.socket = null; }
+  try {
+    const session = await api("/customer/sessions/sso", { method: "POST", body: { code } });
+    list.replaceChildren();
+    Object.assign(state, { token: session.token, socket: null, lastDay: null, oldestId: null });
+    sessionStorage.setItem(TOKEN_KEY, state.token);
+    await start();
+  } catch (error) {
+    show("welcome");
+    $("sign-in-error").textContent = error.message;
+  }
+}
+
+const SSO_ERRORS = {
+  sso_unavailable: () => gettext("The bank's sign-in does not answer just now. Try again in a moment, or continue as a guest."),
+  sso_access_denied: () => gettext("Signing in was cancelled."),
+};
+
+// Back from the bank's page: #sso=<code> or #sso_error=<code>, read once and removed.
+function returnedFromBank() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const code = fragment.get("sso"), failure = fragment.get("sso_error");
+  if (!code && !failure) return false;
+  history.replaceState(null, "", location.pathname + location.search);
+  if (window.opener && window.opener !== window && window.name === "branchline-sso") {
+    window.opener.postMessage({ type: SSO_MESSAGE, code, error: failure }, location.origin);
+    window.close();
+    return true;
+  }
+  if (code) { redeem(code); return true; }
+  if (failure === "sso_login_required" || failure === "sso_interaction_required") return false;  // silent: not signed in at the bank
+  show("welcome");
+  $("sign-in-error").textContent = (SSO_ERRORS[failure] || (() => gettext("Signing in with the bank did not work. Please try again.")))();
+  return true;
+}
+
+window.addEventListener("message", (event) => {
+  if (event.origin !== location.origin || !event.data || event.data.type !== SSO_MESSAGE) return;
+  if (event.data.code) redeem(event.data.code);
+  else if (event.data.error) $("sign-in-error").textContent = (SSO_ERRORS[event.data.error] || (() => gettext("Signing in with the bank did not work. Please try again.")))();
+});
+
+const bankSignIn = $("chat").dataset.bankSignIn === "1";
+if (bankSignIn) {
+  $("sign-in-bank").addEventListener("click", () => signInWithBank());
+  $("step-up").addEventListener("click", () => signInWithBank());
 }
 
 $("guest").addEventListener("click", startGuest);
@@ -298,4 +373,16 @@ list.addEventListener("scroll", () => {
   if (list.scrollTop < 40 && !$("load-earlier").hidden) loadPage(state.oldestId);
 });
 
-if (state.token) start(); else { show("welcome"); $("status").textContent = ""; }
+if (returnedFromBank()) {
+  // handled: the code is being redeemed, or the pop-up handed it over and closed
+} else if (state.token) {
+  start();
+} else if (bankSignIn && !framed && !sessionStorage.getItem(SILENT_TRIED_KEY)) {
+  // Signed in to internet banking already? Then no second sign-in: ask the bank once per
+  // tab without showing anything (prompt=none); it answers login_required otherwise.
+  sessionStorage.setItem(SILENT_TRIED_KEY, "1");
+  signInWithBank({ silent: true });
+} else {
+  show("welcome");
+  $("status").textContent = "";
+}
