@@ -45,22 +45,8 @@ assets: $(CONSOLE_BUNDLE)
 widget-size:
 	@node frontend/scripts/widget-size.mjs
 
-migrate: venv assets
-	@mkdir -p var
-	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(PY) manage.py migrate --noinput -v 0
-	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(PY) manage.py collectstatic --noinput -v 0
-	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(PY) manage.py seed_demo
-
-demo: migrate
-	@echo ""
-	@echo "  Branchline demo on http://$(HOST):$(PORT)/"
-	@echo "    customer chat:  http://$(HOST):$(PORT)/chat/   (guest, or 'Sign in with bank' -> demo customers jan.kowalski / maria.silva)"
-	@echo "    agent console:  http://$(HOST):$(PORT)/console/   (anna / ben / olga, password branchline-demo)"
-	@echo "    API + OpenAPI:  http://$(HOST):$(PORT)/api/docs   http://$(HOST):$(PORT)/api/openapi.json"
-	@echo ""
-	DJANGO_SETTINGS_MODULE=branchline.settings.demo $(UVICORN) --host $(HOST) --port $(PORT)
-
-# The tests' OpenID provider (tests/idp/: node-oidc-provider, run by tests/support/idp.py):
+# The OpenID provider of the tests and the demo (tests/idp/: node-oidc-provider, run by
+# tests/support/idp.py):
 # npm ci from its committed lock file, skipped while package.json and the lock are unchanged.
 NPM_IDP     := npm --prefix tests/idp --no-audit --no-fund
 IDP_MODULES := tests/idp/node_modules/.installed
@@ -68,6 +54,32 @@ IDP_MODULES := tests/idp/node_modules/.installed
 $(IDP_MODULES): tests/idp/package.json tests/idp/package-lock.json
 	$(NPM_IDP) ci --loglevel=error
 	@touch $@
+
+# The demo's bank (scripts/demo_idp.py): a real OpenID provider on IDP_PORT, where the demo
+# customers sign in; the demo server is its client.
+IDP_PORT  ?= 9400
+DEMO_ENV  := DJANGO_SETTINGS_MODULE=branchline.settings.demo \
+             BRANCHLINE_CUSTOMER_OIDC_ISSUER=http://127.0.0.1:$(IDP_PORT) \
+             BRANCHLINE_CUSTOMER_OIDC_CLIENT_ID=branchline-demo BRANCHLINE_CUSTOMER_OIDC_CLIENT_SECRET=branchline-demo-secret \
+             BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI=http://$(HOST):$(PORT)/sso/callback \
+             BRANCHLINE_CUSTOMER_OIDC_SCOPES="openid profile bank"
+
+migrate: venv assets
+	@mkdir -p var
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
+	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+
+demo: migrate $(IDP_MODULES)
+	@echo ""
+	@echo "  Branchline demo on http://$(HOST):$(PORT)/"
+	@echo "    customer chat:  http://$(HOST):$(PORT)/chat/   (guest, or 'Sign in with your bank' -> jan.kowalski / maria.silva, password branchline-demo)"
+	@echo "    agent console:  http://$(HOST):$(PORT)/console/   (anna / ben / olga, password branchline-demo)"
+	@echo "    API + OpenAPI:  http://$(HOST):$(PORT)/api/docs   http://$(HOST):$(PORT)/api/openapi.json"
+	@echo ""
+	@$(DEMO_ENV) $(PY) scripts/demo_idp.py --port $(IDP_PORT) --redirect-uri http://$(HOST):$(PORT)/sso/callback & idp=$$!; \
+	  trap 'kill $$idp 2>/dev/null; wait $$idp 2>/dev/null' EXIT INT TERM; \
+	  $(DEMO_ENV) $(UVICORN) --host $(HOST) --port $(PORT)
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from branchline.accounts.actions import DEMO_SSO_ISSUER
+from branchline.accounts.actions import demo_customers_issuer
 from branchline.accounts.models import LineOfBusiness, Role, User
 from branchline.accounts.principals import Principal
 from branchline.cases.models import CaseType, Topic
@@ -80,7 +80,7 @@ def seed() -> dict:
         topics[topic_name] = topic
     for subject, name, email in CUSTOMERS:
         customer, _ = Customer.objects.get_or_create(
-            is_authenticated=True, sso_issuer=DEMO_SSO_ISSUER, sso_subject=subject,
+            is_authenticated=True, sso_issuer=demo_customers_issuer(), sso_subject=subject,
             defaults={"name": name, "email": email},
         )
         if not Conversation.objects.filter(customer=customer).exists():

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from branchline.accounts import oidc
-from branchline.accounts.actions import DEMO_SSO_ISSUER, sso, staff_sign_in, staff_sign_out
+from branchline.accounts.actions import demo_customers_issuer, sso, staff_sign_in, staff_sign_out
 from branchline.contacts.models import Customer
 from branchline.core.errors import NotFound, RateLimited, Unauthorized
 
@@ -42,7 +42,7 @@ def demo_sso_page(request):
     """Demo only: pick a demo customer to sign in as (stands in for the bank's SSO)."""
     if not settings.DEMO_SSO_ENABLED:
         raise Http404()
-    customers = Customer.objects.filter(is_authenticated=True, sso_issuer=DEMO_SSO_ISSUER).order_by("name")
+    customers = Customer.objects.filter(is_authenticated=True, sso_issuer=demo_customers_issuer()).order_by("name")
     return render(request, "web/demo_sso.html", {"customers": customers})
 
 

@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 DEMO_SSO_ISSUER = "demo-sso"
 
 
+def demo_customers_issuer() -> str:
+    """Whose customers the demo seeds: the demo's OpenID provider when `make demo` runs one
+    (so signing in there finds their history), else the stand-in's."""
+    return settings.CUSTOMER_OIDC["ISSUER"] or DEMO_SSO_ISSUER
+
+
 def customer_session_start(*, customer: Customer, sso_sid: str = "", sso_id_token: str = "") -> str:
     """Issue a bearer token for `customer`; only its digest is stored. A sign-in through
     the bank's provider keeps its session id there and its ID token (actions/sso.py)."""
@@ -50,7 +56,8 @@ def customer_session_demo_sso(*, subject: str) -> tuple[Customer, str]:
     Refuses unless the demo settings enabled it; production settings force it off."""
     if not settings.DEMO_SSO_ENABLED:
         raise NotFound()
-    customer = Customer.objects.filter(is_authenticated=True, sso_issuer=DEMO_SSO_ISSUER, sso_subject=subject).first()
+    customer = Customer.objects.filter(is_authenticated=True, sso_issuer=demo_customers_issuer(),
+                                       sso_subject=subject).first()
     if customer is None:
         raise NotFound(code="unknown_customer")
     return customer, customer_session_start(customer=customer)
