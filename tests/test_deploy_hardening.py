@@ -9,10 +9,13 @@ import sys
 import tempfile
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.test import Client, RequestFactory, override_settings
 
+from branchline.accounts.models import User
 from branchline.core.http import TrustedProxyMiddleware, forwarded_client
 from branchline.realtime.gateway import _client_address, _own_origin
+from branchline.settings import base
 from tests.factories import PASSWORD
 from tests.support.servers import ROOT, SRC, TEST_SECRET_KEY, server_env
 
@@ -210,3 +213,20 @@ def test_only_configured_origins_may_open_a_staff_socket():
     assert not _own_origin("https://evil.example", "chat.bank.example")
     # A request that names an unconfigured host for itself proves nothing.
     assert not _own_origin("https://evil.example", "evil.example")
+
+
+def test_staff_passwords_are_hashed_with_argon2id_and_old_hashes_are_upgraded_at_sign_in(db, settings):
+    settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
+    user = User.objects.create(username="hash-check", role="agent")
+    user.set_password("correct-horse-battery")
+    user.save()
+    assert user.password.startswith("argon2$argon2id$")
+
+    User.objects.filter(pk=user.pk).update(
+        password=make_password("correct-horse-battery", hasher="pbkdf2_sha256"))  # from before Argon2
+    client = Client(enforce_csrf_checks=True)
+    csrf = client.get("/api/staff/csrf").json()["csrf_token"]
+    signed_in = client.post("/api/staff/session", {"username": "hash-check", "password": "correct-horse-battery"},
+                            content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+    assert signed_in.status_code == 200
+    assert User.objects.get(pk=user.pk).password.startswith("argon2$argon2id$")

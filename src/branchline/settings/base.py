@@ -187,7 +187,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Who hears which domain event (like ROOT_URLCONF, named here so `events` imports no app).
 BRANCHLINE_SUBSCRIPTIONS = "branchline.subscriptions.SUBSCRIPTIONS"
 
+# Argon2id (memory-hard) for staff passwords; a PBKDF2 hash from before is still accepted and
+# rewritten as Argon2 at the person's next sign-in.
 PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
