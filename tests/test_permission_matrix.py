@@ -135,7 +135,8 @@ def _staff_routes():
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             if path.startswith(("/api/staff/", "/api/admin/")) and path not in SIGN_IN_ROUTES:
-                yield method, path.replace("{conversation_id}", "1").replace("{surface}", "widget")
+                yield method, path.replace("{conversation_id}", "1").replace("{surface}", "widget").replace(
+                    "{token_id}", "1")
 
 
 @pytest.mark.parametrize("method,path", list(_staff_routes()))
@@ -144,11 +145,16 @@ def test_every_staff_route_needs_a_session(db, client, method, path):
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
 
 
+# A valid body for each admin route that takes one: the refusal must come from the role, not the body.
+ADMIN_BODIES = {("put", "/api/admin/ip-allow-lists/widget"): {"networks": []},
+                ("post", "/api/admin/api-tokens"): {"name": "SIEM", "scopes": ["audit:read"]}}
+
+
 @pytest.mark.parametrize("method,path", [(m, p) for m, p in _staff_routes() if p.startswith("/api/admin/")])
 @pytest.mark.parametrize("role", ["agent", "supervisor", "auditor"])
 def test_every_admin_route_refuses_other_roles(world, method, path, role):
     user = factories.staff(world.lob, role=role)
     client = factories.staff_browser(user)
-    body = json.dumps({"networks": []}) if method == "put" else None
+    body = json.dumps(ADMIN_BODIES.get((method, path), {})) if method in ("put", "post") else None
     response = getattr(client, method)(path, body, content_type="application/json", HTTP_X_CSRFTOKEN=client.csrf)
     assert (response.status_code, response.json()["error"]["code"]) == (403, "role_forbidden")

@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from branchline.accounts.api import router as accounts_router
+from branchline.audit.api import router as audit_router
 from branchline.cases.api import router as cases_router
 from branchline.conversations.api import router as conversations_router
 from branchline.core.errors import DomainError, NotFound, Unauthorized, Unavailable
@@ -52,6 +53,7 @@ api = BranchlineApi(
 api.add_router("", accounts_router)
 api.add_router("", cases_router)
 api.add_router("", conversations_router)
+api.add_router("", audit_router)
 
 
 def _error_response(request, exc: DomainError, extra=None):

@@ -28,5 +28,8 @@ SUBSCRIPTIONS = Subscriptions(
         accounts.AllowListChanged: (record_event,),
         # Who signed in through the bank's provider, and how.
         accounts.CustomerSignedIn: (record_event,),
+        # Technical accounts: every change, and every use.
+        accounts.ApiTokenChanged: (record_event,),
+        accounts.ApiTokenUsed: (record_event,),
     },
 )

@@ -9,9 +9,10 @@ from branchline.core import ratelimit
 from branchline.core.errors import Forbidden, Unauthorized, UnsupportedMediaType
 from branchline.core.http import client_address
 from branchline.core.schemas import ErrorOut
+from branchline.core.wire import timestamp
 
 from . import actions, allow_lists
-from .actions import sso, staff_sign_in, staff_sign_out
+from .actions import sso, staff_sign_in, staff_sign_out, tokens
 from .auth import customer_auth, staff_auth
 from .permissions import require_administrator
 
@@ -193,3 +194,86 @@ def admin_allow_lists(request):
 def admin_allow_list_set(request, surface: str, payload: AllowListIn):
     networks = actions.ip_allow_list_set(principal=request.principal, surface=surface, networks=payload.networks)
     return {"surface": surface, "networks": networks}
+
+
+# --- administration: technical accounts (API tokens) -----------------------------------------
+
+class ApiTokenOut(Schema):
+    id: int
+    name: str
+    owner: str = Field(description="The member of staff who answers for it")
+    scopes: list[str]
+    prefix: str = Field(description="The secret's first characters, to recognise it")
+    created_at: str
+    created_by: str
+    expires_at: str
+    revoked_at: str | None
+    last_used_at: str | None
+    rotated_from: int | None
+
+
+class ApiTokenSecretOut(ApiTokenOut):
+    token: str = Field(description="The secret: shown this once, stored only as a digest")
+
+
+class ApiTokenIn(Schema):
+    name: str
+    scopes: list[str] = Field(description="From GET /admin/api-token-scopes")
+    expires_in_days: int = Field(90, description="1 to 365")
+    owner_id: int | None = Field(None, description="A member of staff of your line of business; default: you")
+
+
+class ApiTokenRotateIn(Schema):
+    grace_hours: int = Field(0, description="How long the old secret still works (0 to 72)")
+
+
+def _iso(value):
+    return timestamp(value) if value else None
+
+
+def _token_out(token, secret=None) -> dict:
+    out = {"id": token.id, "name": token.name, "owner": token.owner.display_name, "scopes": token.scopes,
+           "prefix": token.prefix, "created_at": timestamp(token.created_at), "created_by": token.created_by,
+           "expires_at": timestamp(token.expires_at), "revoked_at": _iso(token.revoked_at),
+           "last_used_at": _iso(token.last_used_at), "rotated_from": token.rotated_from_id}
+    if secret is not None:
+        out["token"] = secret
+    return out
+
+
+ADMIN_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+@router.get("/admin/api-token-scopes", auth=staff_auth, response={200: dict[str, str], **ADMIN_ERRORS},
+            tags=["admin"], summary="The scopes a technical account's token may have")
+def admin_api_token_scopes(request):
+    require_administrator(request.principal)
+    return {name: str(description) for name, description in tokens.SCOPES.items()}
+
+
+@router.get("/admin/api-tokens", auth=staff_auth, response={200: list[ApiTokenOut], **ADMIN_ERRORS}, tags=["admin"],
+            summary="Technical accounts of your line of business (never their secrets)")
+def admin_api_tokens(request):
+    return [_token_out(token) for token in tokens.api_tokens(principal=request.principal)]
+
+
+@router.post("/admin/api-tokens", auth=staff_auth, response={201: ApiTokenSecretOut, **ADMIN_ERRORS}, tags=["admin"],
+             summary="Create a technical account's token (the secret is in this answer only)")
+def admin_api_token_create(request, payload: ApiTokenIn):
+    token, secret = tokens.api_token_create(principal=request.principal, name=payload.name, scopes=payload.scopes,
+                                            expires_in_days=payload.expires_in_days, owner_id=payload.owner_id)
+    return Status(201, _token_out(token, secret))
+
+
+@router.post("/admin/api-tokens/{token_id}/rotate", auth=staff_auth, response={201: ApiTokenSecretOut, **ADMIN_ERRORS},
+             tags=["admin"], summary="A new secret for the account; the old one stops (after grace_hours)")
+def admin_api_token_rotate(request, token_id: int, payload: ApiTokenRotateIn):
+    token, secret = tokens.api_token_rotate(principal=request.principal, token_id=token_id,
+                                            grace_hours=payload.grace_hours)
+    return Status(201, _token_out(token, secret))
+
+
+@router.delete("/admin/api-tokens/{token_id}", auth=staff_auth, response={200: ApiTokenOut, **ADMIN_ERRORS},
+               tags=["admin"], summary="Revoke a token at once")
+def admin_api_token_revoke(request, token_id: int):
+    return _token_out(tokens.api_token_revoke(principal=request.principal, token_id=token_id))

@@ -50,3 +50,45 @@ class CustomerSignedIn(DomainEvent):
 
     customer_id: int
     method: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenChanged(DomainEvent):
+    """An administrator created, rotated or revoked a technical account's token."""
+
+    subject_type = "api_token"
+
+    api_token_id: int
+    token_name: str
+    owner_id: int
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenCreated(ApiTokenChanged):
+    name = "api_token.created"
+    expires_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenRotated(ApiTokenChanged):
+    name = "api_token.rotated"
+    replaced_id: int
+    old_expires_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenRevoked(ApiTokenChanged):
+    name = "api_token.revoked"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenUsed(DomainEvent):
+    """An integration called the API with its token (every use is audited)."""
+
+    name = "api_token.used"
+    subject_type = "api_token"
+
+    api_token_id: int
+    method: str
+    path: str

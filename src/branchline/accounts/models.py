@@ -104,3 +104,27 @@ class SsoSignIn(models.Model):
     id_token = models.TextField(blank=True)
     handover_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+
+
+class ApiToken(models.Model):
+    """A technical account: an integration's bearer token (accounts/actions/tokens.py). The
+    secret is shown once and stored only as its SHA-256 digest, like customers' tokens;
+    `prefix` (its first characters) names it in lists and logs. It has an owner who answers
+    for it, scopes that say what it may do, and an expiry; every use is audited."""
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    scopes = models.JSONField(default=list)
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=200, blank=True)  # a name, copied: it outlives the user
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    rotated_from = models.OneToOneField("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="rotated_to")
+
+    def is_valid(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now

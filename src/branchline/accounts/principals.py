@@ -6,7 +6,7 @@ from .models import User
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # "customer" | "staff"
+    kind: str  # "customer" | "staff" | "integration" (a technical account's token)
     id: int
     line_of_business_id: int | None = None
     role: str | None = None
@@ -32,3 +32,9 @@ class Principal:
         return cls("staff", user.id, user.line_of_business_id, user.role, display_name=user.display_name,
                    address=address)
 
+    @classmethod
+    def of_token(cls, token, *, address: str = "") -> "Principal":
+        """An integration calling with a technical account's token: neither customer nor
+        staff, so no conversation action lets it in; only integration endpoints do."""
+        return cls("integration", token.id, token.owner.line_of_business_id, display_name=token.name,
+                   address=address)

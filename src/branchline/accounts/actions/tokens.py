@@ -1,0 +1,147 @@
+"""Technical accounts: integrations' API tokens (docs/adr/0014). Administrators create,
+rotate and revoke them; each has an owner, scopes and an expiry; the secret is shown once
+and kept only as a digest; every change and every use is audited."""
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from branchline.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from branchline.events import Actor, publish
+
+from ..events import ApiTokenCreated, ApiTokenRevoked, ApiTokenRotated, ApiTokenUsed
+from ..models import ApiToken, User, token_digest
+from ..permissions import require_administrator
+
+# What a token may be allowed to do; each API operation for integrations names the one it needs.
+SCOPES = {
+    "audit:read": gettext_lazy("Read the audit trail (export to a SIEM)"),
+}
+PREFIX = "blt_"  # recognisable by secret scanners
+MAX_DAYS = 365
+MAX_GRACE_HOURS = 72
+
+
+class TokenScopeMissing(Forbidden):
+    code = "scope_missing"
+    default_message = gettext_lazy("This token does not have the scope this call needs.")
+
+
+def _clean_scopes(scopes) -> list[str]:
+    if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
+        raise InvalidInput(_("scopes is a non-empty list of scope names."), code="scopes_invalid")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise InvalidInput(_("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}, code="scopes_invalid")
+    return sorted(set(scopes))
+
+
+def _clean_days(days) -> int:
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(_("expires_in_days is a whole number from 1 to %(max)s.") % {"max": MAX_DAYS},
+                           code="expiry_invalid")
+    return days
+
+
+def _owner(principal, owner_id) -> User:
+    """The token's owner: the administrator, or a member of staff of their line of business."""
+    if owner_id is None:
+        return User.objects.get(pk=principal.id)
+    owner = User.objects.filter(pk=owner_id, is_active=True,
+                                line_of_business_id=principal.line_of_business_id).first()
+    if owner is None:
+        raise NotFound(_("No such member of staff in your line of business."), code="owner_not_found")
+    return owner
+
+
+def _mine(principal):
+    """The tokens an administrator manages: those owned by staff of their line of business."""
+    return ApiToken.objects.select_related("owner").filter(owner__line_of_business_id=principal.line_of_business_id)
+
+
+def _issue(**fields) -> tuple[ApiToken, str]:
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(token_hash=token_digest(secret), prefix=secret[:len(PREFIX) + 8], **fields)
+    return token, secret
+
+
+def _facts(token: ApiToken) -> dict:
+    return {"api_token_id": token.id, "token_name": token.name, "owner_id": token.owner_id,
+            "scopes": tuple(token.scopes)}
+
+
+def api_tokens(*, principal) -> list[ApiToken]:
+    require_administrator(principal)
+    return list(_mine(principal).order_by("-created_at", "-id"))
+
+
+def api_token_create(*, principal, name, scopes, expires_in_days=90, owner_id=None) -> tuple[ApiToken, str]:
+    """A new token; returns it and its secret (shown this once)."""
+    require_administrator(principal)
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
+        raise InvalidInput(_("name is 1 to 100 characters."), code="name_invalid")
+    scopes, days = _clean_scopes(scopes), _clean_days(expires_in_days)
+    with transaction.atomic():
+        token, secret = _issue(name=name.strip(), owner=_owner(principal, owner_id), scopes=scopes,
+                               created_by=principal.display_name, expires_at=timezone.now() + timedelta(days=days))
+        publish(ApiTokenCreated(actor=Actor.of(principal), expires_at=token.expires_at.isoformat(), **_facts(token)))
+    return token, secret
+
+
+def api_token_rotate(*, principal, token_id, grace_hours=0) -> tuple[ApiToken, str]:
+    """A new secret for the same account (name, owner, scopes, lifetime); the old one
+    stops now, or after `grace_hours` (at most 72) while the integration switches over."""
+    require_administrator(principal)
+    if not isinstance(grace_hours, int) or isinstance(grace_hours, bool) or not 0 <= grace_hours <= MAX_GRACE_HOURS:
+        raise InvalidInput(_("grace_hours is a whole number from 0 to %(max)s.") % {"max": MAX_GRACE_HOURS},
+                           code="grace_invalid")
+    now = timezone.now()
+    with transaction.atomic():
+        old = _mine(principal).select_for_update(of=("self",)).filter(pk=token_id).first()
+        if old is None:
+            raise NotFound(code="api_token_not_found")
+        if not old.is_valid(now) or hasattr(old, "rotated_to"):
+            raise InvalidInput(_("Only a token in use can be rotated."), code="api_token_not_active")
+        lifetime = old.expires_at - old.created_at
+        token, secret = _issue(name=old.name, owner=old.owner, scopes=old.scopes, created_by=principal.display_name,
+                               expires_at=now + lifetime, rotated_from=old)
+        old.expires_at = min(old.expires_at, now + timedelta(hours=grace_hours))
+        old.save(update_fields=["expires_at"])
+        publish(ApiTokenRotated(actor=Actor.of(principal), replaced_id=old.id,
+                                old_expires_at=old.expires_at.isoformat(), **_facts(token)))
+    return token, secret
+
+
+def api_token_revoke(*, principal, token_id) -> ApiToken:
+    require_administrator(principal)
+    with transaction.atomic():
+        token = _mine(principal).select_for_update(of=("self",)).filter(pk=token_id).first()
+        if token is None:
+            raise NotFound(code="api_token_not_found")
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            publish(ApiTokenRevoked(actor=Actor.of(principal), **_facts(token)))
+    return token
+
+
+def api_token_use(*, secret, scope: str, method: str, path: str, address: str) -> ApiToken:
+    """The token a request presents, if valid and allowed `scope`; the use is recorded
+    (last use, and an audit record) in the same step. Unauthorized or TokenScopeMissing."""
+    if not isinstance(secret, str) or not secret.startswith(PREFIX) or len(secret) > 200:
+        raise Unauthorized()
+    now = timezone.now()
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(token_hash=token_digest(secret)).first()
+        if token is None or not token.is_valid(now):
+            raise Unauthorized()
+        if scope not in token.scopes:
+            raise TokenScopeMissing()
+        token.last_used_at = now
+        token.save(update_fields=["last_used_at"])
+        publish(ApiTokenUsed(actor=Actor("integration", token.id, token.name, address), api_token_id=token.id,
+                             method=method, path=path[:200]))
+    return token
