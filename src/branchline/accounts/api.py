@@ -98,8 +98,8 @@ def _bearer_customer(request):
     return actions.customer_for_token(token.strip())
 
 
-@router.post("/customer/sso/start", response={200: SsoStartOut, 401: ErrorOut, 404: ErrorOut, 429: ErrorOut,
-                                               503: ErrorOut},
+@router.post("/customer/sso/start", response={200: SsoStartOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut,
+                                               429: ErrorOut, 503: ErrorOut},
              tags=["customer"], summary="Begin signing in with the bank: where to send the browser")
 def customer_sso_start(request, payload: SsoStartIn):
     sso_budget(request)
@@ -108,7 +108,8 @@ def customer_sso_start(request, payload: SsoStartIn):
 
 
 @router.post("/customer/sessions/oidc-token",
-             response={201: CustomerSessionOut, 401: ErrorOut, 404: ErrorOut, 429: ErrorOut, 503: ErrorOut},
+             response={201: CustomerSessionOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut,
+                       503: ErrorOut},
              tags=["customer"], summary="Mobile app: exchange the bank's ID token for a chat session")
 def customer_session_oidc_token(request, payload: SsoAppIn):
     sso_budget(request)

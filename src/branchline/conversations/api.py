@@ -60,7 +60,7 @@ def _page(messages, limit, shape):
 
 # --- customer -------------------------------------------------------------------------
 
-@router.post("/customer/sessions/sso", response={201: CustomerSessionOut, 401: ErrorOut, 429: ErrorOut},
+@router.post("/customer/sessions/sso", response={201: CustomerSessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
              tags=["customer"], summary="Exchange the sign-in's hand-over code for the customer's token")
 def customer_session_sso(request, payload: SsoRedeemIn):
     """Here rather than with the other sign-ins: a guest who signed in from a chat keeps the
