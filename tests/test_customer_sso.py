@@ -53,6 +53,7 @@ def _start(client: Client, silent=False, token=None) -> str:
     response = client.post("/api/customer/sso/start", json.dumps({"silent": silent}), content_type="application/json",
                            **headers)
     assert response.status_code == 200, response.content
+    client.sso_binding = response.json()["binding"]  # what the widget keeps for the redeem
     return response.json()["authorize_url"]
 
 
@@ -72,8 +73,9 @@ def _browser_sign_in(client: Client, browser: httpx.Client, login="jan", silent=
     return _callback(client, response.headers["location"])
 
 
-def _redeem(client: Client, code: str):
-    return client.post("/api/customer/sessions/sso", json.dumps({"code": code}), content_type="application/json")
+def _redeem(client: Client, code: str, binding: str | None = None):
+    body = {"code": code, "binding": binding if binding is not None else client.sso_binding}
+    return client.post("/api/customer/sessions/sso", json.dumps(body), content_type="application/json")
 
 
 def _nothing_created(before: tuple[int, int]):
@@ -116,6 +118,23 @@ def test_given_and_family_name_make_the_name_when_the_provider_sends_no_name(sso
     with httpx.Client() as browser:
         body = _redeem(client, _browser_sign_in(client, browser, login="ewa")["sso"]).json()
     assert body["customer"]["name"] == "Ewa Nowak"
+
+
+def test_a_sign_in_brought_into_another_browser_is_useless_there(sso):
+    """Login CSRF: an attacker signs in as themselves and makes a victim's browser finish
+    it (the callback URL, or the #sso= code). The victim's widget does not hold that
+    sign-in's binding, so it is refused and nobody is signed in as the attacker there."""
+    attacker, victim = Client(), Client()
+    with httpx.Client() as attackers_browser:
+        response = sign_in(attackers_browser, _start(attacker), "jan", "jan-password")
+    _start(victim)  # the victim's widget has a sign-in of its own in progress, or none
+    fragment = _callback(victim, response.headers["location"])  # the victim's browser follows the link
+    before = _counts()
+    refused = _redeem(victim, fragment["sso"])
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "sso_code_invalid")
+    _nothing_created(before)
+    assert _redeem(victim, fragment["sso"], binding="").status_code == 401
+    assert _redeem(attacker, fragment["sso"]).status_code == 201  # the attacker's own widget could
 
 
 def test_a_replayed_state_is_refused_and_creates_nothing(sso):

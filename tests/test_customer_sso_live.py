@@ -42,7 +42,8 @@ def _signed_in(live, browser: httpx.Client) -> str:
     to_widget = browser.get(back.headers["location"], follow_redirects=False)  # our /sso/callback
     assert to_widget.status_code == 302, to_widget.text
     code = parse_qs(urlsplit(to_widget.headers["location"]).fragment)["sso"][0]
-    redeemed = browser.post(f"{live.url}/api/customer/sessions/sso", json={"code": code})
+    redeemed = browser.post(f"{live.url}/api/customer/sessions/sso",
+                            json={"code": code, "binding": start.json()["binding"]})
     assert redeemed.status_code == 201, redeemed.text
     return redeemed.json()["token"]
 

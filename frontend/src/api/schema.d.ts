@@ -912,6 +912,11 @@ export interface components {
         /** SsoRedeemIn */
         SsoRedeemIn: {
             /**
+             * Binding
+             * @description The binding POST /customer/sso/start returned to this widget
+             */
+            binding: string;
+            /**
              * Code
              * @description The code the sign-in callback put in the widget URL's #sso= fragment
              */
@@ -930,6 +935,11 @@ export interface components {
         SsoStartOut: {
             /** Authorize Url */
             authorize_url: string;
+            /**
+             * Binding
+             * @description Keep it (never in a URL) and send it with the code to redeem this sign-in
+             */
+            binding: string;
         };
         /** StaffConversationOut */
         StaffConversationOut: {

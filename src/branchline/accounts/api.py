@@ -72,10 +72,12 @@ class SsoStartIn(Schema):
 
 class SsoStartOut(Schema):
     authorize_url: str
+    binding: str = Field(description="Keep it (never in a URL) and send it with the code to redeem this sign-in")
 
 
 class SsoRedeemIn(Schema):
     code: str = Field(description="The code the sign-in callback put in the widget URL's #sso= fragment")
+    binding: str = Field(description="The binding POST /customer/sso/start returned to this widget")
 
 
 class SsoAppIn(Schema):
@@ -104,7 +106,8 @@ def _bearer_customer(request):
 def customer_sso_start(request, payload: SsoStartIn):
     sso_budget(request)
     guest = _bearer_customer(request)
-    return {"authorize_url": sso.sso_sign_in_start(guest=guest, silent=payload.silent)}
+    url, binding = sso.sso_sign_in_start(guest=guest, silent=payload.silent)
+    return {"authorize_url": url, "binding": binding}
 
 
 @router.post("/customer/sessions/oidc-token",

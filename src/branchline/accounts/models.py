@@ -88,6 +88,9 @@ class SsoSignIn(models.Model):
 
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.BROWSER)
     state_hash = models.CharField(max_length=64, unique=True)  # for an app: the ID token's digest
+    # A secret the widget that started the sign-in keeps (never in a URL) and shows again to
+    # redeem it: a sign-in completed in someone else's browser (login CSRF) is useless there.
+    binding_hash = models.CharField(max_length=64, blank=True)
     nonce = models.CharField(max_length=64, blank=True)
     code_verifier = models.CharField(max_length=128, blank=True)
     silent = models.BooleanField(default=False)

@@ -66,7 +66,7 @@ def customer_session_sso(request, payload: SsoRedeemIn):
     """Here rather than with the other sign-ins: a guest who signed in from a chat keeps the
     conversation (step-up), which is this app's to move."""
     sso_budget(request)
-    customer, token = actions.customer_sso_redeem(code=payload.code)
+    customer, token = actions.customer_sso_redeem(code=payload.code, binding=payload.binding)
     return Status(201, customer_session_out(customer, token))
 
 

@@ -40,17 +40,20 @@ def _config() -> dict:
     return settings.CUSTOMER_OIDC
 
 
-def sso_sign_in_start(*, guest: Customer | None = None, silent: bool = False) -> str:
-    """Begin a sign-in; return the provider URL to send the browser to. `guest` is the
-    anonymous customer who started it from a chat (step-up)."""
+def sso_sign_in_start(*, guest: Customer | None = None, silent: bool = False) -> tuple[str, str]:
+    """Begin a sign-in; return the provider URL to send the browser to, and the binding the
+    widget keeps to redeem the sign-in with. `guest` is the anonymous customer who started
+    it from a chat (step-up)."""
     oidc.require_enabled()
     request = oidc.authorization_request(silent=silent)
+    binding = secrets.token_urlsafe(32)
     SsoSignIn.objects.create(
-        state_hash=token_digest(request.state), nonce=request.nonce, code_verifier=request.code_verifier,
+        state_hash=token_digest(request.state), binding_hash=token_digest(binding), nonce=request.nonce,
+        code_verifier=request.code_verifier,
         silent=silent, guest=guest if guest is not None and not guest.is_authenticated else None,
         expires_at=timezone.now() + timedelta(minutes=_config()["LOGIN_MINUTES"]),
     )
-    return request.url
+    return request.url, binding
 
 
 def sso_sign_in_return(*, state, code=None, error=None) -> str:
@@ -84,18 +87,21 @@ def sso_sign_in_return(*, state, code=None, error=None) -> str:
     return handover
 
 
-def sso_session_redeem(*, code) -> tuple[Customer, str, int | None]:
-    """The widget exchanges the hand-over code (once, within HANDOVER_SECONDS) for the
-    customer's bearer token. Returns (customer, token, the guest who started it from a
-    chat or None): the caller moves that guest's conversations (step-up)."""
-    if not isinstance(code, str) or not 0 < len(code) <= 200:
+def sso_session_redeem(*, code, binding) -> tuple[Customer, str, int | None]:
+    """The widget that started the sign-in exchanges the hand-over code (once, within
+    HANDOVER_SECONDS, with the binding it was given at the start) for the customer's bearer
+    token. Returns (customer, token, the guest who started it from a chat or None): the
+    caller moves that guest's conversations (step-up)."""
+    if not all(isinstance(value, str) and 0 < len(value) <= 200 for value in (code, binding)):
         raise SsoCodeInvalid()
     now = timezone.now()
     with transaction.atomic():
         sign_in = (SsoSignIn.objects.select_for_update().select_related("customer")
                    .filter(handover_hash=token_digest(code), redeemed_at=None,
                            returned_at__gt=now - timedelta(seconds=_config()["HANDOVER_SECONDS"])).first())
-        if sign_in is None or sign_in.customer is None:
+        # Unknown, spent or late; or another browser's sign-in brought here (login CSRF).
+        if (sign_in is None or sign_in.customer is None
+                or not secrets.compare_digest(sign_in.binding_hash, token_digest(binding))):
             raise SsoCodeInvalid()
         sign_in.redeemed_at = now
         sign_in.save(update_fields=["redeemed_at"])

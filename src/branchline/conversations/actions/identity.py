@@ -14,14 +14,14 @@ from . import streams
 from .lifecycle import system_line
 
 
-def customer_sso_redeem(*, code) -> tuple[Customer, str]:
+def customer_sso_redeem(*, code, binding) -> tuple[Customer, str]:
     """Exchange the sign-in's hand-over code for the customer's token. If a guest started
     the sign-in from a chat, in the same transaction: their conversations, messages and
     cases move to the signed-in customer, each open conversation gets a line saying so
     (the agent sees who it is from then on), and the guest's sign-ins end (their sockets
     close; the widget reconnects with the new token and resumes the same conversation)."""
     with transaction.atomic():
-        customer, token, guest_id = sso_session_redeem(code=code)
+        customer, token, guest_id = sso_session_redeem(code=code, binding=binding)
         if guest_id is not None and guest_id != customer.id:
             _conversations_to(guest_id, customer)
             customer_sessions_end_all(customer_id=guest_id)

@@ -6,6 +6,7 @@ import { lengthStatus } from "./text.js";
 
 const TOKEN_KEY = "branchline.customer-token";
 const SILENT_TRIED_KEY = "branchline.sso-silent-tried";
+const BINDING_KEY = "branchline.sso-binding";  // this tab's sign-in in progress (docs/protocol.md §2)
 const SSO_MESSAGE = "branchline.sso";
 const $ = (id) => document.getElementById(id);
 const list = $("messages");
@@ -289,6 +290,7 @@ async function signInWithBank({ silent = false } = {}) {
   try {
     // A guest sends their token: their conversation stays theirs once signed in (step-up).
     const start = await api("/customer/sso/start", { method: "POST", body: { silent }, token: state.token });
+    sessionStorage.setItem(BINDING_KEY, start.binding);
     if (popup) popup.location.href = start.authorize_url; else location.assign(start.authorize_url);
   } catch (error) {
     if (popup) popup.close();
@@ -301,7 +303,9 @@ async function redeem(code) {
   // must not be taken for a sign-out.
   if (state.socket) { state.socket.close(); state.socket = null; }
   try {
-    const session = await api("/customer/sessions/sso", { method: "POST", body: { code } });
+    const binding = sessionStorage.getItem(BINDING_KEY) || "";
+    sessionStorage.removeItem(BINDING_KEY);
+    const session = await api("/customer/sessions/sso", { method: "POST", body: { code, binding } });
     list.replaceChildren();
     Object.assign(state, { token: session.token, socket: null, lastDay: null, oldestId: null });
     sessionStorage.setItem(TOKEN_KEY, state.token);
