@@ -349,7 +349,11 @@ def test_a_guest_who_signs_in_mid_chat_keeps_the_conversation_and_the_agent_sees
     updates = [e for e in events if e["t"] == "conversation.updated" and f"staff:{world.agent.id}" in e["a"]]
     assert updates and updates[-1]["d"]["conversation"]["customer"]["name"] == "Jan Kowalski"
     seen = agent.get(f"/api/staff/conversations/{conversation_id}").json()
-    assert seen["customer"] == {"id": jan["customer"]["id"], "name": "Jan Kowalski", "authenticated": True}
+    assert seen["customer"] == {"id": jan["customer"]["id"], "name": "Jan Kowalski", "authenticated": True,
+                                "details": [{"label": "Customer number", "value": "100200"},
+                                            {"label": "Segment", "value": "Premium"}]}
+    # What the claim mapping shows is for staff: the customer's own view does not carry it.
+    assert "details" not in jan["customer"]
 
 
 def test_a_sign_in_started_with_someone_elses_token_is_refused(sso):

@@ -758,6 +758,13 @@ export interface components {
             state: string;
             topic: components["schemas"]["TopicRef"];
         };
+        /** CustomerDetail */
+        CustomerDetail: {
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+        };
         /** CustomerHistoryQuery */
         CustomerHistoryQuery: {
             /** Before Id */
@@ -956,7 +963,7 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            customer: components["schemas"]["CustomerRef"];
+            customer: components["schemas"]["StaffCustomerRef"];
             /** Customer Delivered Seq */
             customer_delivered_seq: number;
             /** Customer Read Seq */
@@ -989,6 +996,24 @@ export interface components {
              * @description Staff following it live: the assigned agent and joined supervisors
              */
             watchers: number[];
+        };
+        /**
+         * StaffCustomerRef
+         * @description The customer as staff see them: with what the bank's provider says of a signed-in
+         *     customer, as far as its claim mapping shows it (empty for guests).
+         */
+        StaffCustomerRef: {
+            /** Authenticated */
+            authenticated: boolean;
+            /**
+             * Details
+             * @description e.g. [{"label": "Customer number", "value": "40011872"}]
+             */
+            details: components["schemas"]["CustomerDetail"][];
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
         /** StaffListQuery */
         StaffListQuery: {

@@ -6,6 +6,7 @@ from ninja import Field, Query, Router, Schema, Status
 from branchline.accounts.api import CustomerSessionOut, SsoRedeemIn, customer_session_out, sso_budget
 from branchline.accounts.auth import customer_auth, staff_auth
 from branchline.accounts.permissions import Action
+from branchline.contacts.schemas import CustomerRef
 from branchline.core import ratelimit
 from branchline.core.errors import InvalidInput
 from branchline.core.schemas import ErrorOut, already_shaped
@@ -15,7 +16,6 @@ from .models import ConversationState
 from .payloads import conversation_for_customer, conversation_for_staff, message_for_customer, message_for_staff
 from .schemas import (
     CustomerConversationOut,
-    CustomerRef,
     CustomerSendIn,
     MessagePage,
     ReceiptIn,

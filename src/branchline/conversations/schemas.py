@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from branchline.contacts.schemas import CustomerRef
+from branchline.contacts.schemas import StaffCustomerRef
 
 
 class MessageOut(Schema):
@@ -101,7 +101,7 @@ class StaffConversationOut(Schema):
     topic: TopicRef
     case_type: TopicRef
     channel: str
-    customer: CustomerRef
+    customer: StaffCustomerRef
     assigned_agent: AgentRef | None
     last_seq: int
     last_staff_seq: int

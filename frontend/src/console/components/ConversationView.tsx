@@ -53,6 +53,8 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
   const handler = c.assigned_agent && !mine ? format("handled by %s", c.assigned_agent.name) : "";
   const sub = [c.topic.name, c.case_type.name, format("case #%s", c.case_id), stateLabel(c.state), handler]
     .filter(Boolean).join(" · ");
+  // What the bank's sign-in says of the customer, as far as its claim mapping shows it.
+  const details = c.customer.details.map((d) => `${d.label}: ${d.value}`).join(" · ");
   const views: TabItem<View>[] = [
     { id: "conversation", label: _("Conversation") },
     { id: "history", label: _("Customer history") },
@@ -62,6 +64,7 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
       <header class="detail-header">
         <div>
           <h2 id="detail-title">{c.customer.name}{guest}</h2>
+          {details && <p class="chat-sub" id="detail-customer">{details}</p>}
           <p class="chat-sub" id="detail-sub">{sub}</p>
         </div>
         <Actions c={c} onTransfer={() => { transferring.value = true; }} />
