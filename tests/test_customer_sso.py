@@ -13,7 +13,7 @@ from django.test import Client
 
 from branchline.accounts import oidc
 from branchline.accounts.actions import customer_session_start
-from branchline.accounts.models import CustomerSession, SsoSignIn, token_digest
+from branchline.accounts.models import ClaimMapping, CustomerSession, SsoSignIn, token_digest
 from branchline.contacts.models import Customer
 from branchline.conversations.models import Message
 from tests import factories
@@ -42,6 +42,10 @@ def idp():
 
 @pytest.fixture
 def sso(idp, settings):
+    # The migration's default mapping, set here: a transactional test elsewhere may have flushed it.
+    ClaimMapping.objects.all().delete()
+    ClaimMapping.objects.bulk_create([ClaimMapping(claim="customer_number", label="Customer number", position=0),
+                                      ClaimMapping(claim="segment", label="Segment", position=1)])
     settings.CUSTOMER_OIDC = {**settings.CUSTOMER_OIDC, "ISSUER": idp.issuer, "CLIENT_ID": WEB,
                               "CLIENT_SECRET": "web-secret", "REDIRECT_URI": REDIRECT_URI,
                               "SCOPES": "openid profile bank", "MOBILE_CLIENT_IDS": [APP]}
@@ -415,3 +419,39 @@ def test_a_logout_token_we_cannot_accept_is_refused_and_ends_nothing(sso, jan_on
     response = Client().post("/sso/backchannel-logout", {"logout_token": make(sso)})
     assert response.status_code == 400
     assert _still_signed_in(*jan_on_two_devices) == [True, True]
+
+
+# --- The claim mapping, set by an administrator -----------------------------------------------
+
+def test_an_administrator_chooses_which_claims_agents_see_from_the_next_sign_in(sso, world):
+    admin = factories.staff_browser(world.admin)
+    assert admin.get("/api/admin/sso-claims").json() == {"claims": [
+        {"claim": "customer_number", "label": "Customer number"}, {"claim": "segment", "label": "Segment"}]}
+    changed = admin.put("/api/admin/sso-claims", json.dumps({"claims": [{"claim": "segment", "label": "Client tier"},
+                                                                        {"claim": "name", "label": "Name at the bank"}]}),
+                        content_type="application/json", HTTP_X_CSRFTOKEN=admin.csrf)
+    assert changed.status_code == 200, changed.content
+    client = Client()
+    with httpx.Client() as browser:
+        _redeem(client, _browser_sign_in(client, browser)["sso"])
+    jan = Customer.objects.get(sso_subject="jan")
+    assert jan.claims == {"segment": {"label": "Client tier", "value": "Premium"},
+                          "name": {"label": "Name at the bank", "value": "Jan Kowalski"}}
+
+
+@pytest.mark.parametrize("claims", [
+    [{"claim": "sub", "label": "Subject"}],
+    [{"claim": "nonce", "label": "Nonce"}],
+    [{"claim": "segment", "label": "A"}, {"claim": "segment", "label": "B"}],
+    [{"claim": "segment", "label": ""}],
+    [{"claim": "segment", "label": "x" * 65}],
+    [{"claim": "bad claim!", "label": "X"}],
+    [{"claim": f"c{n}", "label": "X"} for n in range(21)],
+])
+def test_a_claim_mapping_that_cannot_be_right_is_refused_and_changes_nothing(sso, world, claims):
+    admin = factories.staff_browser(world.admin)
+    before = list(ClaimMapping.objects.values_list("claim", "label"))
+    response = admin.put("/api/admin/sso-claims", json.dumps({"claims": claims}), content_type="application/json",
+                         HTTP_X_CSRFTOKEN=admin.csrf)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "claims_invalid")
+    assert list(ClaimMapping.objects.values_list("claim", "label")) == before

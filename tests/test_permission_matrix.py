@@ -147,7 +147,8 @@ def test_every_staff_route_needs_a_session(db, client, method, path):
 
 # A valid body for each admin route that takes one: the refusal must come from the role, not the body.
 ADMIN_BODIES = {("put", "/api/admin/ip-allow-lists/widget"): {"networks": []},
-                ("post", "/api/admin/api-tokens"): {"name": "SIEM", "scopes": ["audit:read"]}}
+                ("post", "/api/admin/api-tokens"): {"name": "SIEM", "scopes": ["audit:read"]},
+                ("put", "/api/admin/sso-claims"): {"claims": []}}
 
 
 @pytest.mark.parametrize("method,path", [(m, p) for m, p in _staff_routes() if p.startswith("/api/admin/")])

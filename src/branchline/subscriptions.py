@@ -26,6 +26,7 @@ SUBSCRIPTIONS = Subscriptions(
         # Security: who was kept out, and who changed who may come in.
         accounts.AccessRefused: (record_event,),
         accounts.AllowListChanged: (record_event,),
+        accounts.ClaimMappingChanged: (record_event,),
         # Who signed in through the bank's provider, and how.
         accounts.CustomerSignedIn: (record_event,),
         # Technical accounts: every change, and every use.

@@ -281,3 +281,32 @@ def admin_api_token_rotate(request, token_id: int, payload: ApiTokenRotateIn):
                tags=["admin"], summary="Revoke a token at once")
 def admin_api_token_revoke(request, token_id: int):
     return _token_out(tokens.api_token_revoke(principal=request.principal, token_id=token_id))
+
+
+# --- administration: the bank sign-in's claim mapping -----------------------------------------
+
+class ClaimMappingItem(Schema):
+    claim: str = Field(description="The claim's name in the bank's ID token, e.g. customer_number")
+    label: str = Field(description="What agents see it as, e.g. Customer number")
+
+
+class ClaimMappingIO(Schema):
+    claims: list[ClaimMappingItem] = Field(description="In the order agents see them; [] keeps none beyond the name")
+
+
+def _mapping_out(pairs) -> dict:
+    return {"claims": [{"claim": claim, "label": label} for claim, label in pairs]}
+
+
+@router.get("/admin/sso-claims", auth=staff_auth, response={200: ClaimMappingIO, **ADMIN_ERRORS}, tags=["admin"],
+            summary="Which of the bank sign-in's claims agents see about a customer")
+def admin_claim_mapping(request):
+    require_administrator(request.principal)
+    return _mapping_out(sso.claim_mapping())
+
+
+@router.put("/admin/sso-claims", auth=staff_auth, response={200: ClaimMappingIO, **ADMIN_ERRORS}, tags=["admin"],
+            summary="Set the claim mapping (applies from each customer's next sign-in; audited)")
+def admin_claim_mapping_set(request, payload: ClaimMappingIO):
+    pairs = sso.claim_mapping_set(principal=request.principal, claims=[item.dict() for item in payload.claims])
+    return _mapping_out(pairs)

@@ -92,3 +92,13 @@ class ApiTokenUsed(DomainEvent):
     api_token_id: int
     method: str
     path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimMappingChanged(DomainEvent):
+    """An administrator changed which of the bank's claims agents see."""
+
+    name = "access.claim_mapping_changed"
+
+    claims: tuple[tuple[str, str], ...]
+    previous: tuple[tuple[str, str], ...]

@@ -131,3 +131,16 @@ class ApiToken(models.Model):
     def is_valid(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
+
+
+class ClaimMapping(models.Model):
+    """Which claims of the bank's provider agents see about a signed-in customer, and under
+    which label, in order (accounts/actions/sso.py). Set by administrators; every sign-in
+    applies the mapping of its moment. Claims not listed are not kept."""
+
+    claim = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=64)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]

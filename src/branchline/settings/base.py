@@ -323,12 +323,6 @@ CUSTOMER_OIDC = {
     "HANDOVER_SECONDS": 120,
     # Where the callback sends the browser back to, with #sso=<code> or #sso_error=<code>.
     "WIDGET_URL": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_WIDGET_URL", "/chat/"),
-    # Claim mapping: which of the provider's claims agents see about a signed-in customer,
-    # and under which label ("claim=Label;claim=Label"). The name comes from `name`, or
-    # `given_name` and `family_name`.
-    "CLAIMS": [tuple(pair.split("=", 1)) for pair in os.environ.get(
-        "BRANCHLINE_CUSTOMER_OIDC_CLAIMS", "customer_number=Customer number;segment=Segment").split(";")
-        if "=" in pair],
 }
 
 LOGGING = {

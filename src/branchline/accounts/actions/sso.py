@@ -3,21 +3,24 @@
 digest), the customer keyed on issuer + subject, and the session handed to the widget or
 app. The protocol itself is accounts/oidc.py; calls to the provider are made outside any
 transaction so that no row stays locked while it answers."""
+import re
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branchline.contacts.models import Customer
-from branchline.core.errors import Unauthorized
+from branchline.core.errors import InvalidInput, Unauthorized
 from branchline.events import Actor, publish
 
 from .. import oidc
-from ..events import CustomerSignedIn, SessionEnded
-from ..models import CustomerSession, SsoSignIn, token_digest
+from ..events import ClaimMappingChanged, CustomerSignedIn, SessionEnded
+from ..models import ClaimMapping, CustomerSession, SsoSignIn, token_digest
+from ..permissions import require_administrator
 from . import customer_session_start
 
 
@@ -194,6 +197,41 @@ def _name(claims: dict) -> str:
 
 
 def _mapped(claims: dict) -> dict:
-    """The claims the bank chose to show agents (CUSTOMER_OIDC["CLAIMS"]), as text."""
-    return {claim: {"label": label, "value": str(claims[claim])[:200]}
-            for claim, label in _config()["CLAIMS"] if isinstance(claims.get(claim), (str, int, float))}
+    """The claims the bank chose to show agents (the claim mapping), as text, in its order."""
+    return {row.claim: {"label": row.label, "value": str(claims[row.claim])[:200]}
+            for row in ClaimMapping.objects.all() if isinstance(claims.get(row.claim), (str, int, float))}
+
+
+CLAIM_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# Claims that are the sign-in's own machinery, not facts about the customer.
+PROTOCOL_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "azp", "at_hash", "c_hash", "sid", "auth_time",
+                   "acr", "amr", "jti"}
+
+
+def claim_mapping() -> list[tuple[str, str]]:
+    return [(row.claim, row.label) for row in ClaimMapping.objects.all()]
+
+
+def claim_mapping_set(*, principal, claims) -> list[tuple[str, str]]:
+    """Replace the claim mapping (administrators): [{"claim", "label"}, ...] in the order
+    agents see them; [] keeps no claims beyond the name. Applies from each customer's next
+    sign-in."""
+    require_administrator(principal)
+    if not isinstance(claims, list) or len(claims) > 20:
+        raise InvalidInput(_("claims is a list of up to 20 {claim, label} pairs."), code="claims_invalid")
+    pairs, seen = [], set()
+    for item in claims:
+        claim, label = (item.get("claim"), item.get("label")) if isinstance(item, dict) else (None, None)
+        if not isinstance(claim, str) or not CLAIM_NAME.match(claim) or claim in PROTOCOL_CLAIMS or claim in seen:
+            raise InvalidInput(_("Not a claim to show: %(claim)s.") % {"claim": str(claim)[:64]}, code="claims_invalid")
+        if not isinstance(label, str) or not 0 < len(label.strip()) <= 64:
+            raise InvalidInput(_("Each claim needs a label of 1 to 64 characters."), code="claims_invalid")
+        seen.add(claim)
+        pairs.append((claim, label.strip()))
+    with transaction.atomic():
+        previous = tuple((row.claim, row.label) for row in ClaimMapping.objects.select_for_update())
+        ClaimMapping.objects.all().delete()
+        ClaimMapping.objects.bulk_create(ClaimMapping(claim=claim, label=label, position=position)
+                                         for position, (claim, label) in enumerate(pairs))
+        publish(ClaimMappingChanged(actor=Actor.of(principal), claims=tuple(pairs), previous=previous))
+    return pairs
