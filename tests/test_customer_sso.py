@@ -251,6 +251,7 @@ def _tampered(token: str) -> str:
     pytest.param(lambda idp: IdentityProvider(clients=[], accounts={}).mint(_app_claims(idp)), id="another-key"),
     pytest.param(lambda idp: idp.mint(_app_claims(idp, sub=None)), id="no-subject"),
     pytest.param(lambda idp: idp.mint(_app_claims(idp, iat=None)), id="no-issued-at"),
+    pytest.param(lambda idp: idp.mint(_app_claims(idp, iat=int(time.time()) - 3600)), id="issued-an-hour-ago"),
     pytest.param(lambda idp: "not.a.jwt", id="garbage"),
 ])
 def test_a_token_the_bank_did_not_issue_for_us_is_refused_and_creates_nothing(sso, make):
@@ -371,7 +372,8 @@ def test_a_sign_in_started_with_someone_elses_token_is_refused(sso):
 # --- Back-channel logout: what the provider sends is checked like an ID token -----------------
 
 def _logout_claims(idp, **changes) -> dict:
-    claims = {"iss": idp.issuer, "aud": WEB, "iat": int(time.time()), "jti": f"jti-{time.monotonic_ns()}",
+    now = int(time.time())
+    claims = {"iss": idp.issuer, "aud": WEB, "iat": now, "exp": now + 120, "jti": f"jti-{time.monotonic_ns()}",
               "sub": "jan", "sid": "sid-desk", "events": {oidc.BACKCHANNEL_LOGOUT_EVENT: {}}}
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
@@ -398,6 +400,25 @@ def test_a_back_channel_logout_ends_the_sign_ins_of_that_provider_session(sso, j
     assert [e["d"]["session"] for e in events if e["t"] == "session.ended"] == [token_digest(desk)]
 
 
+def test_a_logout_token_is_taken_once(sso, jan_on_two_devices):
+    desk, phone = jan_on_two_devices
+    token = sso.mint(_logout_claims(sso, sid="sid-phone"))
+    assert Client().post("/sso/backchannel-logout", {"logout_token": token}).status_code == 200
+    # Replayed later (after Jan signed in on the phone again): refused, nothing ended.
+    again = customer_session_start(customer=Customer.objects.get(sso_subject="jan"), sso_sid="sid-phone")
+    assert Client().post("/sso/backchannel-logout", {"logout_token": token}).status_code == 400
+    assert _still_signed_in(desk, phone, again) == [True, False, True]
+
+
+def test_a_logout_from_the_app_ends_the_apps_sign_in(sso, settings, jan_on_two_devices):
+    settings.CUSTOMER_OIDC = {**settings.CUSTOMER_OIDC, "MOBILE_CLIENT_IDS": [APP]}
+    desk, phone = jan_on_two_devices
+    response = Client().post("/sso/backchannel-logout", {"logout_token": sso.mint(_logout_claims(sso, aud=APP,
+                                                                                                 sid="sid-phone"))})
+    assert response.status_code == 200
+    assert _still_signed_in(desk, phone) == [True, False]
+
+
 def test_a_back_channel_logout_naming_only_the_subject_ends_all_their_bank_sign_ins(sso, jan_on_two_devices):
     response = Client().post("/sso/backchannel-logout", {"logout_token": sso.mint(_logout_claims(sso, sid=None))})
     assert response.status_code == 200
@@ -407,10 +428,13 @@ def test_a_back_channel_logout_naming_only_the_subject_ends_all_their_bank_sign_
 @pytest.mark.parametrize("make", [
     pytest.param(lambda idp: idp.mint(_logout_claims(idp, events=None)), id="no-logout-event"),
     pytest.param(lambda idp: idp.mint(_logout_claims(idp, nonce="n")), id="with-a-nonce"),
-    pytest.param(lambda idp: idp.mint(_logout_claims(idp, aud=APP)), id="wrong-audience"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, aud="someone-else")), id="wrong-audience"),
     pytest.param(lambda idp: idp.mint(_logout_claims(idp, iss="http://127.0.0.1:1/evil")), id="wrong-issuer"),
     pytest.param(lambda idp: idp.mint(_logout_claims(idp, jti=None)), id="no-jti"),
     pytest.param(lambda idp: idp.mint(_logout_claims(idp, sub=None, sid=None)), id="names-no-one"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, sub="", sid="")), id="names-empty"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, exp=None)), id="no-expiry"),
+    pytest.param(lambda idp: idp.mint(_logout_claims(idp, iat=int(time.time()) - 3600)), id="issued-long-ago"),
     pytest.param(lambda idp: unsigned(_logout_claims(idp)), id="alg-none"),
     pytest.param(lambda idp: IdentityProvider(clients=[], accounts={}).mint(_logout_claims(idp)), id="another-key"),
     pytest.param(lambda idp: "", id="missing"),

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from branchline.conversations import actions
 from branchline.conversations.actions import streams
 from branchline.conversations.models import Conversation, Message
+from branchline.core.errors import InvalidInput
 from branchline.events import SYSTEM
 from tests import factories
 from tests.factories import principal
@@ -43,3 +44,9 @@ def test_what_the_hot_path_stores_reads_back_through_the_orm(world, visibility):
     assert (row.last_seq, row.last_staff_seq) == ((2, 2) if public else (1, 2))
     assert (conversation.customer_id, conversation.watchers, conversation.state) == (
         row.customer_id, row.watchers, row.state)
+
+
+def test_a_client_message_id_with_a_trailing_newline_is_refused():
+    with pytest.raises(InvalidInput):
+        actions.clean_client_message_id("a" * 64 + "\n")
+    assert actions.clean_client_message_id("a" * 64) == "a" * 64

@@ -29,6 +29,7 @@ SUBSCRIPTIONS = Subscriptions(
         accounts.ClaimMappingChanged: (record_event,),
         # Who signed in through the bank's provider, and how.
         accounts.CustomerSignedIn: (record_event,),
+        accounts.CustomerSignedOutAtBank: (record_event,),
         # Technical accounts: every change, and every use.
         accounts.ApiTokenChanged: (record_event,),
         accounts.ApiTokenUsed: (record_event,),

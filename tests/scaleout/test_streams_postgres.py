@@ -71,6 +71,16 @@ out["numbers"] = [second.seq, second.staff_seq, reply.seq, reply.staff_seq, note
                   row.last_seq, row.last_staff_seq, row.last_message_at == reply.created_at]
 out["count"] = Message.objects.filter(conversation_id=first.conversation_id).exclude(kind="system").count()
 out["prepared"] = sorted(prepared)
+# An over-long value is refused by the column, not cut (an explicit CAST to varchar(n) would cut it).
+from django.db import DataError
+from branchline.conversations.actions import streams
+from branchline.conversations.models import Sender
+try:
+    streams.append("id = %s", [first.conversation_id], actor=streams.Actor("system"), sender=Sender.CUSTOMER,
+                   body="x", client_message_id="c" * 65)
+    out["too_long"] = "stored"
+except DataError:
+    out["too_long"] = "refused"
 print(json.dumps(out))
 '''
 
@@ -91,3 +101,4 @@ def test_a_message_in_an_open_conversation_is_one_statement_that_reads_back_thro
     assert out["numbers"] == [3, 3, 4, 4, None, 5, 4, 5, True]
     assert out["count"] == 4
     assert "WITH" in out["prepared"] and "SELECT" not in out["prepared"]  # not the ORM's
+    assert out["too_long"] == "refused"

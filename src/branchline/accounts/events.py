@@ -53,6 +53,17 @@ class CustomerSignedIn(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CustomerSignedOutAtBank(DomainEvent):
+    """The bank's provider said the customer signed out there (back-channel logout): one
+    of their chat sign-ins ended."""
+
+    name = "customer.signed_out_at_bank"
+    subject_type = "customer"
+
+    customer_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiTokenChanged(DomainEvent):
     """An administrator created, rotated or revoked a technical account's token."""
 

@@ -57,9 +57,8 @@ class CustomerSession(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Signed in through the bank's provider: its session id there (`sid`), which a
-    # back-channel logout names, and the ID token, the hint an RP-initiated logout sends.
+    # back-channel logout names. (The ID token itself is not kept: it holds every claim.)
     sso_sid = models.CharField(max_length=200, blank=True, db_index=True)
-    sso_id_token = models.TextField(blank=True)
 
     def is_valid(self, now=None) -> bool:
         now = now or timezone.now()
@@ -78,9 +77,10 @@ class IpAllowList(models.Model):
 
 class SsoSignIn(models.Model):
     """One customer sign-in through the bank's provider (accounts/oidc.py), from the
-    authorization request to the token handed to the widget. Every secret is stored as a
-    digest and used once: the state when the provider sends the browser back, the
-    hand-over code when the widget redeems it; an app's ID token once (no replay)."""
+    authorization request to the token handed to the widget. The secrets that travel
+    through browsers are stored as digests and used once: the state when the provider sends
+    the browser back, the hand-over code and binding when the widget redeems it; an app's ID
+    token once (no replay). The nonce and PKCE verifier never leave the server."""
 
     class Kind(models.TextChoices):
         BROWSER = "browser"  # authorization code flow with PKCE
@@ -104,7 +104,6 @@ class SsoSignIn(models.Model):
     customer = models.ForeignKey("contacts.Customer", on_delete=models.CASCADE, null=True, blank=True,
                                  related_name="+")
     sid = models.CharField(max_length=200, blank=True)
-    id_token = models.TextField(blank=True)
     handover_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
 

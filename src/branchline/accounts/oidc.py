@@ -174,18 +174,22 @@ def verify_id_token(token, *, audiences: list[str], nonce: str | None) -> dict:
     return claims
 
 
-def verify_logout_token(token) -> dict:
+def verify_logout_token(token, *, audiences: list[str]) -> dict:
     """A back-channel logout token's claims (OpenID Connect Back-Channel Logout 1.0,
-    section 2.6): signed, ours, carrying the logout event, a session or subject, no nonce."""
+    section 2.6): signed, ours, recent (`exp`, and `iat` within LOGOUT_TOKEN_MAX_AGE_SECONDS),
+    carrying the logout event, a session or subject, no nonce. The caller refuses a `jti`
+    seen before."""
     claims = _decode(token)
     try:
-        _registry([_config()["CLIENT_ID"]], jti={"essential": True}).validate(claims)
+        _registry(audiences, jti={"essential": True}, exp={"essential": True}).validate(claims)
     except JoseError as error:
         raise SsoRefused() from error
     events = claims.get("events")
     if not isinstance(events, dict) or BACKCHANNEL_LOGOUT_EVENT not in events or "nonce" in claims:
         raise SsoRefused()
-    if not isinstance(claims.get("sid"), str) and not isinstance(claims.get("sub"), str):
+    if not any(isinstance(claims.get(name), str) and 0 < len(claims[name]) <= 200 for name in ("sid", "sub")):
+        raise SsoRefused()
+    if claims["iat"] < time.time() - _config()["LOGOUT_TOKEN_MAX_AGE_SECONDS"]:
         raise SsoRefused()
     return claims
 

@@ -141,3 +141,10 @@ def within(key: str, seconds: int, times: int = 1, *, while_away: bool = True) -
     cache_key, window = _window(key, times / seconds, times)
     count = _shared(lambda: _increment(cache_key, window + 1))
     return while_away if count is None else count <= times
+
+
+def first_use(key: str, seconds: int, *, while_away: bool = True) -> bool:
+    """True the first time `key` is seen within `seconds`, shared by every process: a guard
+    against replays (a token's id used twice). While the cache is away: `while_away`."""
+    added = _shared(lambda: _cache().add(f"once:{key}", 1, timeout=seconds))
+    return while_away if added is None else bool(added)

@@ -321,6 +321,10 @@ CUSTOMER_OIDC = {
     "LOGIN_MINUTES": 10,
     # The widget redeems the code the callback hands it within this long, once.
     "HANDOVER_SECONDS": 120,
+    # The app exchanges an ID token issued at most this long ago (a fresh sign-in's).
+    "APP_TOKEN_MAX_AGE_SECONDS": 300,
+    # A back-channel logout token is accepted this long after it was issued, once (its jti).
+    "LOGOUT_TOKEN_MAX_AGE_SECONDS": 300,
     # Where the callback sends the browser back to, with #sso=<code> or #sso_error=<code>.
     "WIDGET_URL": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_WIDGET_URL", "/chat/"),
 }

@@ -32,14 +32,14 @@ def demo_customers_issuer() -> str:
     return settings.CUSTOMER_OIDC["ISSUER"] or DEMO_SSO_ISSUER
 
 
-def customer_session_start(*, customer: Customer, sso_sid: str = "", sso_id_token: str = "") -> str:
+def customer_session_start(*, customer: Customer, sso_sid: str = "") -> str:
     """Issue a bearer token for `customer`; only its digest is stored. A sign-in through
-    the bank's provider keeps its session id there and its ID token (actions/sso.py)."""
+    the bank's provider keeps its session id there (actions/sso.py)."""
     token = secrets.token_urlsafe(32)
     hours = settings.BRANCHLINE["CUSTOMER_TOKEN_HOURS"]
     CustomerSession.objects.create(
         customer=customer, token_hash=token_digest(token), expires_at=timezone.now() + timedelta(hours=hours),
-        sso_sid=sso_sid, sso_id_token=sso_id_token,
+        sso_sid=sso_sid,
     )
     return token
 

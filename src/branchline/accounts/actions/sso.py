@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branchline.contacts.models import Customer
+from branchline.core import ratelimit
 from branchline.core.errors import InvalidInput, Unauthorized
 from branchline.events import Actor, publish
 
 from .. import oidc
-from ..events import ClaimMappingChanged, CustomerSignedIn, SessionEnded
+from ..events import ClaimMappingChanged, CustomerSignedIn, CustomerSignedOutAtBank, SessionEnded
 from ..models import ClaimMapping, CustomerSession, SsoSignIn, token_digest
 from ..permissions import require_administrator
 from . import customer_session_start
@@ -85,7 +86,7 @@ def sso_sign_in_return(*, state, code=None, error=None) -> str:
     with transaction.atomic():
         customer = _customer_of(claims)
         SsoSignIn.objects.filter(pk=sign_in.pk).update(
-            customer=customer, sid=str(claims.get("sid") or "")[:200], id_token=tokens["id_token"],
+            customer=customer, sid=_sid(claims),
             handover_hash=token_digest(handover))
     return handover
 
@@ -108,7 +109,7 @@ def sso_session_redeem(*, code, binding) -> tuple[Customer, str, int | None]:
             raise SsoCodeInvalid()
         sign_in.redeemed_at = now
         sign_in.save(update_fields=["redeemed_at"])
-        token = customer_session_start(customer=sign_in.customer, sso_sid=sign_in.sid, sso_id_token=sign_in.id_token)
+        token = customer_session_start(customer=sign_in.customer, sso_sid=sign_in.sid)
         publish(CustomerSignedIn(actor=Actor("customer", sign_in.customer.id, sign_in.customer.display_name),
                                  customer_id=sign_in.customer.id, method=SsoSignIn.Kind.BROWSER))
     return sign_in.customer, token, sign_in.guest_id
@@ -124,16 +125,20 @@ def sso_app_exchange(*, id_token) -> tuple[Customer, str]:
         raise oidc.SsoRefused()
     claims = oidc.verify_id_token(id_token, audiences=audiences, nonce=None)
     now = timezone.now()
+    if claims["iat"] < now.timestamp() - _config()["APP_TOKEN_MAX_AGE_SECONDS"]:
+        raise oidc.SsoRefused()  # a fresh sign-in's token, not one kept (or found) for later
     with transaction.atomic():
         customer = _customer_of(claims)
         try:
             with transaction.atomic():
-                SsoSignIn.objects.create(kind=SsoSignIn.Kind.APP, state_hash=token_digest(id_token), customer=customer,
-                                         sid=str(claims.get("sid") or "")[:200], returned_at=now, redeemed_at=now,
+                # Keyed on what was signed (header and claims), not on the token's text: an ES256
+                # signature can be rewritten into another valid one, the same token twice.
+                SsoSignIn.objects.create(kind=SsoSignIn.Kind.APP, state_hash=token_digest(id_token.rsplit(".", 1)[0]),
+                                         customer=customer, sid=_sid(claims), returned_at=now, redeemed_at=now,
                                          expires_at=now + timedelta(seconds=max(0, claims["exp"] - now.timestamp())))
         except IntegrityError:
             raise SsoTokenReplayed() from None
-        token = customer_session_start(customer=customer, sso_sid=str(claims.get("sid") or "")[:200])
+        token = customer_session_start(customer=customer, sso_sid=_sid(claims))
         publish(CustomerSignedIn(actor=Actor("customer", customer.id, customer.display_name),
                                  customer_id=customer.id, method=SsoSignIn.Kind.APP))
     return customer, token
@@ -141,27 +146,40 @@ def sso_app_exchange(*, id_token) -> tuple[Customer, str]:
 
 def sso_backchannel_logout(*, logout_token) -> int:
     """The customer signed out at the bank, and its provider tells us so server to server
-    (OpenID Connect Back-Channel Logout 1.0): end the sign-ins it names, by the provider's
-    session id (`sid`), or all of the subject's when it names only them. Their sockets
-    close at once. Returns how many sign-ins ended."""
+    (OpenID Connect Back-Channel Logout 1.0): end the sign-ins it names (web or app), by the
+    provider's session id (`sid`), or all of the subject's when it names only them. Their
+    sockets close at once; the logout is audited. A token is taken once. Returns how many
+    sign-ins ended."""
     oidc.require_enabled()
-    claims = oidc.verify_logout_token(logout_token)
+    config = _config()
+    claims = oidc.verify_logout_token(logout_token, audiences=[config["CLIENT_ID"], *config["MOBILE_CLIENT_IDS"]])
+    if not ratelimit.first_use(f"logout-jti:{token_digest(str(claims['jti']))}",
+                               config["LOGOUT_TOKEN_MAX_AGE_SECONDS"] + config["CLOCK_SKEW_SECONDS"]):
+        raise oidc.SsoRefused()  # a replay
+    now = timezone.now()
     sessions = CustomerSession.objects.select_for_update().filter(
-        revoked_at=None, customer__is_authenticated=True, customer__sso_issuer=claims["iss"])
+        revoked_at=None, expires_at__gt=now, customer__is_authenticated=True, customer__sso_issuer=claims["iss"])
     if isinstance(claims.get("sub"), str):
         sessions = sessions.filter(customer__sso_subject=claims["sub"])
     if isinstance(claims.get("sid"), str):
         sessions = sessions.filter(sso_sid=claims["sid"])
     ended = 0
     with transaction.atomic():
-        now = timezone.now()
         for session in sessions:
             session.revoked_at = now
             session.save(update_fields=["revoked_at"])
             publish(SessionEnded(actor=Actor("customer", session.customer_id), principal_kind="customer",
                                  principal_id=session.customer_id, session=session.token_hash))
+            publish(CustomerSignedOutAtBank(actor=Actor("system", name="bank sign-out"),
+                                            customer_id=session.customer_id))
             ended += 1
     return ended
+
+
+def _sid(claims: dict) -> str:
+    """The provider's session id, as a back-channel logout will name it (whole, or none)."""
+    sid = claims.get("sid")
+    return sid if isinstance(sid, str) and len(sid) <= 200 else ""
 
 
 def _customer_of(claims: dict) -> Customer:
@@ -202,7 +220,7 @@ def _mapped(claims: dict) -> dict:
             for row in ClaimMapping.objects.all() if isinstance(claims.get(row.claim), (str, int, float))}
 
 
-CLAIM_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+CLAIM_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 # Claims that are the sign-in's own machinery, not facts about the customer.
 PROTOCOL_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "azp", "at_hash", "c_hash", "sid", "auth_time",
                    "acr", "amr", "jti"}
@@ -222,7 +240,7 @@ def claim_mapping_set(*, principal, claims) -> list[tuple[str, str]]:
     pairs, seen = [], set()
     for item in claims:
         claim, label = (item.get("claim"), item.get("label")) if isinstance(item, dict) else (None, None)
-        if not isinstance(claim, str) or not CLAIM_NAME.match(claim) or claim in PROTOCOL_CLAIMS or claim in seen:
+        if not isinstance(claim, str) or not CLAIM_NAME.fullmatch(claim) or claim in PROTOCOL_CLAIMS or claim in seen:
             raise InvalidInput(_("Not a claim to show: %(claim)s.") % {"claim": str(claim)[:64]}, code="claims_invalid")
         if not isinstance(label, str) or not 0 < len(label.strip()) <= 64:
             raise InvalidInput(_("Each claim needs a label of 1 to 64 characters."), code="claims_invalid")

@@ -21,7 +21,7 @@ from ..models import Conversation, ConversationState, Kind, Message, Participant
 from ..selectors import access_conversation, parse_id, participant_of
 from . import streams
 
-CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # fullmatch: "$" would let a trailing newline in
 
 
 def _limits():
@@ -44,7 +44,7 @@ def clean_body(body) -> str:
 
 
 def clean_client_message_id(value) -> str:
-    if not isinstance(value, str) or not CLIENT_MESSAGE_ID.match(value):
+    if not isinstance(value, str) or not CLIENT_MESSAGE_ID.fullmatch(value):
         raise InvalidInput(
             _("client_message_id must be 1-64 characters: letters, digits, '_', '-', '.', ':'."),
             code="client_message_id_invalid",

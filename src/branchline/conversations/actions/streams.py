@@ -9,7 +9,7 @@ four (BEGIN, UPDATE, INSERT, COMMIT). The statements are built from the models' 
 tests/scaleout/test_streams_postgres.py tie them to the models."""
 from contextlib import nullcontext
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from branchline.core import sql
@@ -90,6 +90,15 @@ _FROM_ALLOCATION = {"conversation_id": "id", "customer_id": "customer_id", "seq"
                     "staff_seq": "last_staff_seq"}
 
 
+def _unbounded(field) -> str:
+    """The parameter's type for INSERT ... SELECT: a character column's type without its
+    length, so that the column's own check refuses an over-long value as INSERT ... VALUES
+    does (an explicit CAST to varchar(n) would cut it silently)."""
+    if isinstance(field, (models.CharField, models.TextField)):
+        return "text"
+    return field.cast_db_type(connection)
+
+
 def _append_sql(where: str, public: bool) -> str:
     """UPDATE ... RETURNING and INSERT ... SELECT from it, in one statement (PostgreSQL's
     data-modifying WITH): it commits as a whole or not at all, like the transaction it
@@ -101,7 +110,7 @@ def _append_sql(where: str, public: bool) -> str:
             return "NULL"
         if name:
             return sql.column(Conversation, name, "c")
-        return f"CAST(%s AS {field.cast_db_type(connection)})"
+        return f"CAST(%s AS {_unbounded(field)})"
 
     columns = ", ".join(sql.quote(f.column) for f in _INSERTED)
     return (f"WITH c AS ({_allocate_sql(where, public)}), "
