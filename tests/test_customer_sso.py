@@ -272,21 +272,37 @@ def test_without_configuration_there_is_no_bank_sign_in(settings):
 
 @pytest.fixture
 def silent_server():
-    """A TCP server that accepts and never answers: a provider that hangs."""
+    """A TCP server that accepts and never answers (a provider that hangs), or with
+    `drip` answers a byte every 0.2 s (one that never finishes)."""
     listener = socket.create_server(("127.0.0.1", 0))
     held, stop = [], threading.Event()
+    mode = {"drip": False}
+
+    def drip(conn):
+        try:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+            while not stop.is_set():
+                conn.sendall(b" ")
+                time.sleep(0.2)
+        except OSError:
+            pass
 
     def accept():
         listener.settimeout(0.2)
         while not stop.is_set():
             try:
-                held.append(listener.accept()[0])
+                conn = listener.accept()[0]
             except OSError:
-                pass
+                continue
+            held.append(conn)
+            if mode["drip"]:
+                threading.Thread(target=drip, args=(conn,), daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    yield url, mode
     stop.set()
     thread.join(2)
     for conn in held:
@@ -294,15 +310,26 @@ def silent_server():
     listener.close()
 
 
-@pytest.mark.parametrize("kind", ["down", "hangs"])
-def test_a_provider_that_is_down_or_hangs_answers_503_quickly(settings, silent_server, kind):
-    issuer = silent_server if kind == "hangs" else "http://127.0.0.1:9"
+def _start_status(started_at=None):
+    response = Client().post("/api/customer/sso/start", "{}", content_type="application/json")
+    return response.status_code, response.json()["error"]["code"]
+
+
+@pytest.mark.parametrize("kind", ["down", "hangs", "drips"])
+def test_a_provider_that_is_down_or_hangs_answers_503_quickly_and_is_not_asked_again_at_once(
+        settings, silent_server, kind):
+    url, mode = silent_server
+    mode["drip"] = kind == "drips"
+    issuer = url if kind != "down" else "http://127.0.0.1:9"
     settings.CUSTOMER_OIDC = {**settings.CUSTOMER_OIDC, "ISSUER": issuer, "CLIENT_ID": WEB, "TIMEOUT_SECONDS": 0.5}
     oidc._cache.clear()
     started = time.monotonic()
-    response = Client().post("/api/customer/sso/start", "{}", content_type="application/json")
-    assert (response.status_code, response.json()["error"]["code"]) == (503, "sso_unavailable")
-    assert time.monotonic() - started < 3
+    assert _start_status() == (503, "sso_unavailable")
+    assert time.monotonic() - started < 2
+    # Meanwhile the next sign-ins are refused at once, without waiting on the provider again.
+    again = time.monotonic()
+    assert [_start_status() for _ in range(5)] == [(503, "sso_unavailable")] * 5
+    assert time.monotonic() - again < 0.5
     assert not SsoSignIn.objects.exists()
 
 

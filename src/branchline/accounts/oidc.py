@@ -10,6 +10,8 @@ Authlib builds the OAuth 2.0 requests (authorization URL with the S256 code chal
 client authentication, the token request and its errors); joserfc verifies ID tokens and
 logout tokens: the signature with the provider's published keys, only asymmetric
 algorithms, then issuer, audience, expiry, issue time and nonce."""
+import json
+import logging
 import secrets
 import threading
 import time
@@ -27,6 +29,9 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from branchline.core.errors import DomainError, NotFound, Unauthorized
+from branchline.core.outage import Breaker, QuietLog
+
+log = logging.getLogger(__name__)
 
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 METADATA_SECONDS = 3600  # discovery and keys are re-read at most this often...
@@ -83,13 +88,51 @@ class _Cache:
 _cache = _Cache()
 
 
-def _get_json(url: str) -> dict:
+# A provider that is down or hangs costs one timeout per pause per process, not one per
+# sign-in: meanwhile every call answers sso_unavailable at once (HTTP threads are shared with
+# the whole API, and the widget asks silently on every new tab).
+_breaker = Breaker(30)
+_outage = QuietLog(log, "the bank's OpenID provider", "customer sign-ins refused")
+MAX_DOCUMENT_BYTES = 1 << 20  # discovery and keys are a few KiB
+
+
+def _guarded(call):
+    if not _breaker.allow():
+        _outage.failed()
+        raise SsoUnavailable()
     try:
-        response = requests.get(url, timeout=_config()["TIMEOUT_SECONDS"], allow_redirects=False)
-        response.raise_for_status()
-        return response.json()
-    except (requests.RequestException, ValueError) as error:
-        raise SsoUnavailable() from error
+        result = call()
+    except SsoUnavailable as error:
+        _breaker.failed()
+        _outage.failed(error.__cause__ or error)
+        raise
+    _breaker.succeeded()
+    _outage.recovered()
+    return result
+
+
+def _get_json(url: str) -> dict:
+    """A JSON document from the provider, within TIMEOUT_SECONDS in all (not per read: a
+    provider that sends a byte now and then is cut off too) and at most 1 MiB."""
+    timeout = _config()["TIMEOUT_SECONDS"]
+    deadline = time.monotonic() + timeout
+
+    def fetch():
+        try:
+            with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as response:
+                response.raise_for_status()
+                body = bytearray()
+                # read1: whatever has arrived (a fixed-size read would wait for all of it,
+                # and a provider sending a byte now and then would never reach the deadline).
+                while chunk := response.raw.read1(16384, decode_content=True):
+                    body += chunk
+                    if len(body) > MAX_DOCUMENT_BYTES or time.monotonic() > deadline:
+                        raise SsoUnavailable()
+                return json.loads(body)
+        except (requests.RequestException, ValueError) as error:
+            raise SsoUnavailable() from error
+
+    return _guarded(fetch)
 
 
 def provider() -> Provider:
@@ -99,6 +142,7 @@ def provider() -> Provider:
         if _cache.issuer != config["ISSUER"]:  # settings changed (tests)
             _cache.clear()
             _cache.issuer = config["ISSUER"]
+            _breaker.succeeded()
         if _cache.provider and time.monotonic() - _cache.provider_at < METADATA_SECONDS:
             return _cache.provider
     document = _get_json(f"{config['ISSUER']}/.well-known/openid-configuration")
@@ -115,18 +159,31 @@ def provider() -> Provider:
     return found
 
 
+_keys_refresh = threading.Lock()  # one thread reads the keys; the others wait for its result
+
+
 def _keys(*, refresh: bool = False) -> KeySet:
-    with _cache.lock:
+    def fresh():
         age = time.monotonic() - _cache.keys_at
-        if _cache.keys and (age < METADATA_SECONDS and not refresh or age < KEYS_REFRESH_SECONDS):
-            return _cache.keys
-    try:
-        keys = KeySet.import_key_set(_get_json(provider().jwks_uri))
-    except (JoseError, ValueError, TypeError) as error:
-        raise SsoUnavailable() from error
+        return _cache.keys if _cache.keys and (age < METADATA_SECONDS and not refresh or age < KEYS_REFRESH_SECONDS) \
+            else None
+
     with _cache.lock:
-        _cache.keys, _cache.keys_at = keys, time.monotonic()
-    return keys
+        found = fresh()
+    if found:
+        return found
+    with _keys_refresh:
+        with _cache.lock:
+            found = fresh()
+        if found:
+            return found
+        try:
+            keys = KeySet.import_key_set(_get_json(provider().jwks_uri))
+        except (JoseError, ValueError, TypeError) as error:
+            raise SsoUnavailable() from error
+        with _cache.lock:
+            _cache.keys, _cache.keys_at = keys, time.monotonic()
+        return keys
 
 
 def _decode(token) -> dict:
@@ -227,15 +284,20 @@ def redeem_code(*, code: str, code_verifier: str) -> dict:
     """The provider's token response for this authorization code (its id_token still to
     verify). A refused code is SsoRefused; a provider away, SsoUnavailable."""
     endpoint = provider().token_endpoint
+
+    def fetch():
+        try:
+            with _client() as client:
+                return dict(client.fetch_token(endpoint, grant_type="authorization_code", code=code,
+                                               code_verifier=code_verifier, timeout=_config()["TIMEOUT_SECONDS"],
+                                               allow_redirects=False))
+        except (requests.RequestException, ValueError) as error:
+            raise SsoUnavailable() from error
+
     try:
-        with _client() as client:
-            return dict(client.fetch_token(endpoint, grant_type="authorization_code", code=code,
-                                           code_verifier=code_verifier, timeout=_config()["TIMEOUT_SECONDS"],
-                                           allow_redirects=False))
-    except AuthlibOAuthError as error:
+        return _guarded(fetch)
+    except AuthlibOAuthError as error:  # the provider answered, and refused: not an outage
         raise SsoRefused() from error
-    except (requests.RequestException, ValueError) as error:
-        raise SsoUnavailable() from error
 
 
 def end_session_url(*, id_token_hint: str | None, post_logout_redirect_uri: str | None) -> str | None:

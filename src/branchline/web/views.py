@@ -15,7 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from branchline.accounts import oidc
 from branchline.accounts.actions import demo_customers_issuer, sso, staff_sign_in, staff_sign_out
 from branchline.contacts.models import Customer
+from branchline.core import ratelimit
 from branchline.core.errors import NotFound, RateLimited, Unauthorized
+from branchline.core.http import client_address
 
 
 def home(request):
@@ -87,14 +89,18 @@ def sso_callback(request):
 @require_POST
 def sso_backchannel_logout(request):
     """OpenID Connect Back-Channel Logout 1.0, section 2.8: 200 once the sign-ins it names
-    have ended, 400 for a token we cannot accept; never cached."""
+    have ended, 400 for a token we cannot accept; never cached. Budgeted per address: each
+    call may make us read the provider's keys."""
     try:
+        ratelimit.hit(f"sso-logout:{client_address(request)}", rate=1, burst=60)
         sso.sso_backchannel_logout(logout_token=request.POST.get("logout_token"))
         response = HttpResponse(status=200)
     except (Unauthorized, NotFound):
         response = HttpResponse(status=400)
     except oidc.SsoUnavailable:
         response = HttpResponse(status=503)
+    except RateLimited:
+        response = HttpResponse(status=429)
     response["Cache-Control"] = "no-store"
     return response
 
