@@ -152,3 +152,31 @@ def test_a_token_cannot_act_as_staff_or_customer(world):
     secret = _create(_admin(world)).json()["token"]
     for path in ("/api/staff/me", "/api/customer/me", "/api/admin/api-tokens"):
         assert Client().get(path, HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+def test_a_token_stops_when_its_owner_leaves(world):
+    admin = _admin(world)
+    secret = _create(admin, owner_id=world.agent.id).json()["token"]
+    assert _call(secret).status_code == 200
+    world.agent.is_active = False
+    world.agent.save(update_fields=["is_active"])
+    assert _call(secret).status_code == 401
+
+
+def test_the_line_of_business_keeps_its_tokens_when_the_owner_moves(world):
+    admin = _admin(world)
+    issued = _create(admin, owner_id=world.agent.id).json()
+    world.agent.line_of_business = world.other_lob
+    world.agent.save(update_fields=["line_of_business"])
+    assert [t["id"] for t in admin.get("/api/admin/api-tokens").json()] == [issued["id"]]
+    assert admin.delete(f"/api/admin/api-tokens/{issued['id']}", HTTP_X_CSRFTOKEN=admin.csrf).status_code == 200
+
+
+def test_an_administrator_without_a_line_of_business_manages_no_tokens(world):
+    loose = factories.staff(world.lob, role="admin")
+    loose.line_of_business = None
+    loose.save(update_fields=["line_of_business"])
+    client = factories.staff_browser(loose)
+    for response in (client.get("/api/admin/api-tokens"), _create(client)):
+        assert (response.status_code, response.json()["error"]["code"]) == (403, "line_of_business_required")
+    assert not ApiToken.objects.exists()

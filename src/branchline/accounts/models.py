@@ -116,6 +116,9 @@ class ApiToken(models.Model):
 
     name = models.CharField(max_length=100)
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    # The line of business whose administrators manage it: the creator's, kept if the owner moves.
+    line_of_business = models.ForeignKey(LineOfBusiness, on_delete=models.PROTECT, related_name="api_tokens",
+                                         null=True)
     scopes = models.JSONField(default=list)
     prefix = models.CharField(max_length=16)
     token_hash = models.CharField(max_length=64, unique=True)

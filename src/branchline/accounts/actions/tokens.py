@@ -18,7 +18,8 @@ from ..permissions import require_administrator
 
 # What a token may be allowed to do; each API operation for integrations names the one it needs.
 SCOPES = {
-    "audit:read": gettext_lazy("Read the audit trail (export to a SIEM)"),
+    # The audit trail is one chain for the whole bank: this scope reads all of it.
+    "audit:read": gettext_lazy("Read the whole bank's audit trail (export to a SIEM)"),
 }
 PREFIX = "blt_"  # recognisable by secret scanners
 MAX_DAYS = 365
@@ -46,6 +47,15 @@ def _clean_days(days) -> int:
     return days
 
 
+def _require_line(principal) -> None:
+    """Technical accounts belong to a line of business: an administrator without one
+    manages none (as staff without one see no conversations)."""
+    require_administrator(principal)
+    if principal.line_of_business_id is None:
+        raise Forbidden(_("Technical accounts are managed by the administrators of a line of business."),
+                        code="line_of_business_required")
+
+
 def _owner(principal, owner_id) -> User:
     """The token's owner: the administrator, or a member of staff of their line of business."""
     if owner_id is None:
@@ -59,7 +69,8 @@ def _owner(principal, owner_id) -> User:
 
 def _mine(principal):
     """The tokens an administrator manages: those owned by staff of their line of business."""
-    return ApiToken.objects.select_related("owner").filter(owner__line_of_business_id=principal.line_of_business_id)
+    _require_line(principal)
+    return ApiToken.objects.select_related("owner").filter(line_of_business_id=principal.line_of_business_id)
 
 
 def _issue(**fields) -> tuple[ApiToken, str]:
@@ -74,18 +85,18 @@ def _facts(token: ApiToken) -> dict:
 
 
 def api_tokens(*, principal) -> list[ApiToken]:
-    require_administrator(principal)
     return list(_mine(principal).order_by("-created_at", "-id"))
 
 
 def api_token_create(*, principal, name, scopes, expires_in_days=90, owner_id=None) -> tuple[ApiToken, str]:
     """A new token; returns it and its secret (shown this once)."""
-    require_administrator(principal)
+    _require_line(principal)
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
         raise InvalidInput(_("name is 1 to 100 characters."), code="name_invalid")
     scopes, days = _clean_scopes(scopes), _clean_days(expires_in_days)
     with transaction.atomic():
         token, secret = _issue(name=name.strip(), owner=_owner(principal, owner_id), scopes=scopes,
+                               line_of_business_id=principal.line_of_business_id,
                                created_by=principal.display_name, expires_at=timezone.now() + timedelta(days=days))
         publish(ApiTokenCreated(actor=Actor.of(principal), expires_at=token.expires_at.isoformat(), **_facts(token)))
     return token, secret
@@ -94,7 +105,7 @@ def api_token_create(*, principal, name, scopes, expires_in_days=90, owner_id=No
 def api_token_rotate(*, principal, token_id, grace_hours=0) -> tuple[ApiToken, str]:
     """A new secret for the same account (name, owner, scopes, lifetime); the old one
     stops now, or after `grace_hours` (at most 72) while the integration switches over."""
-    require_administrator(principal)
+    _require_line(principal)
     if not isinstance(grace_hours, int) or isinstance(grace_hours, bool) or not 0 <= grace_hours <= MAX_GRACE_HOURS:
         raise InvalidInput(_("grace_hours is a whole number from 0 to %(max)s.") % {"max": MAX_GRACE_HOURS},
                            code="grace_invalid")
@@ -107,7 +118,8 @@ def api_token_rotate(*, principal, token_id, grace_hours=0) -> tuple[ApiToken, s
             raise InvalidInput(_("Only a token in use can be rotated."), code="api_token_not_active")
         lifetime = old.expires_at - old.created_at
         token, secret = _issue(name=old.name, owner=old.owner, scopes=old.scopes, created_by=principal.display_name,
-                               expires_at=now + lifetime, rotated_from=old)
+                               line_of_business_id=old.line_of_business_id, expires_at=now + lifetime,
+                               rotated_from=old)
         old.expires_at = min(old.expires_at, now + timedelta(hours=grace_hours))
         old.save(update_fields=["expires_at"])
         publish(ApiTokenRotated(actor=Actor.of(principal), replaced_id=old.id,
@@ -116,7 +128,7 @@ def api_token_rotate(*, principal, token_id, grace_hours=0) -> tuple[ApiToken, s
 
 
 def api_token_revoke(*, principal, token_id) -> ApiToken:
-    require_administrator(principal)
+    _require_line(principal)
     with transaction.atomic():
         token = _mine(principal).select_for_update(of=("self",)).filter(pk=token_id).first()
         if token is None:
@@ -135,8 +147,10 @@ def api_token_use(*, secret, scope: str, method: str, path: str, address: str) -
         raise Unauthorized()
     now = timezone.now()
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().filter(token_hash=token_digest(secret)).first()
-        if token is None or not token.is_valid(now):
+        token = (ApiToken.objects.select_for_update(of=("self",)).select_related("owner")
+                 .filter(token_hash=token_digest(secret)).first())
+        # A token answers for its owner: it stops when they leave (their account deactivated).
+        if token is None or not token.is_valid(now) or not token.owner.is_active:
             raise Unauthorized()
         if scope not in token.scopes:
             raise TokenScopeMissing()
