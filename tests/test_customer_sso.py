@@ -388,6 +388,29 @@ def test_a_guest_who_signs_in_mid_chat_keeps_the_conversation_and_the_agent_sees
     assert "details" not in jan["customer"]
 
 
+def test_a_step_up_where_the_guest_and_the_customer_used_the_same_client_id_keeps_both_messages(sso, world):
+    client = Client()
+    with httpx.Client() as browser:
+        jan = _redeem(client, _browser_sign_in(client, browser)["sso"]).json()
+        mine = client.post("/api/customer/messages", json.dumps({"body": "From my phone", "client_message_id": "m-1",
+                                                                   "topic_id": world.topic.id}),
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {jan['token']}")
+        assert mine.status_code == 201
+        guest_token = client.post("/api/customer/sessions/anonymous").json()["token"]
+        guest = client.post("/api/customer/messages", json.dumps({"body": "From the desk", "client_message_id": "m-1",
+                                                                    "topic_id": world.topic.id}),
+                            content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {guest_token}")
+        assert guest.status_code == 201
+        response = sign_in(browser, _start(client, token=guest_token), "jan", "jan-password")
+        redeemed = _redeem(client, _callback(client, response.headers["location"])["sso"])
+    assert redeemed.status_code == 201, redeemed.content
+    bodies = sorted(Message.objects.filter(customer__sso_subject="jan", sender="customer").values_list("body", flat=True))
+    assert bodies == ["From my phone", "From the desk"]
+    # The newest open conversation (the desk's) is the current one; the phone's stays open for its agent.
+    me = client.get("/api/customer/me", HTTP_AUTHORIZATION=f"Bearer {redeemed.json()['token']}").json()
+    assert me["conversation"]["id"] == guest.json()["message"]["conversation_id"]
+
+
 def test_a_sign_in_started_with_someone_elses_token_is_refused(sso):
     client = Client()
     response = client.post("/api/customer/sso/start", "{}", content_type="application/json",

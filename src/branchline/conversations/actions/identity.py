@@ -1,6 +1,7 @@
 """A guest signs in with the bank mid-chat (step-up, docs/adr/0013): their conversations
 become the signed-in customer's, with nothing written before lost or written twice."""
 from django.db import transaction
+from django.db.models import Subquery
 
 from branchline.accounts.actions import customer_sessions_end_all
 from branchline.accounts.actions.sso import sso_session_redeem
@@ -9,7 +10,7 @@ from branchline.contacts.models import Customer
 from branchline.events import Actor, publish
 
 from ..events import CustomerIdentified
-from ..models import Conversation, ConversationState, Message, SystemCode
+from ..models import Conversation, ConversationState, Message, Sender, SystemCode
 from . import streams
 from .lifecycle import system_line
 
@@ -19,7 +20,11 @@ def customer_sso_redeem(*, code, binding) -> tuple[Customer, str]:
     the sign-in from a chat, in the same transaction: their conversations, messages and
     cases move to the signed-in customer, each open conversation gets a line saying so
     (the agent sees who it is from then on), and the guest's sign-ins end (their sockets
-    close; the widget reconnects with the new token and resumes the same conversation)."""
+    close; the widget reconnects with the new token and resumes the same conversation).
+
+    If the customer already had a conversation open (on another device), both stay open:
+    the newest, the guest's, is the current one their messages join; the other stays with
+    its agent, who closes it."""
     with transaction.atomic():
         customer, token, guest_id = sso_session_redeem(code=code, binding=binding)
         if guest_id is not None and guest_id != customer.id:
@@ -33,6 +38,13 @@ def _conversations_to(guest_id: int, customer: Customer) -> None:
     if not conversations:
         return
     ids = [conversation.id for conversation in conversations]
+    # A client id names one message of a customer for good (messages.py). One the guest used
+    # that the customer used too is dropped from the guest's message: the guest's token ends
+    # here, so nobody can retry with it any more.
+    taken = Message.objects.filter(customer_id=customer.id, sender=Sender.CUSTOMER,
+                                   client_message_id__isnull=False).values("client_message_id")
+    Message.objects.filter(conversation_id__in=ids, sender=Sender.CUSTOMER,
+                           client_message_id__in=Subquery(taken)).update(client_message_id=None)
     Conversation.objects.filter(pk__in=ids).update(customer=customer)
     Message.objects.filter(conversation_id__in=ids).update(customer=customer)
     Case.objects.filter(customer_id=guest_id).update(customer=customer)
