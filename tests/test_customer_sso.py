@@ -2,6 +2,7 @@
 authorization code flow and PKCE; the app exchanges its own ID token. Every refusal
 creates nothing: no customer, no session."""
 import json
+import re
 import socket
 import threading
 import time
@@ -61,14 +62,20 @@ def _start(client: Client, silent=False, token=None) -> str:
     return response.json()["authorize_url"]
 
 
+def handed_over(page: str) -> dict:
+    """What the callback's page hands the widget: {"sso": code} or {"sso_error": code}."""
+    code, error = (re.search(rf'data-{name}="([^"]*)"', page).group(1) for name in ("code", "error"))
+    assert re.search(r'data-target="/chat/"', page)
+    return {"sso": code} if code else {"sso_error": error}
+
+
 def _callback(client: Client, location: str):
-    """The browser arrives back at our callback; returns the widget URL's fragment."""
+    """The browser arrives back at our callback; returns what its page hands the widget."""
     assert location.startswith(REDIRECT_URI), location
     response = client.get("/sso/callback?" + urlsplit(location).query)
-    assert response.status_code == 302
-    target = urlsplit(response["Location"])
-    assert target.path == "/chat/"
-    return {key: values[0] for key, values in parse_qs(target.fragment).items()}
+    assert response.status_code == 200
+    assert (response["Cross-Origin-Opener-Policy"], response["Cache-Control"]) == ("unsafe-none", "no-store")
+    return handed_over(response.content.decode())
 
 
 def _browser_sign_in(client: Client, browser: httpx.Client, login="jan", silent=False) -> dict:

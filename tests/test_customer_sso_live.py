@@ -2,14 +2,13 @@
 our back-channel logout endpoint, and the sockets of that sign-in close at once, while the
 same customer's sign-in on another device stays open."""
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from branchline.accounts.models import CustomerSession
 from tests.support.idp import IdentityProvider, logout, sign_in
-from tests.test_customer_sso import ACCOUNTS, WEB
+from tests.test_customer_sso import ACCOUNTS, WEB, handed_over
 from tests.test_socket import Peer, _closed_as_signed_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,9 +38,9 @@ def _signed_in(live, browser: httpx.Client) -> str:
     """The whole browser flow against the running server; returns the customer's token."""
     start = browser.post(f"{live.url}/api/customer/sso/start", json={})
     back = sign_in(browser, start.json()["authorize_url"], "jan", "jan-password")
-    to_widget = browser.get(back.headers["location"], follow_redirects=False)  # our /sso/callback
-    assert to_widget.status_code == 302, to_widget.text
-    code = parse_qs(urlsplit(to_widget.headers["location"]).fragment)["sso"][0]
+    done = browser.get(back.headers["location"], follow_redirects=False)  # our /sso/callback
+    assert done.status_code == 200, done.text
+    code = handed_over(done.text)["sso"]
     redeemed = browser.post(f"{live.url}/api/customer/sessions/sso",
                             json={"code": code, "binding": start.json()["binding"]})
     assert redeemed.status_code == 201, redeemed.text

@@ -1,7 +1,5 @@
 """Pages: the customer chat widget, the demo sign-in, the staff console. They are thin
 shells; everything they show comes from the JSON API and the socket."""
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -74,15 +72,24 @@ def console_logout(request):
 @require_http_methods(["GET"])
 def sso_callback(request):
     """The bank's provider sends the customer's browser back here. The sign-in completes on
-    the server; the widget gets only a single-use code, in the URL fragment (never sent to
-    a server, so never in an access log), to exchange for its token."""
-    target = settings.CUSTOMER_OIDC["WIDGET_URL"]
+    the server; the widget gets only a single-use code (in a pop-up's message, or in the URL
+    fragment: never in a URL a server sees) to redeem with the binding only it holds.
+
+    The answer is a page, not a redirect, and may keep its opener (Cross-Origin-Opener-
+    Policy unsafe-none): a widget framed in the bank's site opens the bank's page in a
+    pop-up, and Django's default same-origin policy would cut the pop-up off from it."""
+    code, error = "", ""
     try:
-        handover = sso.sso_sign_in_return(state=request.GET.get("state"), code=request.GET.get("code"),
-                                          error=request.GET.get("error"))
-    except (Unauthorized, NotFound, oidc.SsoUnavailable) as error:
-        return redirect(f"{target}#{urlencode({'sso_error': error.code})}")
-    return redirect(f"{target}#{urlencode({'sso': handover})}")
+        code = sso.sso_sign_in_return(state=request.GET.get("state"), code=request.GET.get("code"),
+                                      error=request.GET.get("error"))
+    except (Unauthorized, NotFound, oidc.SsoUnavailable) as refused:
+        error = refused.code
+    response = render(request, "web/sso_done.html",
+                      {"target": settings.CUSTOMER_OIDC["WIDGET_URL"], "code": code, "error": error})
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"  # the URL holds the provider's code and our state
+    return response
 
 
 @csrf_exempt  # called by the bank's provider, server to server, with a signed logout token

@@ -287,6 +287,7 @@ const framed = window.top !== window.self;
 async function signInWithBank({ silent = false } = {}) {
   $("sign-in-error").textContent = "";
   const popup = framed && !silent ? window.open("about:blank", "branchline-sso", "popup,width=480,height=680") : null;
+  state.popup = popup;
   try {
     // A guest sends their token: their conversation stays theirs once signed in (step-up).
     const start = await api("/customer/sso/start", { method: "POST", body: { silent }, token: state.token });
@@ -327,11 +328,6 @@ function returnedFromBank() {
   const code = fragment.get("sso"), failure = fragment.get("sso_error");
   if (!code && !failure) return false;
   history.replaceState(null, "", location.pathname + location.search);
-  if (window.opener && window.opener !== window && window.name === "branchline-sso") {
-    window.opener.postMessage({ type: SSO_MESSAGE, code, error: failure }, location.origin);
-    window.close();
-    return true;
-  }
   if (code) { redeem(code); return true; }
   if (failure === "sso_login_required" || failure === "sso_interaction_required") return false;  // silent: not signed in at the bank
   show("welcome");
@@ -339,8 +335,12 @@ function returnedFromBank() {
   return true;
 }
 
+// The pop-up's page (sso_done.js) hands the code over; only the pop-up this widget opened.
 window.addEventListener("message", (event) => {
   if (event.origin !== location.origin || !event.data || event.data.type !== SSO_MESSAGE) return;
+  if (!state.popup || event.source !== state.popup) return;
+  event.source.postMessage({ type: "branchline.sso.received" }, location.origin);
+  state.popup = null;
   if (event.data.code) redeem(event.data.code);
   else if (event.data.error) $("sign-in-error").textContent = (SSO_ERRORS[event.data.error] || (() => gettext("Signing in with the bank did not work. Please try again.")))();
 });
