@@ -61,6 +61,30 @@ def test_production_refuses_the_demo_key_and_weak_keys(key):
     assert refused.returncode != 0 and "SECRET_KEY is the demo's or too weak" in refused.stderr
 
 
+GOOD_OIDC = {"BRANCHLINE_CUSTOMER_OIDC_ISSUER": "https://login.bank.example",
+             "BRANCHLINE_CUSTOMER_OIDC_CLIENT_ID": "branchline",
+             "BRANCHLINE_CUSTOMER_OIDC_CLIENT_SECRET": "s" * 32,
+             "BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI": "https://chat.bank.example/sso/callback"}
+
+
+@pytest.mark.parametrize("change,refusal", [
+    ({}, None),
+    ({"BRANCHLINE_CUSTOMER_OIDC_ISSUER": "http://login.bank.example"}, "must be https:// URLs"),
+    ({"BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI": "http://chat.bank.example/sso/callback"}, "must be https:// URLs"),
+    ({"BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI": "https://chat.bank.example/elsewhere"}, "this server's /sso/callback"),
+    ({"BRANCHLINE_CUSTOMER_OIDC_CLIENT_SECRET": "short"}, "_CLIENT_SECRET (16+ characters)"),
+    ({"BRANCHLINE_CUSTOMER_OIDC_WIDGET_URL": "/chat/#x"}, "must not have a #fragment"),
+])
+def test_production_refuses_a_bank_sign_in_that_is_not_over_https_or_lacks_its_secret(change, refusal):
+    env = {k: v for k, v in _env(DJANGO_SETTINGS_MODULE="branchline.settings.production", SECRET_KEY=TEST_SECRET_KEY,
+                                 **{**GOOD_OIDC, **change}).items() if k != "BRANCHLINE_PLAIN_HTTP"}
+    started = _run("-c", "import django; django.setup()", env=env)
+    if refusal is None:
+        assert started.returncode == 0, started.stderr
+    else:
+        assert started.returncode != 0 and refusal in started.stderr
+
+
 def test_production_settings_pass_the_deploy_check():
     """HSTS, SSL redirect, secure cookies, a strong key, DEBUG off: no warning at all."""
     env = {k: v for k, v in _env(DJANGO_SETTINGS_MODULE="branchline.settings.production",

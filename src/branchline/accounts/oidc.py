@@ -24,7 +24,7 @@ from authlib.integrations.requests_client import OAuthError as AuthlibOAuthError
 from django.conf import settings
 from django.utils.translation import gettext_lazy
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
@@ -195,9 +195,11 @@ def _decode(token) -> dict:
     for refresh in (False, True):
         try:
             return jwt.decode(token, _keys(refresh=refresh), algorithms=algorithms).claims
-        except (ValueError, JoseError) as error:  # joserfc: ValueError for a key id not in the set
-            if refresh or "key" not in str(error).lower():
+        except InvalidKeyIdError as error:  # a key we do not know yet: the provider may have rotated
+            if refresh:
                 raise SsoRefused() from error
+        except (ValueError, JoseError) as error:
+            raise SsoRefused() from error
     raise SsoRefused()
 
 

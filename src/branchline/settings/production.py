@@ -35,3 +35,18 @@ SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else int(os.environ.get("BRANCHLINE_HSTS_S
 SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("BRANCHLINE_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"  # noqa: F405
 SECURE_HSTS_PRELOAD = os.environ.get("BRANCHLINE_HSTS_PRELOAD", "1") == "1"  # noqa: F405
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not PLAIN_HTTP
+
+# The bank's sign-in for customers (docs/adr/0013), when configured: over HTTPS (the
+# provider's documents and our callback), with our client's secret, and a widget URL the
+# callback can append its #fragment to.
+if CUSTOMER_OIDC["ISSUER"]:  # noqa: F405
+    _oidc = CUSTOMER_OIDC  # noqa: F405
+    _scheme = "http" if PLAIN_HTTP else "https"
+    if not _oidc["ISSUER"].startswith(f"{_scheme}://") or not _oidc["REDIRECT_URI"].startswith(f"{_scheme}://"):
+        raise ImproperlyConfigured("BRANCHLINE_CUSTOMER_OIDC_ISSUER and _REDIRECT_URI must be https:// URLs")
+    if not _oidc["REDIRECT_URI"].endswith("/sso/callback"):
+        raise ImproperlyConfigured("BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI must be this server's /sso/callback")
+    if not _oidc["CLIENT_ID"] or len(_oidc["CLIENT_SECRET"]) < 16:
+        raise ImproperlyConfigured("BRANCHLINE_CUSTOMER_OIDC_CLIENT_ID and _CLIENT_SECRET (16+ characters) are needed")
+    if "#" in _oidc["WIDGET_URL"]:
+        raise ImproperlyConfigured("BRANCHLINE_CUSTOMER_OIDC_WIDGET_URL must not have a #fragment of its own")

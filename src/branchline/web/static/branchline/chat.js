@@ -136,7 +136,7 @@ function onEvent(event) {
       api("/customer/me", { token: state.token }).then((me) => { state.conversation = me.conversation; renderConversationState(); });
       break;
     case "unauthorized":
-      signOut(false);
+      if (!state.redeeming) signOut(false);
       break;
   }
 }
@@ -295,25 +295,33 @@ async function signInWithBank({ silent = false } = {}) {
     if (popup) popup.location.href = start.authorize_url; else location.assign(start.authorize_url);
   } catch (error) {
     if (popup) popup.close();
-    $("sign-in-error").textContent = error.message;
+    signInError(error.message);
   }
 }
 
+// Where the person is looking: the welcome panel, or under the composer mid-chat.
+function signInError(text) {
+  $(state.token ? "composer-error" : "sign-in-error").textContent = text;
+}
+
 async function redeem(code) {
-  // A guest's socket closes first: the step-up ends its token, and its "unauthorized"
-  // must not be taken for a sign-out.
-  if (state.socket) { state.socket.close(); state.socket = null; }
+  // While it is redeemed, a guest's socket may hear its token end (the step-up ends it):
+  // that is not a sign-out. The binding stays until it has served (a 429 or 503 may be retried).
+  state.redeeming = true;
   try {
     const binding = sessionStorage.getItem(BINDING_KEY) || "";
-    sessionStorage.removeItem(BINDING_KEY);
     const session = await api("/customer/sessions/sso", { method: "POST", body: { code, binding } });
+    sessionStorage.removeItem(BINDING_KEY);
+    if (state.socket) { state.socket.close(); state.socket = null; }
     list.replaceChildren();
     Object.assign(state, { token: session.token, socket: null, lastDay: null, oldestId: null });
     sessionStorage.setItem(TOKEN_KEY, state.token);
     await start();
   } catch (error) {
-    show("welcome");
-    $("sign-in-error").textContent = error.message;
+    if (!state.token) show("welcome");  // a guest mid-chat keeps chatting
+    signInError(error.message);
+  } finally {
+    state.redeeming = false;
   }
 }
 
@@ -321,6 +329,10 @@ const SSO_ERRORS = {
   sso_unavailable: () => gettext("The bank's sign-in does not answer just now. Try again in a moment, or continue as a guest."),
   sso_access_denied: () => gettext("Signing in was cancelled."),
 };
+
+function ssoErrorText(code) {
+  return (SSO_ERRORS[code] || (() => gettext("Signing in with the bank did not work. Please try again.")))();
+}
 
 // Back from the bank's page: #sso=<code> or #sso_error=<code>, read once and removed.
 function returnedFromBank() {
@@ -331,7 +343,7 @@ function returnedFromBank() {
   if (code) { redeem(code); return true; }
   if (failure === "sso_login_required" || failure === "sso_interaction_required") return false;  // silent: not signed in at the bank
   show("welcome");
-  $("sign-in-error").textContent = (SSO_ERRORS[failure] || (() => gettext("Signing in with the bank did not work. Please try again.")))();
+  $("sign-in-error").textContent = ssoErrorText(failure);
   return true;
 }
 
@@ -342,7 +354,7 @@ window.addEventListener("message", (event) => {
   event.source.postMessage({ type: "branchline.sso.received" }, location.origin);
   state.popup = null;
   if (event.data.code) redeem(event.data.code);
-  else if (event.data.error) $("sign-in-error").textContent = (SSO_ERRORS[event.data.error] || (() => gettext("Signing in with the bank did not work. Please try again.")))();
+  else if (event.data.error) signInError(ssoErrorText(event.data.error));
 });
 
 const bankSignIn = $("chat").dataset.bankSignIn === "1";
