@@ -88,6 +88,10 @@ def test_a_token_that_is_not_in_force_is_refused(world, spoil):
         secret = factories.customer_with_token()[1]
     response = _call(secret)
     assert (response.status_code, response.json()["error"]["code"]) == (401, "unauthorized")
+    _call(secret)  # again: recorded once a minute, not per call
+    run_tasks()
+    refused = list(AuditRecord.objects.filter(event="api_token.refused").values_list("data", flat=True))
+    assert [r["reason"] for r in refused] == (["not_in_force"] if spoil in ("revoked", "expired") else [])
 
 
 def test_rotation_gives_a_new_secret_and_ends_the_old_one_after_the_grace(world):
@@ -118,6 +122,8 @@ def test_a_token_without_the_scope_is_refused_with_403(world, monkeypatch):
     secret = _create(_admin(world), scopes=["cases:read"]).json()["token"]
     response = _call(secret)
     assert (response.status_code, response.json()["error"]["code"]) == (403, "scope_missing")
+    run_tasks()
+    assert AuditRecord.objects.get(event="api_token.refused").data["reason"] == "scope_missing"
 
 
 @pytest.mark.parametrize("body,code", [

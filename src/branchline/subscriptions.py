@@ -32,6 +32,6 @@ SUBSCRIPTIONS = Subscriptions(
         accounts.CustomerSignedOutAtBank: (record_event,),
         # Technical accounts: every change, and every use.
         accounts.ApiTokenChanged: (record_event,),
-        accounts.ApiTokenUsed: (record_event,),
+        accounts.ApiTokenUsed: (record_event,),  # and ApiTokenRefused, its subclass
     },
 )

@@ -113,3 +113,12 @@ class ClaimMappingChanged(DomainEvent):
 
     claims: tuple[tuple[str, str], ...]
     previous: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenRefused(ApiTokenUsed):
+    """A known token was presented and refused: `not_in_force` (revoked, expired, rotated
+    out, its owner deactivated) or `scope_missing`."""
+
+    name = "api_token.refused"
+    reason: str

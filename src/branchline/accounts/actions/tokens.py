@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from branchline.core import ratelimit
 from branchline.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from branchline.events import Actor, publish
 
-from ..events import ApiTokenCreated, ApiTokenRevoked, ApiTokenRotated, ApiTokenUsed
+from ..events import ApiTokenCreated, ApiTokenRefused, ApiTokenRevoked, ApiTokenRotated, ApiTokenUsed
 from ..models import ApiToken, User, token_digest
 from ..permissions import require_administrator
 
@@ -142,20 +143,27 @@ def api_token_revoke(*, principal, token_id) -> ApiToken:
 
 def api_token_use(*, secret, scope: str, method: str, path: str, address: str) -> ApiToken:
     """The token a request presents, if valid and allowed `scope`; the use is recorded
-    (last use, and an audit record) in the same step. Unauthorized or TokenScopeMissing."""
+    (last use, and an audit record) in the same step. Unauthorized or TokenScopeMissing.
+    A known token refused (revoked, expired, rotated out, its owner gone, without the
+    scope) is audited too, at most once a minute per token and reason."""
     if not isinstance(secret, str) or not secret.startswith(PREFIX) or len(secret) > 200:
         raise Unauthorized()
     now = timezone.now()
     with transaction.atomic():
         token = (ApiToken.objects.select_for_update(of=("self",)).select_related("owner")
                  .filter(token_hash=token_digest(secret)).first())
-        # A token answers for its owner: it stops when they leave (their account deactivated).
-        if token is None or not token.is_valid(now) or not token.owner.is_active:
+        if token is None:
             raise Unauthorized()
-        if scope not in token.scopes:
-            raise TokenScopeMissing()
-        token.last_used_at = now
-        token.save(update_fields=["last_used_at"])
-        publish(ApiTokenUsed(actor=Actor("integration", token.id, token.name, address), api_token_id=token.id,
-                             method=method, path=path[:200]))
-    return token
+        # A token answers for its owner: it stops when they leave (their account deactivated).
+        reason = ("not_in_force" if not token.is_valid(now) or not token.owner.is_active
+                  else "scope_missing" if scope not in token.scopes else None)
+        if reason is None:
+            token.last_used_at = now
+            token.save(update_fields=["last_used_at"])
+            publish(ApiTokenUsed(actor=Actor("integration", token.id, token.name, address), api_token_id=token.id,
+                                 method=method, path=path[:200]))
+            return token
+        if ratelimit.within(f"token-refused:{token.id}:{reason}", 60):
+            publish(ApiTokenRefused(actor=Actor("integration", token.id, token.name, address), api_token_id=token.id,
+                                    method=method, path=path[:200], reason=reason))
+    raise TokenScopeMissing() if reason == "scope_missing" else Unauthorized()
