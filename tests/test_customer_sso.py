@@ -6,14 +6,16 @@ import re
 import socket
 import threading
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from branchline.accounts import oidc
-from branchline.accounts.actions import customer_session_start
+from branchline.accounts.actions import customer_session_start, sign_ins_purge
 from branchline.accounts.models import ClaimMapping, CustomerSession, SsoSignIn, token_digest
 from branchline.contacts.models import Customer
 from branchline.conversations.models import Message
@@ -536,3 +538,17 @@ def test_a_claim_mapping_that_cannot_be_right_is_refused_and_changes_nothing(sso
                          HTTP_X_CSRFTOKEN=admin.csrf)
     assert (response.status_code, response.json()["error"]["code"]) == (422, "claims_invalid")
     assert list(ClaimMapping.objects.values_list("claim", "label")) == before
+
+
+def test_ended_sign_ins_are_purged_after_their_keeping_time(db):
+    now = timezone.now()
+    jan = Customer.objects.create(is_authenticated=True, sso_issuer="https://bank", sso_subject="jan")
+    fresh, old, revoked_long_ago = (customer_session_start(customer=jan) for _ in range(3))
+    CustomerSession.objects.filter(token_hash=token_digest(old)).update(expires_at=now - timedelta(days=31))
+    CustomerSession.objects.filter(token_hash=token_digest(revoked_long_ago)).update(revoked_at=now - timedelta(days=31))
+    SsoSignIn.objects.create(state_hash="a" * 64, expires_at=now - timedelta(days=2))
+    SsoSignIn.objects.create(state_hash="b" * 64, expires_at=now - timedelta(hours=1))  # an app token's, still guarding
+    assert sign_ins_purge(now=now) == 3
+    assert list(CustomerSession.objects.values_list("token_hash", flat=True)) == [token_digest(fresh)]
+    assert list(SsoSignIn.objects.values_list("state_hash", flat=True)) == ["b" * 64]
+    assert sign_ins_purge(now=now) == 0

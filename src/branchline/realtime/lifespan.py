@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
+from branchline.accounts.actions import sign_ins_purge
 from branchline.accounts.allow_lists import IpNotAllowed
 from branchline.conversations.actions import (
     conversations_end_abandoned,
@@ -44,6 +45,7 @@ async def heartbeat_loop() -> None:
             last_recheck = time.monotonic()
             try:
                 await close_signed_out()
+                await db(sign_ins_purge)
             except Exception:
                 log.exception("sign-in re-check failed; retrying next beat")
 

@@ -291,6 +291,8 @@ BRANCHLINE = {
     # A staff session ends after this long without activity (accounts/staff_sessions.py).
     "STAFF_IDLE_MINUTES": int(os.environ.get("BRANCHLINE_STAFF_IDLE_MINUTES", "30")),
     "SIGN_IN_RECHECK_SECONDS": int(os.environ.get("BRANCHLINE_SIGN_IN_RECHECK_SECONDS", "60")),
+    # Ended customer sessions are kept this long (for an investigation), then deleted.
+    "CUSTOMER_SESSIONS_KEPT_DAYS": int(os.environ.get("BRANCHLINE_CUSTOMER_SESSIONS_KEPT_DAYS", "30")),
     # Audit records per page of GET /api/integrations/audit-records.
     "AUDIT_EXPORT_PAGE_MAX": 1000,
     # Customer sign-ins through the bank's provider started, redeemed or exchanged per address.

@@ -7,6 +7,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from branchline.events import Actor, publish
 
 from .. import allow_lists, staff_sessions
 from ..events import AccessRefused, AllowListChanged, SessionEnded
-from ..models import CustomerSession, IpAllowList, token_digest
+from ..models import CustomerSession, IpAllowList, SsoSignIn, token_digest
 from ..permissions import require_administrator
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,25 @@ def customer_sessions_end_all(*, customer_id: int) -> None:
         session.save(update_fields=["revoked_at"])
         publish(SessionEnded(actor=Actor("customer", customer_id), principal_kind="customer",
                              principal_id=customer_id, session=session.token_hash))
+
+
+PURGE_BATCH = 1000  # rows per purge: a short statement each time, never a long lock
+
+
+def sign_ins_purge(*, now=None) -> int:
+    """Forget sign-in bookkeeping that can no longer matter (run by every server process's
+    heartbeat; idempotent): bank sign-ins a day after they expired (an app token's row
+    guards against its replay until then), customer sessions CUSTOMER_SESSIONS_KEPT_DAYS
+    after they ended. Returns the rows deleted."""
+    now = now or timezone.now()
+    kept = timedelta(days=settings.BRANCHLINE["CUSTOMER_SESSIONS_KEPT_DAYS"])
+    deleted = 0
+    for model, ended in ((SsoSignIn, Q(expires_at__lt=now - timedelta(days=1))),
+                         (CustomerSession, Q(expires_at__lt=now - kept) | Q(revoked_at__lt=now - kept))):
+        ids = list(model.objects.filter(ended).values_list("pk", flat=True)[:PURGE_BATCH])
+        if ids:
+            deleted += model.objects.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def customer_for_token(token: str | None) -> Customer:
