@@ -26,9 +26,10 @@ def demo_server_port():
 
 @pytest.fixture
 def idp(demo_server_port):
-    callback = f"http://127.0.0.1:{demo_server_port}/sso/callback"
+    base = f"http://127.0.0.1:{demo_server_port}"
     provider = IdentityProvider(
-        clients=[{"client_id": CLIENT_ID, "client_secret": SECRET, "redirect_uris": [callback]}],
+        clients=[{"client_id": CLIENT_ID, "client_secret": SECRET, "redirect_uris": [f"{base}/sso/callback"],
+                  "backchannel_logout_uri": f"{base}/sso/backchannel-logout"}],
         accounts={"jan": {"password": "jan-password", "claims": {"name": "Jan Kowalski", "customer_number": "100200"}}})
     with provider:
         yield provider
@@ -97,6 +98,15 @@ def test_a_guest_signs_in_with_the_bank_mid_chat_and_keeps_the_conversation(brow
     later.goto(f"{demo_server.url}/chat/")
     expect(later.locator("#who")).to_have_text("Signed in as Jan Kowalski", timeout=WAIT)
     expect(bubble(later, "theirs", "Hello Jan, I can see your card now.")).to_have_count(1, timeout=WAIT)
+
+    # Jan signs out at the bank (in a third tab): both chat tabs end their session at once.
+    bank = page.context.new_page()
+    bank.goto(f"{idp.metadata['end_session_endpoint']}?client_id={CLIENT_ID}")
+    bank.click("button[value=yes]")
+    for tab in (page, later):
+        expect(tab.locator("#welcome")).to_be_visible(timeout=WAIT)
+        expect(tab.locator("#who")).to_have_text("")
+    page.screenshot(path=str(artifacts_dir / "bank-signed-out.png"))
     assert errors == []
 
 
