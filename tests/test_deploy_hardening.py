@@ -254,3 +254,9 @@ def test_staff_passwords_are_hashed_with_argon2id_and_old_hashes_are_upgraded_at
                             content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
     assert signed_in.status_code == 200
     assert User.objects.get(pk=user.pk).password.startswith("argon2$argon2id$")
+
+
+def test_production_cannot_relax_the_staff_second_factor():
+    refused = _python("import django; django.setup()", DJANGO_SETTINGS_MODULE="branchline.settings.production",
+                      SECRET_KEY=TEST_SECRET_KEY, BRANCHLINE_STAFF_SECOND_FACTOR="optional")
+    assert refused.returncode != 0 and "cannot be relaxed in production" in refused.stderr

@@ -30,6 +30,7 @@ SUBSCRIPTIONS = Subscriptions(
         # Who signed in through the bank's provider, and how.
         accounts.CustomerSignedIn: (record_event,),
         accounts.CustomerSignedOutAtBank: (record_event,),
+        accounts.SecondFactorEnrolled: (record_event,),
         # Technical accounts: every change, and every use.
         accounts.ApiTokenChanged: (record_event,),
         accounts.ApiTokenUsed: (record_event,),  # and ApiTokenRefused, its subclass

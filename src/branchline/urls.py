@@ -10,6 +10,7 @@ urlpatterns = [
     path("demo-sso/", views.demo_sso_page, name="demo-sso"),
     path("console/", views.console_page, name="console"),
     path("console/login/", views.console_login, name="console-login"),
+    path("console/login/second-factor/", views.console_second_factor, name="console-second-factor"),
     path("console/logout/", views.console_logout, name="console-logout"),
     path("sso/callback", views.sso_callback, name="sso-callback"),
     path("sso/backchannel-logout", views.sso_backchannel_logout, name="sso-backchannel-logout"),

@@ -1,5 +1,6 @@
 """Branchline server processes for tests and benchmarks: real uvicorn processes on
 127.0.0.1, started and stopped by their own pid."""
+import base64
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+from django_otp.oath import totp
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -41,12 +43,38 @@ def server_env(*, settings: str = "branchline.settings.demo", database_url: str,
     return env
 
 
+# Authenticator secrets of the staff this test process enrolled (production settings ask for a
+# second factor): {(base_url, username): base32 secret}.
+AUTHENTICATORS: dict[tuple[str, str], str] = {}
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    """The current code of an authenticator with this base32 secret (30 s, 6 digits)."""
+    return f"{totp(base64.b32decode(secret), drift=steps_ahead):06d}"
+
+
 def staff_sign_in(http: httpx.Client, username: str, password: str, base_url: str = "") -> httpx.Response:
     """POST /api/staff/session as a browser would: with the CSRF token of GET /api/staff/csrf
-    (a sign-in without it is refused: login CSRF)."""
+    (a sign-in without it is refused: login CSRF). Where a second factor is asked for
+    (production settings), it sets up an authenticator the first time and enters its code."""
     token = http.get(base_url + "/api/staff/csrf").json()["csrf_token"]
-    return http.post(base_url + "/api/staff/session", json={"username": username, "password": password},
-                     headers={"X-CSRFToken": token})
+    response = http.post(base_url + "/api/staff/session", json={"username": username, "password": password},
+                         headers={"X-CSRFToken": token})
+    if response.status_code != 202:
+        return response
+    token = http.cookies.get("csrftoken") or token
+    key = (base_url, username)
+    if response.json()["next"] == "enrol":
+        AUTHENTICATORS[key] = http.post(base_url + "/api/staff/session/totp-enrolment",
+                                        headers={"X-CSRFToken": token}).json()["secret"]
+    # A code already used (another sign-in this half-minute) is refused: the next one is accepted too.
+    for steps_ahead in (0, 1):
+        response = http.post(base_url + "/api/staff/session/second-factor",
+                             json={"code": totp_code(AUTHENTICATORS[key], steps_ahead)}, headers={"X-CSRFToken": token})
+        if response.status_code == 200:
+            break
+        time.sleep(1.1)  # django-otp pauses a second after a wrong code
+    return response
 
 
 class ServerProcess:

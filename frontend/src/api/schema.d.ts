@@ -545,10 +545,44 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign a member of staff in (sets the session cookie). JSON only, with the CSRF token of GET /api/staff/csrf */
+        /** Sign a member of staff in (sets the session cookie). JSON only, with the CSRF token of GET /api/staff/csrf. 202: the password was right, the second factor comes next */
         post: operations["branchline_accounts_api_staff_session_start"];
         /** Staff Session End */
         delete: operations["branchline_accounts_api_staff_session_end"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/session/second-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The second factor: signs the person in (after enrolment, with their recovery codes) */
+        post: operations["branchline_accounts_api_staff_second_factor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/session/totp-enrolment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** After the password, for someone without an authenticator: its secret and QR code */
+        post: operations["branchline_accounts_api_staff_totp_enrolment"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -941,11 +975,45 @@ export interface components {
             /** Read Seq */
             read_seq?: number | null;
         };
+        /** SecondFactorIn */
+        SecondFactorIn: {
+            /**
+             * Code
+             * @description 6 digits from the authenticator, or a recovery code
+             */
+            code: string;
+        };
+        /** SecondFactorNext */
+        SecondFactorNext: {
+            /**
+             * Next
+             * @description "second_factor": send a code to POST /staff/session/second-factor; "enrol": set up an authenticator first (POST /staff/session/totp-enrolment)
+             */
+            next: string;
+        };
         /** SendOut */
         SendOut: {
             /** Duplicate */
             duplicate: boolean;
             message: components["schemas"]["MessageOut"];
+        };
+        /** SignedInOut */
+        SignedInOut: {
+            /** Id */
+            id: number;
+            /** Line Of Business */
+            line_of_business: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Recovery Codes
+             * @description After enrolment only: shown this once
+             */
+            recovery_codes?: string[] | null;
+            /** Role */
+            role: string;
+            /** Username */
+            username: string;
         };
         /** SsoAppIn */
         SsoAppIn: {
@@ -1215,6 +1283,21 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /** TotpEnrolmentOut */
+        TotpEnrolmentOut: {
+            /** Otpauth Uri */
+            otpauth_uri: string;
+            /**
+             * Qr Svg
+             * @description The otpauth URI as a QR code (SVG), to scan
+             */
+            qr_svg: string;
+            /**
+             * Secret
+             * @description Base32, to type into an authenticator app
+             */
+            secret: string;
         };
         /** TransferIn */
         TransferIn: {
@@ -4158,6 +4241,15 @@ export interface operations {
                     "application/json": components["schemas"]["StaffOut"];
                 };
             };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecondFactorNext"];
+                };
+            };
             /** @description The body cannot be parsed */
             400: {
                 headers: {
@@ -4277,6 +4369,176 @@ export interface operations {
             };
             /** @description The body is over 256 KiB */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_accounts_api_staff_second_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedInOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_accounts_api_staff_totp_enrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolmentOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,7 +12,7 @@ from branchline.core.schemas import ErrorOut
 from branchline.core.wire import timestamp
 
 from . import actions, allow_lists
-from .actions import sso, staff_sign_in, staff_sign_out, tokens
+from .actions import second_factor, sso, staff_sign_in, staff_sign_out, tokens
 from .auth import customer_auth, staff_auth
 from .permissions import require_administrator
 
@@ -143,18 +143,60 @@ def staff_csrf(request):
     return {"csrf_token": get_token(request)}
 
 
-@router.post("/staff/session", response={200: StaffOut, 401: ErrorOut, 403: ErrorOut, 415: ErrorOut, 422: ErrorOut,
-                                        429: ErrorOut}, tags=["staff"],
-             summary="Sign a member of staff in (sets the session cookie). JSON only, with the CSRF token of "
-                     "GET /api/staff/csrf")
-def staff_session_start(request, payload: StaffSignIn):
-    # Login CSRF: without these a foreign page could sign a staff member's browser in as
-    # someone else (a text/plain form post needs no preflight).
+class SecondFactorNext(Schema):
+    next: str = Field(description='"second_factor": send a code to POST /staff/session/second-factor; '
+                                  '"enrol": set up an authenticator first (POST /staff/session/totp-enrolment)')
+
+
+class TotpEnrolmentOut(Schema):
+    secret: str = Field(description="Base32, to type into an authenticator app")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as a QR code (SVG), to scan")
+
+
+class SecondFactorIn(Schema):
+    code: str = Field(description="6 digits from the authenticator, or a recovery code")
+
+
+class SignedInOut(StaffOut):
+    recovery_codes: list[str] | None = Field(None, description="After enrolment only: shown this once")
+
+
+def _refuse_login_csrf(request) -> None:
+    """Login CSRF: without these a foreign page could sign a staff member's browser in as
+    someone else (a text/plain form post needs no preflight)."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType()
     if check_csrf(request) is not None:
         raise Forbidden(_("The CSRF token is missing or wrong: fetch one from /api/staff/csrf."), code="csrf_failed")
-    return _staff_out(staff_sign_in(request, username=payload.username, password=payload.password))
+
+
+@router.post("/staff/session", response={200: StaffOut, 202: SecondFactorNext, 401: ErrorOut, 403: ErrorOut,
+                                        415: ErrorOut, 422: ErrorOut, 429: ErrorOut}, tags=["staff"],
+             summary="Sign a member of staff in (sets the session cookie). JSON only, with the CSRF token of "
+                     "GET /api/staff/csrf. 202: the password was right, the second factor comes next")
+def staff_session_start(request, payload: StaffSignIn):
+    _refuse_login_csrf(request)
+    user, next_step = staff_sign_in(request, username=payload.username, password=payload.password)
+    return Status(202, {"next": next_step}) if next_step else _staff_out(user)
+
+
+@router.post("/staff/session/totp-enrolment", response={200: TotpEnrolmentOut, 401: ErrorOut, 403: ErrorOut,
+                                                        415: ErrorOut}, tags=["staff"],
+             summary="After the password, for someone without an authenticator: its secret and QR code")
+def staff_totp_enrolment(request):
+    if check_csrf(request) is not None:
+        raise Forbidden(_("The CSRF token is missing or wrong: fetch one from /api/staff/csrf."), code="csrf_failed")
+    return second_factor.totp_enrolment(request)
+
+
+@router.post("/staff/session/second-factor", response={200: SignedInOut, 401: ErrorOut, 403: ErrorOut, 415: ErrorOut,
+                                                       422: ErrorOut, 429: ErrorOut}, tags=["staff"],
+             summary="The second factor: signs the person in (after enrolment, with their recovery codes)")
+def staff_second_factor(request, payload: SecondFactorIn):
+    _refuse_login_csrf(request)
+    user, recovery_codes = second_factor.second_factor_verify(request, payload.code)
+    return {**_staff_out(user), "recovery_codes": recovery_codes}
 
 
 @router.delete("/staff/session", auth=staff_auth, response={204: None, 401: ErrorOut}, tags=["staff"])

@@ -122,3 +122,14 @@ class ApiTokenRefused(ApiTokenUsed):
 
     name = "api_token.refused"
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondFactorEnrolled(DomainEvent):
+    """A member of staff set up their second factor (and got new recovery codes)."""
+
+    name = "staff.second_factor_enrolled"
+    subject_type = "user"
+
+    user_id: int
+    method: str

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves the API docs page's assets locally (no CDN)
     "django_tasks_db",  # the task queue: durable subscribers (the outbox) and sweeps
+    "django_otp",  # staff's second factor (docs/adr/0015): authenticator apps, recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "branchline.core",
     "branchline.accounts",
     "branchline.contacts",
@@ -189,6 +192,9 @@ BRANCHLINE_SUBSCRIPTIONS = "branchline.subscriptions.SUBSCRIPTIONS"
 
 # Argon2id (memory-hard) for staff passwords; a PBKDF2 hash from before is still accepted and
 # rewritten as Argon2 at the person's next sign-in.
+OTP_TOTP_ISSUER = "Branchline"  # the name authenticator apps show
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp: wrong codes slow the next try down exponentially
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -291,6 +297,9 @@ BRANCHLINE = {
     # A staff session ends after this long without activity (accounts/staff_sessions.py).
     "STAFF_IDLE_MINUTES": int(os.environ.get("BRANCHLINE_STAFF_IDLE_MINUTES", "30")),
     "SIGN_IN_RECHECK_SECONDS": int(os.environ.get("BRANCHLINE_SIGN_IN_RECHECK_SECONDS", "60")),
+    # Staff's second factor: "required" (production refuses anything else) or "optional"
+    # (only those who set one up are asked for it; the demo and the tests).
+    "STAFF_SECOND_FACTOR": os.environ.get("BRANCHLINE_STAFF_SECOND_FACTOR", "required"),
     # Ended customer sessions are kept this long (for an investigation), then deleted.
     "CUSTOMER_SESSIONS_KEPT_DAYS": int(os.environ.get("BRANCHLINE_CUSTOMER_SESSIONS_KEPT_DAYS", "30")),
     # Audit records per page of GET /api/integrations/audit-records.

@@ -8,3 +8,5 @@ SECRET_KEY = _SECRET_KEY or DEMO_SECRET_KEY
 DEMO_SSO_ENABLED = True
 # One process: it runs its own task worker (durable event subscribers such as the audit trail).
 BRANCHLINE = {**BRANCHLINE, "TASK_WORKER_IN_PROCESS": os.environ.get("BRANCHLINE_TASK_WORKER_IN_PROCESS", "1") == "1"}  # noqa: F405
+# Easy to try: only staff who set up an authenticator are asked for it (production requires it).
+BRANCHLINE["STAFF_SECOND_FACTOR"] = os.environ.get("BRANCHLINE_STAFF_SECOND_FACTOR", "optional")  # noqa: F405

@@ -16,6 +16,9 @@ if len(AUDIT_CHAIN_KEY) < 32 or AUDIT_CHAIN_KEY == SECRET_KEY:
     raise ImproperlyConfigured("BRANCHLINE_AUDIT_KEY must be set: 32+ random characters, not the SECRET_KEY")
 
 DEBUG = False
+# Every member of staff signs in with a second factor (docs/adr/0015); no way to relax it here.
+if BRANCHLINE["STAFF_SECOND_FACTOR"] != "required":  # noqa: F405
+    raise ImproperlyConfigured("BRANCHLINE_STAFF_SECOND_FACTOR cannot be relaxed in production")
 # The demo sign-in trusts whoever clicks it; it must never be reachable here, whatever
 # the environment says.
 DEMO_SSO_ENABLED = False

@@ -11,7 +11,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from branchline.accounts import oidc
-from branchline.accounts.actions import demo_customers_issuer, sso, staff_sign_in, staff_sign_out
+from branchline.accounts.actions import demo_customers_issuer, second_factor, sso, staff_sign_in, staff_sign_out
+from branchline.accounts.models import User
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit
 from branchline.core.errors import NotFound, RateLimited, Unauthorized
@@ -56,11 +57,35 @@ def console_login(request):
     error, status = None, 200
     if request.method == "POST":
         try:
-            staff_sign_in(request, username=request.POST.get("username", ""), password=request.POST.get("password", ""))
-            return redirect("console")
+            _user, next_step = staff_sign_in(request, username=request.POST.get("username", ""),
+                                             password=request.POST.get("password", ""))
+            return redirect("console-second-factor" if next_step else "console")
         except (Unauthorized, RateLimited) as exc:
             error, status = exc.message, exc.status
     return render(request, "web/login.html", {"error": error}, status=status if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def console_second_factor(request):
+    """After the password: the authenticator's code (or a recovery code); at the first
+    sign-in, set up the authenticator (QR code) first; after that, the recovery codes once."""
+    pending = request.session.get(second_factor.PENDING)
+    if not pending:
+        return redirect("console-login")
+    error, status, enrolment = None, 200, None
+    if request.method == "POST":
+        try:
+            _user, recovery_codes = second_factor.second_factor_verify(request, request.POST.get("code", ""))
+        except (Unauthorized, RateLimited) as exc:
+            error, status = exc.message, exc.status
+        else:
+            if recovery_codes:
+                return render(request, "web/recovery_codes.html", {"codes": recovery_codes})
+            return redirect("console")
+    user = User.objects.get(pk=pending["user_id"])
+    if not second_factor.has_authenticator(user):
+        enrolment = second_factor.totp_enrolment(request)
+    return render(request, "web/second_factor.html", {"error": error, "enrolment": enrolment}, status=status)
 
 
 @require_POST

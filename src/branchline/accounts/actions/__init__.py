@@ -21,6 +21,8 @@ from .. import allow_lists, staff_sessions
 from ..events import AccessRefused, AllowListChanged, SessionEnded
 from ..models import CustomerSession, IpAllowList, SsoSignIn, token_digest
 from ..permissions import require_administrator
+from .budgets import sign_in_budgets
+from .second_factor import pending_start, second_factor_needed
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +133,16 @@ def _token_sql() -> str:
             f"WHERE {sql.column(CustomerSession, 'token_hash', 's')} = %s")
 
 
-def staff_sign_in(request, *, username: str, password: str):
-    """Sign a member of staff in on this request's session (console page and API).
+def staff_sign_in(request, *, username: str, password: str) -> tuple:
+    """Sign a member of staff in on this request's session (console page and API). Returns
+    (user, None) once signed in, or (user, "second_factor" | "enrol") when the password was
+    right and the second factor comes next (actions/second_factor.py).
 
     Failed attempts are budgeted per account (from anywhere: rotating addresses does not
     help a guesser) and per address (one address spraying many accounts); a correct
     password is refused too while either budget is spent. The address is the client's as
     core/http.py resolves it: X-Forwarded-For counts only from a trusted proxy."""
-    budgets = _sign_in_budgets(client_address(request), username)
+    budgets = sign_in_budgets(client_address(request), username)
     for budget in budgets:
         ratelimit.check(**budget, message=_("Too many failed sign-ins. Wait a few minutes and try again."))
     user = authenticate(request, username=username, password=password)
@@ -146,9 +150,11 @@ def staff_sign_in(request, *, username: str, password: str):
         for budget in budgets:
             ratelimit.hit(**budget)
         raise Unauthorized(_("The username or password is not right."), code="bad_credentials")
+    if second_factor_needed(user):  # signed in only once the second factor is right
+        return user, pending_start(request, user)
     login(request, user)
     staff_sessions.signed_in(request.session)
-    return user
+    return user, None
 
 
 def staff_session_activity(session_key: str) -> None:
@@ -157,20 +163,6 @@ def staff_session_activity(session_key: str) -> None:
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     if staff_sessions.touch(session):
         session.save()
-
-
-def _sign_in_budgets(address: str, username: str) -> tuple[dict, ...]:
-    """Per account from this address (tight: a guesser there is stopped soon), per account
-    from anywhere (looser: a guesser rotating addresses cannot lock the person out for long
-    cheaply, and still gets few guesses), per address (one address spraying accounts)."""
-    limits, window, account = settings.BRANCHLINE, 15 * 60, username.lower()[:150]
-
-    def budget(key, burst):
-        return {"key": key, "rate": burst / window, "burst": burst}
-
-    return (budget(f"signin:{address}:{account}", limits["SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]),
-            budget(f"signin-account:{account}", limits["SIGN_IN_FAILURES_PER_ACCOUNT"]),
-            budget(f"signin-address:{address}", limits["SIGN_IN_FAILURES_PER_ADDRESS"]))
 
 
 def staff_sign_out(request) -> None:
