@@ -44,8 +44,9 @@ def server_env(*, settings: str = "branchline.settings.demo", database_url: str,
 
 
 # Authenticator secrets of the staff this test process enrolled (production settings ask for a
-# second factor): {(base_url, username): base32 secret}.
-AUTHENTICATORS: dict[tuple[str, str], str] = {}
+# second factor): {username: base32 secret}. By username, not server: the scale-out servers share
+# one database; a database where the person has none asks to enrol again, which replaces it.
+AUTHENTICATORS: dict[str, str] = {}
 
 
 def totp_code(secret: str, steps_ahead: int = 0) -> str:
@@ -63,7 +64,7 @@ def staff_sign_in(http: httpx.Client, username: str, password: str, base_url: st
     if response.status_code != 202:
         return response
     token = http.cookies.get("csrftoken") or token
-    key = (base_url, username)
+    key = username
     if response.json()["next"] == "enrol":
         AUTHENTICATORS[key] = http.post(base_url + "/api/staff/session/totp-enrolment",
                                         headers={"X-CSRFToken": token}).json()["secret"]
