@@ -189,6 +189,10 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
+// Started by tests/support/idp.py with a pipe as stdin: when that process goes, so do we.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+
 server.listen(config.port, '127.0.0.1', () => {
   console.log(`ready ${config.issuer}`);
 });

@@ -111,7 +111,9 @@ class IdentityProvider:
         config_path.chmod(0o600)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(["node", str(IDP_SCRIPT), str(config_path)], cwd=IDP_DIR, stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stderr=subprocess.STDOUT, stdin=subprocess.PIPE, start_new_session=True)
+        # The provider exits when this pipe closes: if this process dies without stop() (a
+        # killed test run), no provider is left behind.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -136,6 +138,8 @@ class IdentityProvider:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.proc is not None and self.proc.stdin:
+            self.proc.stdin.close()
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
