@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -173,6 +173,18 @@ def test_a_code_from_another_sign_in_is_refused(sso):
     spliced = f"code={parse_qs(theirs)['code'][0]}&state={parse_qs(mine)['state'][0]}"
     before = _counts()
     assert _callback(client, f"{REDIRECT_URI}?{spliced}") == {"sso_error": "sso_token_invalid"}
+    _nothing_created(before)
+
+
+def test_a_response_naming_another_issuer_is_refused(sso):
+    """RFC 9207 (the provider names itself in the response): a mix-up with another provider."""
+    client = Client()
+    with httpx.Client() as browser:
+        location = sign_in(browser, _start(client), "jan", "jan-password").headers["location"]
+    assert f"iss={quote(sso.issuer, safe='')}" in location  # node-oidc-provider sends it
+    before = _counts()
+    evil = location.replace(f"iss={quote(sso.issuer, safe='')}", "iss=http%3A%2F%2F127.0.0.1%3A1%2Fevil")
+    assert _callback(client, evil) == {"sso_error": "sso_issuer_mismatch"}
     _nothing_created(before)
 
 

@@ -106,7 +106,7 @@ def sso_callback(request):
     code, error = "", ""
     try:
         code = sso.sso_sign_in_return(state=request.GET.get("state"), code=request.GET.get("code"),
-                                      error=request.GET.get("error"))
+                                      error=request.GET.get("error"), iss=request.GET.get("iss"))
     except (Unauthorized, NotFound, oidc.SsoUnavailable) as refused:
         error = refused.code
     response = render(request, "web/sso_done.html",

@@ -60,7 +60,7 @@ def sso_sign_in_start(*, guest: Customer | None = None, silent: bool = False) ->
     return request.url, binding
 
 
-def sso_sign_in_return(*, state, code=None, error=None) -> str:
+def sso_sign_in_return(*, state, code=None, error=None, iss=None) -> str:
     """The provider sent the browser back. Use the state once, redeem the code, verify the
     ID token (its nonce is this sign-in's) and sign the customer in; return the single-use
     hand-over code the widget exchanges for its token. A provider error (e.g.
@@ -76,6 +76,9 @@ def sso_sign_in_return(*, state, code=None, error=None) -> str:
     if not taken:
         raise SsoStateInvalid()
     sign_in = SsoSignIn.objects.get(state_hash=token_digest(state))
+    # RFC 9207: a provider that names itself in the response must be ours (mix-up defence).
+    if iss is not None and iss != _config()["ISSUER"]:
+        raise oidc.SsoRefused(code="sso_issuer_mismatch")
     if error or not isinstance(code, str) or not code:
         reason = error if isinstance(error, str) and error.replace("_", "").isalnum() else "invalid_request"
         SsoSignIn.objects.filter(pk=sign_in.pk).update(error=reason[:64])
