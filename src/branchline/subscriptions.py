@@ -23,6 +23,8 @@ SUBSCRIPTIONS = Subscriptions(
         # Every change of who handles a conversation, or of its state (a message is its
         # own record and is not audited twice).
         conversations.ConversationChanged: (record_event,),
+        # Who read which customer's data (staff only; once per reader, customer, kind and window).
+        conversations.CustomerDataRead: (record_event,),
         # Security: who was kept out, and who changed who may come in.
         accounts.AccessRefused: (record_event,),
         accounts.AllowListChanged: (record_event,),

@@ -151,7 +151,10 @@ def staff_conversations(request, query: Query[StaffListQuery]):
 @router.get("/staff/conversations/{conversation_id}", auth=staff_auth,
             response={200: StaffConversationOut, **ERRORS}, tags=["staff"])
 def staff_conversation(request, conversation_id: int):
-    return _staff_view(request.principal, conversation_id)
+    view = _staff_view(request.principal, conversation_id)
+    actions.customer_data_read(principal=request.principal, customer_id=view["customer"]["id"],
+                               conversation_id=conversation_id, what="conversation")
+    return view
 
 
 class StaffSeqPageQuery(Schema):
@@ -165,8 +168,11 @@ class StaffSeqPageQuery(Schema):
 def staff_messages(request, conversation_id: int, query: Query[StaffSeqPageQuery]):
     limit = _page_size(request.principal, query.limit)
     conversation = selectors.access_conversation(request.principal, conversation_id, related=False)
-    return _page(selectors.messages_in_conversation_before(conversation, before_seq=query.before_seq, limit=limit + 1),
+    page = _page(selectors.messages_in_conversation_before(conversation, before_seq=query.before_seq, limit=limit + 1),
                  limit, message_for_staff)
+    actions.customer_data_read(principal=request.principal, customer_id=conversation.customer_id,
+                               conversation_id=conversation.id, what="messages")
+    return page
 
 
 class HistoryQuery(Schema):
@@ -179,9 +185,12 @@ class HistoryQuery(Schema):
             summary="The customer's whole history (every conversation, channel and case; notes included)")
 def staff_history(request, conversation_id: int, query: Query[HistoryQuery]):
     limit = _page_size(request.principal, query.limit)
-    messages = selectors.history_for_staff_before(request.principal, conversation_id, before_id=query.before_id,
-                                                  limit=limit + 1)
-    return _page(messages, limit, message_for_staff)
+    conversation = selectors.access_conversation(request.principal, conversation_id, related=False)
+    page = _page(selectors.customer_history_before(conversation.customer_id, before_id=query.before_id,
+                                                   limit=limit + 1), limit, message_for_staff)
+    actions.customer_data_read(principal=request.principal, customer_id=conversation.customer_id,
+                               conversation_id=conversation.id, what="history")
+    return page
 
 
 def _state_change(name: str, action, summary: str) -> None:

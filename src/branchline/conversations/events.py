@@ -113,3 +113,17 @@ class TypingChanged(ConversationEvent):
 
     name = "typing.changed"
     is_typing: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerDataRead(DomainEvent):
+    """A member of staff read a customer's data: a conversation (`conversation`), its
+    messages (`messages`) or the customer's whole history (`history`). Recorded at most once
+    per reader, customer and kind per READ_AUDIT_SECONDS."""
+
+    name = "customer.data_read"
+    subject_type = "customer"
+
+    customer_id: int
+    conversation_id: int
+    what: str

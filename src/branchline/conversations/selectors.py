@@ -259,7 +259,13 @@ def history_for_staff_before(principal: Principal, conversation_id, *, before_id
     conversation, channel and case of theirs, for whoever may see one of those
     conversations. Newest first, keyset on (customer, id)."""
     conversation = access_conversation(principal, conversation_id, related=False)
-    filters = {"customer_id": conversation.customer_id}
+    return customer_history_before(conversation.customer_id, before_id=before_id, limit=limit)
+
+
+def customer_history_before(customer_id: int, *, before_id: int | None, limit: int) -> list[MessageRow]:
+    """A customer's whole history (notes included), newest first: for a caller that has
+    already checked who may read it."""
+    filters = {"customer_id": customer_id}
     if before_id is not None:
         filters["id__lt"] = before_id
     return message_rows(filters, order_by="-id", limit=limit)

@@ -302,6 +302,8 @@ BRANCHLINE = {
     "STAFF_SECOND_FACTOR": os.environ.get("BRANCHLINE_STAFF_SECOND_FACTOR", "required"),
     # Ended customer sessions are kept this long (for an investigation), then deleted.
     "CUSTOMER_SESSIONS_KEPT_DAYS": int(os.environ.get("BRANCHLINE_CUSTOMER_SESSIONS_KEPT_DAYS", "30")),
+    # A member of staff reading a customer's data is recorded at most this often per customer and kind.
+    "READ_AUDIT_SECONDS": int(os.environ.get("BRANCHLINE_READ_AUDIT_SECONDS", "300")),
     # Audit records per page of GET /api/integrations/audit-records.
     "AUDIT_EXPORT_PAGE_MAX": 1000,
     # Customer sign-ins through the bank's provider started, redeemed or exchanged per address.

@@ -23,6 +23,7 @@ from .messages import (
     staff_message_send,
     typing_signal,
 )
+from .reads import customer_data_read
 
 # The staff actions that take only a conversation: one list for the HTTP API and the socket.
 STATE_CHANGES = {
@@ -36,6 +37,7 @@ STATE_CHANGES = {
 __all__ = [
     "STATE_CHANGES",
     "clean_body", "clean_client_message_id", "conversation_accept", "conversation_end", "conversation_join",
+    "customer_data_read",
     "conversation_leave", "conversation_release", "conversation_transfer", "conversations_end_abandoned",
     "conversations_release_from_away_agents", "customer_message_send", "customer_sso_redeem", "customers_seen",
     "receipt_update",
