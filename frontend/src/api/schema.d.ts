@@ -297,6 +297,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/audit-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first, with filters (auditors and administrators) */
+        get: operations["branchline_audit_api_staff_audit_records"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/conversations": {
         parameters: {
             query?: never;
@@ -738,6 +755,45 @@ export interface components {
              */
             token: string;
         };
+        /** AuditFilter */
+        AuditFilter: {
+            /** Actor Id */
+            actor_id?: number | null;
+            /**
+             * Actor Kind
+             * @description customer, staff, integration or system
+             */
+            actor_kind?: string | null;
+            /** Before Seq */
+            before_seq?: number | null;
+            /**
+             * Event
+             * @description e.g. customer.data_read
+             */
+            event?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+            /**
+             * Since
+             * @description occurred at or after
+             */
+            since?: string | null;
+            /** Subject Id */
+            subject_id?: number | null;
+            /**
+             * Subject Type
+             * @description e.g. conversation, customer, api_token
+             */
+            subject_type?: string | null;
+            /**
+             * Until
+             * @description occurred before
+             */
+            until?: string | null;
+        };
         /** AuditPage */
         AuditPage: {
             /**
@@ -767,6 +823,41 @@ export interface components {
              * @default 500
              */
             limit: number;
+        };
+        /** AuditRecordOut */
+        AuditRecordOut: {
+            /** Actor Id */
+            actor_id: number | null;
+            /** Actor Kind */
+            actor_kind: string;
+            /** Actor Name */
+            actor_name: string;
+            /** Address */
+            address: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Event */
+            event: string;
+            /** Occurred At */
+            occurred_at: string;
+            /** Seq */
+            seq: number;
+            /** Subject Id */
+            subject_id: number | null;
+            /** Subject Type */
+            subject_type: string;
+        };
+        /** AuditRecordsOut */
+        AuditRecordsOut: {
+            /**
+             * Has More
+             * @description Pass the last record's seq as before_seq for the next page
+             */
+            has_more: boolean;
+            /** Records */
+            records: components["schemas"]["AuditRecordOut"][];
         };
         /** AuthorRef */
         AuthorRef: {
@@ -2833,6 +2924,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_audit_api_staff_audit_records: {
+        parameters: {
+            query?: {
+                /** @description e.g. customer.data_read */
+                event?: string | null;
+                /** @description customer, staff, integration or system */
+                actor_kind?: string | null;
+                actor_id?: number | null;
+                /** @description e.g. conversation, customer, api_token */
+                subject_type?: string | null;
+                subject_id?: number | null;
+                /** @description occurred at or after */
+                since?: string | null;
+                /** @description occurred before */
+                until?: string | null;
+                before_seq?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditRecordsOut"];
                 };
             };
             /** @description Unauthorized */

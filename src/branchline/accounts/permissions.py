@@ -121,3 +121,10 @@ def require_administrator(principal) -> None:
     administrators only: Forbidden `role_forbidden` for anyone else."""
     if principal is None or not principal.is_staff or principal.role != Role.ADMIN:
         raise _forbidden(_("Only administrators may do this."), "role_forbidden")
+
+
+def require_audit_reader(principal) -> None:
+    """The audit trail is read by auditors and administrators: Forbidden `role_forbidden`
+    for anyone else. It is one chain for the whole bank (docs/adr/0012)."""
+    if principal is None or not principal.is_staff or principal.role not in (Role.AUDITOR, Role.ADMIN):
+        raise _forbidden(_("Only auditors and administrators read the audit trail."), "role_forbidden")

@@ -1,14 +1,19 @@
-"""The audit trail for integrations: a SIEM pulls it with a technical account's token
+"""The audit trail over the API: for auditors and administrators in the console (newest
+first, with filters), and for integrations: a SIEM pulls it with a technical account's token
 (scope `audit:read`), in chain order, each record with its hash (as `manage.py audit_export`)."""
+from datetime import datetime
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from branchline.accounts.auth import IntegrationBearer
+from branchline.accounts.auth import IntegrationBearer, staff_auth
+from branchline.accounts.permissions import require_audit_reader
 from branchline.core.errors import InvalidInput
 from branchline.core.schemas import ErrorOut
+from branchline.core.wire import timestamp
 
-from .selectors import records_after
+from .selectors import records_after, records_page
 
 router = Router()
 
@@ -36,3 +41,49 @@ def integration_audit_records(request, query: Query[AuditQuery]):
         if len(records) == query.limit:
             break
     return {"records": records, "last_seq": records[-1]["seq"] if records else query.after_seq}
+
+
+class AuditRecordOut(Schema):
+    seq: int
+    event: str
+    occurred_at: str
+    actor_kind: str
+    actor_id: int | None
+    actor_name: str
+    address: str
+    subject_type: str
+    subject_id: int | None
+    data: dict
+
+
+class AuditRecordsOut(Schema):
+    records: list[AuditRecordOut]
+    has_more: bool = Field(description="Pass the last record's seq as before_seq for the next page")
+
+
+class AuditFilter(Schema):
+    event: str | None = Field(None, max_length=64, description="e.g. customer.data_read")
+    actor_kind: str | None = Field(None, max_length=16, description="customer, staff, integration or system")
+    actor_id: int | None = Field(None, ge=1)
+    subject_type: str | None = Field(None, max_length=32, description="e.g. conversation, customer, api_token")
+    subject_id: int | None = Field(None, ge=1)
+    since: datetime | None = Field(None, description="occurred at or after")
+    until: datetime | None = Field(None, description="occurred before")
+    before_seq: int | None = Field(None, ge=1)
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get("/staff/audit-records", auth=staff_auth,
+            response={200: AuditRecordsOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}, tags=["staff"],
+            summary="The audit trail, newest first, with filters (auditors and administrators)")
+def staff_audit_records(request, query: Query[AuditFilter]):
+    require_audit_reader(request.principal)
+    filters = {name: value for name in ("event", "actor_kind", "actor_id", "subject_type", "subject_id")
+               if (value := getattr(query, name)) is not None}
+    if query.since:
+        filters["occurred_at__gte"] = query.since
+    if query.until:
+        filters["occurred_at__lt"] = query.until
+    rows = records_page(filters=filters, before_seq=query.before_seq, limit=query.limit + 1)
+    return {"records": [{**row, "occurred_at": timestamp(row["occurred_at"])} for row in rows[:query.limit]],
+            "has_more": len(rows) > query.limit}

@@ -54,3 +54,16 @@ def records_after(seq: int, *, batch: int = 2000):
         if len(rows) < batch:
             return
         seq = rows[-1]["seq"]
+
+
+READ_FIELDS = ("seq", "event", "occurred_at", "actor_kind", "actor_id", "actor_name", "address", "subject_type",
+               "subject_id", "data")
+
+
+def records_page(*, filters: dict, before_seq: int | None, limit: int) -> list[dict]:
+    """Audit records newest first (keyset on seq), narrowed by exact `filters` on the
+    record's fields and `occurred_at__gte/__lt`."""
+    records = AuditRecord.objects.filter(**filters)
+    if before_seq is not None:
+        records = records.filter(seq__lt=before_seq)
+    return list(records.order_by("-seq").values(*READ_FIELDS)[:limit])

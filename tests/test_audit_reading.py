@@ -1,0 +1,43 @@
+"""Auditors and administrators read the audit trail over the API, newest first, with filters;
+nobody else does."""
+import json
+
+import pytest
+
+from branchline.audit.models import AuditRecord
+from tests import factories
+from tests.support.tasks import run_tasks
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def trail(world):
+    admin = factories.staff_browser(world.admin)
+    for networks in (["10.0.0.0/8"], []):  # two audited changes by the administrator
+        admin.put("/api/admin/ip-allow-lists/api", json.dumps({"networks": networks}),
+                  content_type="application/json", HTTP_X_CSRFTOKEN=admin.csrf)
+    run_tasks()
+    return AuditRecord.objects.order_by("seq")
+
+
+@pytest.mark.parametrize("role", ["auditor", "admin"])
+def test_auditors_and_administrators_read_the_trail_newest_first_with_filters(world, trail, role):
+    reader = factories.staff_browser(world.auditor if role == "auditor" else world.admin)
+    page = reader.get("/api/staff/audit-records", {"event": "access.allow_list_changed", "limit": 1}).json()
+    newest = trail.filter(event="access.allow_list_changed").last()
+    assert [r["seq"] for r in page["records"]] == [newest.seq] and page["has_more"]
+    assert page["records"][0]["actor_id"] == world.admin.id and page["records"][0]["occurred_at"].endswith("Z")
+    older = reader.get("/api/staff/audit-records", {"event": "access.allow_list_changed",
+                                                    "before_seq": newest.seq}).json()
+    assert len(older["records"]) == 1 and not older["has_more"]
+    by_actor = reader.get("/api/staff/audit-records", {"actor_kind": "staff", "actor_id": world.admin.id}).json()
+    assert {r["event"] for r in by_actor["records"]} == {"access.allow_list_changed"}
+    assert reader.get("/api/staff/audit-records", {"limit": 500}).status_code == 422
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor"])
+def test_others_may_not_read_the_trail(world, trail, role):
+    user = world.agent if role == "agent" else world.supervisor
+    response = factories.staff_browser(user).get("/api/staff/audit-records")
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "role_forbidden")
