@@ -66,29 +66,30 @@ def customer_session_demo_sso(*, subject: str) -> tuple[Customer, str]:
     return customer, customer_session_start(customer=customer)
 
 
-def customer_session_end(*, token: str) -> None:
-    """Revoke the token. After commit, the sockets signed in with it close at once on
-    every server process (4401); the customer's other sign-ins stay open."""
-    digest = token_digest(token)
+def customer_sessions_end(sessions) -> list[CustomerSession]:
+    """End these sign-ins (a CustomerSession queryset; those already ended are left as
+    they are). After commit, the sockets signed in with each close at once on every server
+    process (4401); the customer's other sign-ins stay open. Returns the sessions ended."""
+    now, ended = timezone.now(), []
     with transaction.atomic():
-        session = CustomerSession.objects.select_for_update().filter(token_hash=digest, revoked_at=None).first()
-        if session is None:
-            return  # unknown or already revoked: nothing changes, nothing is published
-        session.revoked_at = timezone.now()
-        session.save(update_fields=["revoked_at"])
-        publish(SessionEnded(actor=Actor("customer", session.customer_id), principal_kind="customer",
-                             principal_id=session.customer_id, session=digest))
+        for session in sessions.select_for_update().filter(revoked_at=None):
+            session.revoked_at = now
+            session.save(update_fields=["revoked_at"])
+            publish(SessionEnded(actor=Actor("customer", session.customer_id), principal_kind="customer",
+                                 principal_id=session.customer_id, session=session.token_hash))
+            ended.append(session)
+    return ended
+
+
+def customer_session_end(*, token: str) -> None:
+    """Revoke the token (unknown or already revoked: nothing changes, nothing is published)."""
+    customer_sessions_end(CustomerSession.objects.filter(token_hash=token_digest(token)))
 
 
 def customer_sessions_end_all(*, customer_id: int) -> None:
-    """Revoke every open sign-in of a customer; their sockets close after commit (as for
-    customer_session_end). A guest who signed in with the bank is done as a guest."""
-    now = timezone.now()
-    for session in CustomerSession.objects.select_for_update().filter(customer_id=customer_id, revoked_at=None):
-        session.revoked_at = now
-        session.save(update_fields=["revoked_at"])
-        publish(SessionEnded(actor=Actor("customer", customer_id), principal_kind="customer",
-                             principal_id=customer_id, session=session.token_hash))
+    """Revoke every open sign-in of a customer. A guest who signed in with the bank is done
+    as a guest."""
+    customer_sessions_end(CustomerSession.objects.filter(customer_id=customer_id))
 
 
 PURGE_BATCH = 1000  # rows per purge: a short statement each time, never a long lock

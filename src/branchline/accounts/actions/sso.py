@@ -1,8 +1,9 @@
 """Customers' sign-in through the bank's OpenID provider: the sign-in's steps as stored
-(state, nonce and PKCE verifier kept server-side, each secret single-use and stored as a
-digest), the customer keyed on issuer + subject, and the session handed to the widget or
-app. The protocol itself is accounts/oidc.py; calls to the provider are made outside any
-transaction so that no row stays locked while it answers."""
+(nonce and PKCE verifier kept on the server; the state, binding and hand-over code, which
+travel through browsers, single-use and stored as digests), the customer keyed on issuer +
+subject, and the session handed to the widget or app. The protocol itself is
+accounts/oidc.py; calls to the provider are made outside any transaction so that no row
+stays locked while it answers."""
 import re
 import secrets
 from datetime import timedelta
@@ -19,10 +20,10 @@ from branchline.core.errors import InvalidInput, Unauthorized
 from branchline.events import Actor, publish
 
 from .. import oidc
-from ..events import ClaimMappingChanged, CustomerSignedIn, CustomerSignedOutAtBank, SessionEnded
+from ..events import ClaimMappingChanged, CustomerSignedIn, CustomerSignedOutAtBank
 from ..models import ClaimMapping, CustomerSession, SsoSignIn, token_digest
 from ..permissions import require_administrator
-from . import customer_session_start
+from . import customer_session_start, customer_sessions_end
 
 
 class SsoStateInvalid(Unauthorized):
@@ -159,24 +160,18 @@ def sso_backchannel_logout(*, logout_token) -> int:
     if not ratelimit.first_use(f"logout-jti:{token_digest(str(claims['jti']))}",
                                config["LOGOUT_TOKEN_MAX_AGE_SECONDS"] + config["CLOCK_SKEW_SECONDS"]):
         raise oidc.SsoRefused()  # a replay
-    now = timezone.now()
-    sessions = CustomerSession.objects.select_for_update().filter(
-        revoked_at=None, expires_at__gt=now, customer__is_authenticated=True, customer__sso_issuer=claims["iss"])
+    sessions = CustomerSession.objects.filter(
+        expires_at__gt=timezone.now(), customer__is_authenticated=True, customer__sso_issuer=claims["iss"])
     if isinstance(claims.get("sub"), str):
         sessions = sessions.filter(customer__sso_subject=claims["sub"])
     if isinstance(claims.get("sid"), str):
         sessions = sessions.filter(sso_sid=claims["sid"])
-    ended = 0
     with transaction.atomic():
-        for session in sessions:
-            session.revoked_at = now
-            session.save(update_fields=["revoked_at"])
-            publish(SessionEnded(actor=Actor("customer", session.customer_id), principal_kind="customer",
-                                 principal_id=session.customer_id, session=session.token_hash))
+        ended = customer_sessions_end(sessions)
+        for session in ended:
             publish(CustomerSignedOutAtBank(actor=Actor("system", name="bank sign-out"),
                                             customer_id=session.customer_id))
-            ended += 1
-    return ended
+    return len(ended)
 
 
 def _sid(claims: dict) -> str:
