@@ -2,7 +2,7 @@
 (docs/adr/0013): discovery, the authorization request (code flow with PKCE), the token
 request, and the verification of every token the provider hands us.
 
-No database work here (accounts/actions.py stores sign-ins and sessions). Every call to
+No database work here (accounts/actions/sso.py stores sign-ins and sessions). Every call to
 the provider is bounded by CUSTOMER_OIDC["TIMEOUT_SECONDS"]; a provider that is down or
 hangs answers `sso_unavailable` (503), never a stuck request.
 
@@ -16,7 +16,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
@@ -300,16 +299,3 @@ def redeem_code(*, code: str, code_verifier: str) -> dict:
         return _guarded(fetch)
     except AuthlibOAuthError as error:  # the provider answered, and refused: not an outage
         raise SsoRefused() from error
-
-
-def end_session_url(*, id_token_hint: str | None, post_logout_redirect_uri: str | None) -> str | None:
-    """The provider's RP-initiated logout URL, if it offers one."""
-    endpoint = provider().end_session_endpoint
-    if not endpoint:
-        return None
-    params = {"client_id": _config()["CLIENT_ID"]}
-    if id_token_hint:
-        params["id_token_hint"] = id_token_hint
-    if post_logout_redirect_uri:
-        params["post_logout_redirect_uri"] = post_logout_redirect_uri
-    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
