@@ -10,6 +10,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from branchline.accounts.actions import second_factor
 from branchline.audit.models import AuditRecord
 from tests.factories import PASSWORD
 from tests.support.tasks import run_tasks
@@ -140,3 +141,14 @@ def test_the_console_sets_up_the_authenticator_and_shows_the_recovery_codes_once
     done = client.post("/console/login/second-factor/", {"code": _code(TOTPDevice.objects.get(user=world.agent))})
     assert done.status_code == 200 and done.content.count(b"<li><code>") == 10
     assert client.get("/console/").status_code == 200
+
+
+def test_a_pending_sign_in_that_ran_out_sends_the_console_back_to_the_password(world, required):
+    client = Client()
+    client.post("/console/login/", {"username": world.agent.username, "password": PASSWORD})
+    session = client.session
+    session[second_factor.PENDING] = {**session[second_factor.PENDING], "at": 0}  # long ago
+    session.save()
+    for response in (client.get("/console/login/second-factor/"),
+                     client.post("/console/login/second-factor/", {"code": "123456"})):
+        assert (response.status_code, response["Location"]) == (302, "/console/login/")

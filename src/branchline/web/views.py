@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from branchline.accounts import oidc
 from branchline.accounts.actions import demo_customers_issuer, second_factor, sso, staff_sign_in, staff_sign_out
-from branchline.accounts.models import User
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit
 from branchline.core.errors import NotFound, RateLimited, Unauthorized
@@ -69,10 +68,11 @@ def console_login(request):
 def console_second_factor(request):
     """After the password: the authenticator's code (or a recovery code); at the first
     sign-in, set up the authenticator (QR code) first; after that, the recovery codes once."""
-    pending = request.session.get(second_factor.PENDING)
-    if not pending:
+    try:
+        user = second_factor.pending_user(request)
+    except Unauthorized:  # no password step, or it ran out: start again
         return redirect("console-login")
-    error, status, enrolment = None, 200, None
+    error, status = None, 200
     if request.method == "POST":
         try:
             _user, recovery_codes = second_factor.second_factor_verify(request, request.POST.get("code", ""))
@@ -82,9 +82,7 @@ def console_second_factor(request):
             if recovery_codes:
                 return render(request, "web/recovery_codes.html", {"codes": recovery_codes})
             return redirect("console")
-    user = User.objects.get(pk=pending["user_id"])
-    if not second_factor.has_authenticator(user):
-        enrolment = second_factor.totp_enrolment(request)
+    enrolment = None if second_factor.has_authenticator(user) else second_factor.totp_enrolment(request)
     return render(request, "web/second_factor.html", {"error": error, "enrolment": enrolment}, status=status)
 
 

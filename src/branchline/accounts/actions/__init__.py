@@ -22,7 +22,7 @@ from ..events import AccessRefused, AllowListChanged, SessionEnded
 from ..models import CustomerSession, IpAllowList, SsoSignIn, token_digest
 from ..permissions import require_administrator
 from .budgets import sign_in_budgets
-from .second_factor import pending_start, second_factor_needed
+from .second_factor import pending_start, second_factor_step
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +151,10 @@ def staff_sign_in(request, *, username: str, password: str) -> tuple:
         for budget in budgets:
             ratelimit.hit(**budget)
         raise Unauthorized(_("The username or password is not right."), code="bad_credentials")
-    if second_factor_needed(user):  # signed in only once the second factor is right
-        return user, pending_start(request, user)
+    next_step = second_factor_step(user)
+    if next_step:  # signed in only once the second factor is right
+        pending_start(request, user)
+        return user, next_step
     login(request, user)
     staff_sessions.signed_in(request.session)
     return user, None

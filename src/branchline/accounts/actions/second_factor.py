@@ -35,10 +35,6 @@ AUTHENTICATOR = "authenticator"
 RECOVERY = "recovery codes"
 
 
-def second_factor_needed(user: User) -> bool:
-    return settings.BRANCHLINE["STAFF_SECOND_FACTOR"] == "required" or _confirmed_totp(user) is not None
-
-
 def _confirmed_totp(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
@@ -47,15 +43,27 @@ def has_authenticator(user: User) -> bool:
     return _confirmed_totp(user) is not None
 
 
-def pending_start(request, user: User) -> str:
-    """The password was right: the person waits for their second factor. Returns what
-    comes next: "second_factor" (they have one) or "enrol" (they must set one up)."""
+def second_factor_step(user: User) -> str | None:
+    """What follows a right password: "second_factor" (they have an authenticator),
+    "enrol" (they must set one up), or None (signed in at once: optional, none set up)."""
+    if has_authenticator(user):
+        return "second_factor"
+    return "enrol" if settings.BRANCHLINE["STAFF_SECOND_FACTOR"] == "required" else None
+
+
+def pending_start(request, user: User) -> None:
+    """The password was right: the person waits for their second factor."""
     request.session.cycle_key()  # a new key once the password is known (session fixation)
     request.session[PENDING] = {"user_id": user.id, "backend": user.backend, "at": time.time()}
-    return "second_factor" if _confirmed_totp(user) else "enrol"
 
 
-def _pending_user(request) -> tuple[User, str]:
+def pending_user(request) -> User:
+    """Whoever this session's password step let through, within PENDING_SECONDS, or
+    Unauthorized `password_first`."""
+    return _pending(request)[0]
+
+
+def _pending(request) -> tuple[User, str]:
     pending = request.session.get(PENDING)
     if not pending or time.time() - pending["at"] > PENDING_SECONDS:
         raise Unauthorized(_("Sign in with your password first."), code="password_first")
@@ -68,8 +76,8 @@ def _pending_user(request) -> tuple[User, str]:
 def totp_enrolment(request) -> dict:
     """For a pending member of staff without an authenticator: its secret, to scan (QR
     code) or type. The device counts once a code from it is verified."""
-    user, _backend = _pending_user(request)
-    if _confirmed_totp(user):
+    user = pending_user(request)
+    if has_authenticator(user):
         raise Unauthorized(_("You already have an authenticator: enter its code."), code="already_enrolled")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
@@ -88,7 +96,7 @@ def second_factor_verify(request, code) -> tuple[User, list[str] | None]:
     the one they just set up, which then counts and brings RECOVERY_CODES recovery codes,
     returned this once), or a recovery code (used up). Signs them in. Failures count
     against the same budgets as wrong passwords."""
-    user, backend = _pending_user(request)
+    user, backend = _pending(request)
     budgets = _budgets(request, user)
     for budget in budgets:
         ratelimit.check(**budget, message=_("Too many failed sign-ins. Wait a few minutes and try again."))
@@ -112,7 +120,6 @@ def second_factor_verify(request, code) -> tuple[User, list[str] | None]:
             ratelimit.hit(**budget)
         raise Unauthorized(_("That code is not right."), code="bad_code")
     del request.session[PENDING]
-    user.backend = backend
     login(request, user, backend=backend)
     staff_sessions.signed_in(request.session)
     return user, recovery_codes
