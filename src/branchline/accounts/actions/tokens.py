@@ -41,11 +41,11 @@ def _clean_scopes(scopes) -> list[str]:
     return sorted(set(scopes))
 
 
-def _clean_days(days) -> int:
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(_("expires_in_days is a whole number from 1 to %(max)s.") % {"max": MAX_DAYS},
-                           code="expiry_invalid")
-    return days
+def _whole(value, name: str, low: int, high: int, code: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidInput(_("%(name)s is a whole number from %(low)s to %(high)s.") % {
+            "name": name, "low": low, "high": high}, code=code)
+    return value
 
 
 def _require_line(principal) -> None:
@@ -69,7 +69,7 @@ def _owner(principal, owner_id) -> User:
 
 
 def _mine(principal):
-    """The tokens an administrator manages: those owned by staff of their line of business."""
+    """The tokens an administrator manages: those of their line of business."""
     _require_line(principal)
     return ApiToken.objects.select_related("owner").filter(line_of_business_id=principal.line_of_business_id)
 
@@ -94,7 +94,7 @@ def api_token_create(*, principal, name, scopes, expires_in_days=90, owner_id=No
     _require_line(principal)
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
         raise InvalidInput(_("name is 1 to 100 characters."), code="name_invalid")
-    scopes, days = _clean_scopes(scopes), _clean_days(expires_in_days)
+    scopes, days = _clean_scopes(scopes), _whole(expires_in_days, "expires_in_days", 1, MAX_DAYS, "expiry_invalid")
     with transaction.atomic():
         token, secret = _issue(name=name.strip(), owner=_owner(principal, owner_id), scopes=scopes,
                                line_of_business_id=principal.line_of_business_id,
@@ -107,9 +107,7 @@ def api_token_rotate(*, principal, token_id, grace_hours=0) -> tuple[ApiToken, s
     """A new secret for the same account (name, owner, scopes, lifetime); the old one
     stops now, or after `grace_hours` (at most 72) while the integration switches over."""
     _require_line(principal)
-    if not isinstance(grace_hours, int) or isinstance(grace_hours, bool) or not 0 <= grace_hours <= MAX_GRACE_HOURS:
-        raise InvalidInput(_("grace_hours is a whole number from 0 to %(max)s.") % {"max": MAX_GRACE_HOURS},
-                           code="grace_invalid")
+    _whole(grace_hours, "grace_hours", 0, MAX_GRACE_HOURS, "grace_invalid")
     now = timezone.now()
     with transaction.atomic():
         old = _mine(principal).select_for_update(of=("self",)).filter(pk=token_id).first()
