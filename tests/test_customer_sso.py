@@ -405,8 +405,10 @@ def test_a_guest_who_signs_in_mid_chat_keeps_the_conversation_and_the_agent_sees
     assert seen["customer"] == {"id": jan["customer"]["id"], "name": "Jan Kowalski", "authenticated": True,
                                 "details": [{"label": "Customer number", "value": "100200"},
                                             {"label": "Segment", "value": "Premium"}]}
-    # What the claim mapping shows is for staff: the customer's own view does not carry it.
-    assert "details" not in jan["customer"]
+    # What the claim mapping shows is for staff: the customer's own views do not carry it.
+    assert "details" not in jan["customer"] and "Customer number" not in json.dumps(me)
+    to_customer = [e for e in events if any(a.startswith("customer:") for a in e["a"])]
+    assert to_customer and "Customer number" not in json.dumps(to_customer)
 
 
 def test_a_step_up_where_the_guest_and_the_customer_used_the_same_client_id_keeps_both_messages(sso, world):
