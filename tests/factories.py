@@ -48,13 +48,23 @@ def principal(obj):
     return Principal.of_staff(obj) if isinstance(obj, User) else Principal.of_customer(obj)
 
 
-def staff_browser(user, password=None) -> Client:
-    """A test client that behaves like the console's browser, signed in as `user`: CSRF is
-    enforced (Django's test client skips it otherwise); `client.csrf` is the token to send."""
+def csrf_browser() -> Client:
+    """A test client that behaves like the console's browser: CSRF is enforced (Django's
+    test client skips it otherwise); `client.csrf` is the token to send (post_json keeps it)."""
     client = Client(enforce_csrf_checks=True)
-    token = client.get("/api/staff/csrf").json()["csrf_token"]
-    response = client.post("/api/staff/session", json.dumps({"username": user.username, "password": password or PASSWORD}),
-                           content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    client.csrf = client.get("/api/staff/csrf").json()["csrf_token"]
+    return client
+
+
+def post_json(client: Client, path: str, body=None):
+    response = client.post(path, json.dumps(body or {}), content_type="application/json", HTTP_X_CSRFTOKEN=client.csrf)
+    client.csrf = client.cookies["csrftoken"].value  # signing in rotates the token: send the new one
+    return response
+
+
+def staff_browser(user, password=None) -> Client:
+    """A csrf_browser signed in as `user` (who has no second factor)."""
+    client = csrf_browser()
+    response = post_json(client, "/api/staff/session", {"username": user.username, "password": password or PASSWORD})
     assert response.status_code == 200, response.content
-    client.csrf = client.cookies["csrftoken"].value  # signing in rotates the token: send this one
     return client

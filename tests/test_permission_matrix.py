@@ -128,6 +128,7 @@ def test_waiting_conversation(world, capture_events, action, who, expected):
 # Before a session exists (the second-factor steps answer 401 password_first without a pending sign-in:
 # tests/test_second_factor.py).
 SIGN_IN_ROUTES = {"/api/staff/session", "/api/staff/csrf", "/api/staff/session/totp-enrolment",
+                  "/api/staff/session/passkey-options",
                   "/api/staff/session/second-factor"}
 
 

@@ -571,6 +571,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/session/passkey-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** After the password: WebAuthn options to register a passkey, or to sign in with one (401 no_passkey if they have an authenticator only) */
+        post: operations["branchline_accounts_api_staff_passkey_options"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/session/second-factor": {
         parameters: {
             query?: never;
@@ -1059,6 +1076,21 @@ export interface components {
              */
             messages: components["schemas"]["MessageOut"][];
         };
+        /** PasskeyOptionsOut */
+        PasskeyOptionsOut: {
+            /**
+             * Mode
+             * @description "register" (navigator.credentials.create: they have no second factor yet) or "sign_in" (navigator.credentials.get: one of their passkeys)
+             */
+            mode: string;
+            /**
+             * Public Key
+             * @description WebAuthn's options as JSON (PublicKeyCredentialCreationOptionsJSON or PublicKeyCredentialRequestOptionsJSON); its challenge is good once, for 5 minutes
+             */
+            public_key: {
+                [key: string]: unknown;
+            };
+        };
         /** ReceiptIn */
         ReceiptIn: {
             /** Delivered Seq */
@@ -1072,7 +1104,14 @@ export interface components {
              * Code
              * @description 6 digits from the authenticator, or a recovery code
              */
-            code: string;
+            code?: string | null;
+            /**
+             * Passkey
+             * @description Or: the browser's answer to POST /staff/session/passkey-options (navigator.credentials.create or .get, as WebAuthn's JSON)
+             */
+            passkey?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** SecondFactorNext */
         SecondFactorNext: {
@@ -4521,6 +4560,71 @@ export interface operations {
                 };
             };
             /** @description CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_accounts_api_staff_passkey_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyOptionsOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;

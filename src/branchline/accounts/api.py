@@ -3,6 +3,7 @@ from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.utils import check_csrf
+from pydantic import model_validator
 
 from branchline.contacts.schemas import CustomerRef
 from branchline.core import ratelimit
@@ -155,7 +156,23 @@ class TotpEnrolmentOut(Schema):
 
 
 class SecondFactorIn(Schema):
-    code: str = Field(description="6 digits from the authenticator, or a recovery code")
+    code: str | None = Field(None, description="6 digits from the authenticator, or a recovery code")
+    passkey: dict | None = Field(None, description="Or: the browser's answer to POST /staff/session/passkey-options "
+                                                   "(navigator.credentials.create or .get, as WebAuthn's JSON)")
+
+    @model_validator(mode="after")
+    def _one_factor(self):
+        if (self.code is None) == (self.passkey is None):
+            raise ValueError("send either code or passkey")
+        return self
+
+
+class PasskeyOptionsOut(Schema):
+    mode: str = Field(description='"register" (navigator.credentials.create: they have no second factor yet) or '
+                                  '"sign_in" (navigator.credentials.get: one of their passkeys)')
+    public_key: dict = Field(description="WebAuthn's options as JSON (PublicKeyCredentialCreationOptionsJSON or "
+                                         "PublicKeyCredentialRequestOptionsJSON); its challenge is good once, for 5 "
+                                         "minutes")
 
 
 class SignedInOut(StaffOut):
@@ -167,6 +184,10 @@ def _refuse_login_csrf(request) -> None:
     someone else (a text/plain form post needs no preflight)."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType()
+    _require_csrf(request)
+
+
+def _require_csrf(request) -> None:
     if check_csrf(request) is not None:
         raise Forbidden(_("The CSRF token is missing or wrong: fetch one from /api/staff/csrf."), code="csrf_failed")
 
@@ -185,9 +206,16 @@ def staff_session_start(request, payload: StaffSignIn):
                                                         415: ErrorOut}, tags=["staff"],
              summary="After the password, for someone without an authenticator: its secret and QR code")
 def staff_totp_enrolment(request):
-    if check_csrf(request) is not None:
-        raise Forbidden(_("The CSRF token is missing or wrong: fetch one from /api/staff/csrf."), code="csrf_failed")
+    _require_csrf(request)
     return second_factor.totp_enrolment(request)
+
+
+@router.post("/staff/session/passkey-options", response={200: PasskeyOptionsOut, 401: ErrorOut, 403: ErrorOut},
+             tags=["staff"], summary="After the password: WebAuthn options to register a passkey, or to sign in with "
+                                     "one (401 no_passkey if they have an authenticator only)")
+def staff_passkey_options(request):
+    _require_csrf(request)
+    return second_factor.passkey_options(request)
 
 
 @router.post("/staff/session/second-factor", response={200: SignedInOut, 401: ErrorOut, 403: ErrorOut, 415: ErrorOut,
@@ -195,7 +223,7 @@ def staff_totp_enrolment(request):
              summary="The second factor: signs the person in (after enrolment, with their recovery codes)")
 def staff_second_factor(request, payload: SecondFactorIn):
     _refuse_login_csrf(request)
-    user, recovery_codes = second_factor.second_factor_verify(request, payload.code)
+    user, recovery_codes = second_factor.second_factor_verify(request, code=payload.code, passkey=payload.passkey)
     return {**_staff_out(user), "recovery_codes": recovery_codes}
 
 

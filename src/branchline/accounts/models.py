@@ -146,3 +146,18 @@ class ClaimMapping(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+
+class Passkey(models.Model):
+    """A member of staff's passkey (WebAuthn), a second factor (accounts/actions/passkeys.py):
+    the authenticator keeps the private key; we keep its credential id and public key."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url, as browsers send it
+    public_key = models.BinaryField()  # COSE
+    sign_count = models.PositiveBigIntegerField(default=0)  # a counter that goes back betrays a clone
+    transports = models.JSONField(default=list)
+    aaguid = models.CharField(max_length=36, blank=True)  # the authenticator's model, when it says
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)

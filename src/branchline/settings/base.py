@@ -300,6 +300,10 @@ BRANCHLINE = {
     # Staff's second factor: "required" (production refuses anything else) or "optional"
     # (only those who set one up are asked for it; the demo and the tests).
     "STAFF_SECOND_FACTOR": os.environ.get("BRANCHLINE_STAFF_SECOND_FACTOR", "required"),
+    # Passkeys are bound to this domain (the WebAuthn relying party id): the console's host
+    # name, or a parent domain of it. Empty: the host name each request came to (which
+    # ALLOWED_HOSTS limits). A passkey registered under one id does not work under another.
+    "WEBAUTHN_RP_ID": os.environ.get("BRANCHLINE_WEBAUTHN_RP_ID", ""),
     # Ended customer sessions are kept this long (for an investigation), then deleted.
     "CUSTOMER_SESSIONS_KEPT_DAYS": int(os.environ.get("BRANCHLINE_CUSTOMER_SESSIONS_KEPT_DAYS", "30")),
     # A member of staff reading a customer's data is recorded at most this often per customer and kind.

@@ -1,5 +1,7 @@
 """Pages: the customer chat widget, the demo sign-in, the staff console. They are thin
 shells; everything they show comes from the JSON API and the socket."""
+import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -11,7 +13,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from branchline.accounts import oidc
-from branchline.accounts.actions import demo_customers_issuer, second_factor, sso, staff_sign_in, staff_sign_out
+from branchline.accounts.actions import (
+    demo_customers_issuer,
+    passkeys,
+    second_factor,
+    sso,
+    staff_sign_in,
+    staff_sign_out,
+)
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit
 from branchline.core.errors import NotFound, RateLimited, Unauthorized
@@ -66,8 +75,9 @@ def console_login(request):
 
 @require_http_methods(["GET", "POST"])
 def console_second_factor(request):
-    """After the password: the authenticator's code (or a recovery code); at the first
-    sign-in, set up the authenticator (QR code) first; after that, the recovery codes once."""
+    """After the password: a passkey (passkey.js posts the browser's answer here), the
+    authenticator's code, or a recovery code; at the first sign-in, set up a passkey or an
+    authenticator (QR code) first; after that, the recovery codes once."""
     try:
         user = second_factor.pending_user(request)
     except Unauthorized:  # no password step, or it ran out: start again
@@ -75,15 +85,30 @@ def console_second_factor(request):
     error, status = None, 200
     if request.method == "POST":
         try:
-            _user, recovery_codes = second_factor.second_factor_verify(request, request.POST.get("code", ""))
+            passkey = _json_object(request.POST.get("passkey"))
+            code = None if passkey is not None else request.POST.get("code", "")
+            _user, recovery_codes = second_factor.second_factor_verify(request, code=code, passkey=passkey)
         except (Unauthorized, RateLimited) as exc:
             error, status = exc.message, exc.status
         else:
             if recovery_codes:
                 return render(request, "web/recovery_codes.html", {"codes": recovery_codes})
             return redirect("console")
-    enrolment = None if second_factor.has_authenticator(user) else second_factor.totp_enrolment(request)
-    return render(request, "web/second_factor.html", {"error": error, "enrolment": enrolment}, status=status)
+    enrolment = None if second_factor.has_second_factor(user) else second_factor.totp_enrolment(request)
+    return render(request, "web/second_factor.html",
+                  {"error": error, "enrolment": enrolment, "has_passkey": passkeys.has_passkey(user)}, status=status)
+
+
+def _json_object(text: str | None) -> dict | None:
+    """The passkey form's answer: None when the form sent none; {} (refused as a wrong
+    answer, not a server error) when it is not a JSON object."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 @require_POST

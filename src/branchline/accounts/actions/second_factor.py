@@ -1,8 +1,8 @@
-"""Staff sign-in's second factor (docs/adr/0015): an authenticator app (TOTP) and recovery
-codes, with django-otp's devices. The password step leaves the person *pending* in their
-session, not signed in; only the second factor signs them in (Django's `login`), so every
-check that asks "is this session signed in?" (API, console, sockets) needs both factors
-without knowing about them.
+"""Staff sign-in's second factor (docs/adr/0015): passkeys (WebAuthn, actions/passkeys.py),
+an authenticator app (TOTP) and recovery codes, the latter two with django-otp's devices.
+The password step leaves the person *pending* in their session, not signed in; only the
+second factor signs them in (Django's `login`), so every check that asks "is this session
+signed in?" (API, console, sockets) needs both factors without knowing about them.
 
 STAFF_SECOND_FACTOR "required" (production, which refuses anything else): everyone enrols
 at their first sign-in. "optional" (demo, tests): those who enrolled are asked for it."""
@@ -26,6 +26,7 @@ from branchline.events import Actor, publish
 from .. import staff_sessions
 from ..events import SecondFactorEnrolled
 from ..models import User
+from . import passkeys
 from .budgets import sign_in_budgets
 
 PENDING = "_branchline_pending_staff"  # session key: {"user_id", "backend", "at"}
@@ -43,10 +44,15 @@ def has_authenticator(user: User) -> bool:
     return _confirmed_totp(user) is not None
 
 
+def has_second_factor(user: User) -> bool:
+    return has_authenticator(user) or passkeys.has_passkey(user)
+
+
 def second_factor_step(user: User) -> str | None:
-    """What follows a right password: "second_factor" (they have an authenticator),
-    "enrol" (they must set one up), or None (signed in at once: optional, none set up)."""
-    if has_authenticator(user):
+    """What follows a right password: "second_factor" (they have a passkey or an
+    authenticator), "enrol" (they must set one up), or None (signed in at once: optional,
+    none set up)."""
+    if has_second_factor(user):
         return "second_factor"
     return "enrol" if settings.BRANCHLINE["STAFF_SECOND_FACTOR"] == "required" else None
 
@@ -77,8 +83,8 @@ def totp_enrolment(request) -> dict:
     """For a pending member of staff without an authenticator: its secret, to scan (QR
     code) or type. The device counts once a code from it is verified."""
     user = pending_user(request)
-    if has_authenticator(user):
-        raise Unauthorized(_("You already have an authenticator: enter its code."), code="already_enrolled")
+    if has_second_factor(user):
+        raise Unauthorized(_("You already have a second factor: use it."), code="already_enrolled")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
@@ -91,38 +97,59 @@ def _base32(device: TOTPDevice) -> str:
     return b32encode(device.bin_key).decode()  # the device's key is hex; apps take base32
 
 
-def second_factor_verify(request, code) -> tuple[User, list[str] | None]:
-    """The pending member of staff's code: from their authenticator (or, at enrolment, from
-    the one they just set up, which then counts and brings RECOVERY_CODES recovery codes,
-    returned this once), or a recovery code (used up). Signs them in. Failures count
+def passkey_options(request) -> dict:
+    """For the pending member of staff: WebAuthn options to register a passkey (no second
+    factor yet) or to sign in with one of theirs."""
+    user = pending_user(request)
+    return passkeys.options(request, user, enrolling=not has_second_factor(user))
+
+
+def second_factor_verify(request, code=None, passkey=None) -> tuple[User, list[str] | None]:
+    """The pending member of staff's second factor: a passkey's answer to passkey_options,
+    or a code from their authenticator (at enrolment, from the one they just set up) or a
+    recovery code (used up). The first passkey or authenticator to count brings
+    RECOVERY_CODES recovery codes, returned this once. Signs them in. Failures count
     against the same budgets as wrong passwords."""
     user, backend = _pending(request)
     budgets = _budgets(request, user)
     for budget in budgets:
         ratelimit.check(**budget, message=_("Too many failed sign-ins. Wait a few minutes and try again."))
-    code = code.strip().replace(" ", "") if isinstance(code, str) else ""
-    recovery_codes = None
     with transaction.atomic():
-        device = _confirmed_totp(user)
-        if device is not None:
-            ok = code.isdigit() and device.verify_token(code) or _recovery_code_used(user, code)
+        if passkey is not None:
+            outcome = passkeys.check(request, user, passkey, enrolling=not has_second_factor(user))
+            ok, method = outcome is not None, "passkey" if outcome == passkeys.REGISTER else None
         else:
-            device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
-            ok = device is not None and code.isdigit() and device.verify_token(code)
-            if ok:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                recovery_codes = _new_recovery_codes(user)
-                publish(SecondFactorEnrolled(actor=Actor("staff", user.id, user.display_name, client_address(request)),
-                                             user_id=user.id, method="totp"))
+            ok, method = _code_verified(user, code)
+        recovery_codes = None
+        if method is not None:
+            recovery_codes = _new_recovery_codes(user)
+            publish(SecondFactorEnrolled(actor=Actor("staff", user.id, user.display_name, client_address(request)),
+                                         user_id=user.id, method=method))
     if not ok:
         for budget in budgets:
             ratelimit.hit(**budget)
-        raise Unauthorized(_("That code is not right."), code="bad_code")
+        raise Unauthorized(_("That passkey was not accepted.") if passkey is not None
+                           else _("That code is not right."), code="bad_code")
     del request.session[PENDING]
     login(request, user, backend=backend)
     staff_sessions.signed_in(request.session)
     return user, recovery_codes
+
+
+def _code_verified(user: User, code) -> tuple[bool, str | None]:
+    """(right?, "totp" if this code confirmed a new authenticator)."""
+    code = code.strip().replace(" ", "") if isinstance(code, str) else ""
+    device = _confirmed_totp(user)
+    if device is not None:
+        return bool(code.isdigit() and device.verify_token(code) or _recovery_code_used(user, code)), None
+    if passkeys.has_passkey(user):
+        return _recovery_code_used(user, code), None
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None or not (code.isdigit() and device.verify_token(code)):
+        return False, None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return True, "totp"
 
 
 def _recovery_code_used(user: User, code: str) -> bool:
