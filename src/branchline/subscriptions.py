@@ -6,6 +6,7 @@ outbox) and run by a worker: `manage.py db_worker`, or the in-process worker of 
 deployments (realtime/lifespan.py). A subscriber of a base event class hears all of its
 subclasses."""
 from branchline.accounts import events as accounts
+from branchline.audit import events as audit
 from branchline.audit.tasks import record_event
 from branchline.conversations import events as conversations
 from branchline.events import Subscriptions
@@ -36,5 +37,7 @@ SUBSCRIPTIONS = Subscriptions(
         # Technical accounts: every change, and every use.
         accounts.ApiTokenChanged: (record_event,),
         accounts.ApiTokenUsed: (record_event,),  # and ApiTokenRefused, its subclass
+        # The trail's own retention (its pruning, audit.pruned, is recorded by the pruning itself).
+        audit.AuditRetentionSet: (record_event,),
     },
 )

@@ -52,3 +52,37 @@ def test_postgres_refuses_changes_and_verify_catches_an_edit_past_the_trigger(ma
             db.execute("ALTER TABLE audit_auditrecord ENABLE TRIGGER audit_append_only")
     assert edited.returncode != 0 and "its content does not match its hash (edited)" in edited.stderr
     assert manage("audit_verify", env=env, check=False).returncode == 0
+
+
+PRUNE_AND_TRY = r'''
+import django
+django.setup()
+from django.db import transaction
+from branchline.audit.actions import audit_prune, audit_record_event
+from branchline.audit.models import AuditChain, AuditRecord
+for n in range(4):
+    audit_record_event(record={"event_id": f"pg-old-{n}", "event": "conversation.transferred",
+        "occurred_at": "2020-01-0%dT10:00:00Z" % (n + 1), "actor": {"kind": "staff", "id": 1, "name": "Anna",
+        "address": ""}, "subject": {"type": "conversation", "id": 1}, "data": {"n": n}})
+AuditChain.objects.filter(pk=1).update(retention_days=1)  # the whole trail, whatever else ran before
+before = AuditRecord.objects.count()
+print("PRUNED", audit_prune() == before, AuditRecord.objects.count())
+try:
+    with transaction.atomic():
+        AuditRecord.objects.all().delete()
+    print("ALLOWED")
+except Exception as error:
+    print("REFUSED", "append-only" in str(error))
+'''
+
+
+def test_postgres_lets_only_the_retention_task_delete(make_env, scaleout_database):
+    """The trigger lets deletes through only while the retention task's transaction holds the
+    chain's pruning flag: after it, deleting is refused again, and the trail verifies."""
+    env = make_env()
+    ran = subprocess.run([sys.executable, "-c", PRUNE_AND_TRY], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split("\n")[:2] == ["PRUNED True 1", "REFUSED True"]  # the audit.pruned record stays
+    verified = manage("audit_verify", env=env, check=False)
+    assert verified.returncode == 0, verified.stderr

@@ -1,9 +1,23 @@
-"""Writes to the audit trail: appending only, one record at a time onto the hash chain."""
-from django.db import transaction
-from django.utils.dateparse import parse_datetime
+"""Writes to the audit trail: appending one record at a time onto the hash chain, and the
+retention that prunes its oldest records (docs/adr/0012)."""
+from datetime import timedelta
 
-from .chain import GENESIS, HASHED, head_mac, record_hash
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from branchline.accounts.permissions import require_administrator
+from branchline.core.errors import InvalidInput
+from branchline.events import Actor, publish
+
+from .chain import GENESIS, HASHED, head_mac, record_hash, start_mac
+from .events import AuditPruned, AuditRetentionSet
 from .models import AuditChain, AuditRecord
+
+MAX_DAYS = 36500
+PRUNE_BATCH = 10_000
 
 
 def audit_record_event(*, record: dict) -> AuditRecord:
@@ -59,3 +73,59 @@ def _as_stored(entry: AuditRecord) -> AuditRecord:
         field = AuditRecord._meta.get_field(name)
         setattr(entry, field.attname, field.to_python(getattr(entry, field.attname)))
     return entry
+
+
+def audit_retention_set(*, principal, retention_days: int | None) -> int | None:
+    """How long the audit trail is kept, in days (None: for ever); at least
+    AUDIT_RETENTION_MIN_DAYS, which the deployment sets and administrators cannot lower.
+    Administrators only; audited."""
+    require_administrator(principal)
+    minimum = settings.BRANCHLINE["AUDIT_RETENTION_MIN_DAYS"]
+    if retention_days is not None and not (isinstance(retention_days, int) and minimum <= retention_days <= MAX_DAYS):
+        raise InvalidInput(_("Keep the audit trail between %(min)s and %(max)s days, or for ever (null).") % {
+            "min": minimum, "max": MAX_DAYS}, code="retention_invalid")
+    with transaction.atomic():
+        head = _locked_head()
+        previous = head.retention_days
+        AuditChain.objects.filter(pk=1).update(retention_days=retention_days)
+        publish(AuditRetentionSet(actor=Actor.of(principal), retention_days=retention_days, previous=previous))
+    return retention_days
+
+
+def audit_prune(*, now=None, batch: int = PRUNE_BATCH) -> int:
+    """The retention task: delete the oldest records, of events that occurred longer ago than
+    the retention allows, at most `batch` at a time (call again while it returns `batch`). The chain's start
+    moves to the last one deleted, and an `audit.pruned` record says so, in the same
+    transaction. Returns how many were deleted."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        head = _locked_head()
+        if head.retention_days is None:
+            return 0
+        older_than = now - timedelta(days=head.retention_days)
+        through = _prunable_prefix(head, older_than, batch)
+        if through is None:
+            return 0
+        AuditChain.objects.filter(pk=1).update(pruning=True)  # the delete trigger lets only this through
+        count, _deleted = AuditRecord.objects.filter(seq__lte=through["seq"]).delete()
+        AuditChain.objects.filter(pk=1).update(pruning=False, start_seq=through["seq"], start_hash=through["hash"],
+                                               start_mac=start_mac(through["seq"], through["hash"]))
+        audit_record_event(record=AuditPruned(
+            actor=Actor("system", name="audit retention"), through_seq=through["seq"], through_hash=through["hash"],
+            count=count, retention_days=head.retention_days, older_than=older_than.isoformat()).record())
+    return count
+
+
+def _prunable_prefix(head: AuditChain, older_than, batch: int) -> dict | None:
+    """The last record of the chain's oldest stretch (at most `batch` long) whose events all
+    occurred before `older_than`: {"seq", "hash"}, or None. Read along seq, the chain's order."""
+    chain = AuditRecord.objects.filter(seq__gt=head.start_seq, seq__lte=head.last_seq).order_by("seq")
+    oldest = chain.values("occurred_at").first()
+    if oldest is None or oldest["occurred_at"] >= older_than:
+        return None  # the usual answer, in one row
+    through = None
+    for record in chain.values("seq", "hash", "occurred_at")[:batch]:
+        if record["occurred_at"] >= older_than:
+            break
+        through = record
+    return through

@@ -13,7 +13,8 @@ from branchline.core.errors import InvalidInput
 from branchline.core.schemas import ErrorOut
 from branchline.core.wire import timestamp
 
-from .selectors import records_after, records_page
+from .actions import audit_retention_set
+from .selectors import records_after, records_page, retention_state
 
 router = Router()
 
@@ -87,3 +88,35 @@ def staff_audit_records(request, query: Query[AuditFilter]):
     rows = records_page(filters=filters, before_seq=query.before_seq, limit=query.limit + 1)
     return {"records": [{**row, "occurred_at": timestamp(row["occurred_at"])} for row in rows[:query.limit]],
             "has_more": len(rows) > query.limit}
+
+
+class RetentionOut(Schema):
+    retention_days: int | None = Field(description="Records of events older than this are pruned; null: kept for ever")
+    minimum_days: int = Field(description="The shortest retention this deployment allows "
+                                          "(BRANCHLINE_AUDIT_RETENTION_MIN_DAYS)")
+    pruned_through_seq: int = Field(description="The chain starts after this seq (0: nothing pruned yet)")
+
+
+class RetentionIn(Schema):
+    retention_days: int | None = Field(description="minimum_days to 36500, or null to keep the trail for ever")
+
+
+def _retention() -> dict:
+    head = retention_state()
+    return {**head, "minimum_days": settings.BRANCHLINE["AUDIT_RETENTION_MIN_DAYS"]}
+
+
+@router.get("/admin/audit-retention", auth=staff_auth, response={200: RetentionOut, 401: ErrorOut, 403: ErrorOut},
+            tags=["admin"], summary="How long the audit trail is kept (auditors and administrators)")
+def admin_audit_retention(request):
+    require_audit_reader(request.principal)
+    return _retention()
+
+
+@router.put("/admin/audit-retention", auth=staff_auth,
+            response={200: RetentionOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}, tags=["admin"],
+            summary="Set how long the audit trail is kept (administrators; audited as audit.retention_set). The "
+                    "retention task prunes older records within AUDIT_PRUNE_EVERY_SECONDS, recording audit.pruned")
+def admin_audit_retention_set(request, payload: RetentionIn):
+    audit_retention_set(principal=request.principal, retention_days=payload.retention_days)
+    return _retention()

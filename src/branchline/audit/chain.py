@@ -47,6 +47,18 @@ def head_mac(last_seq: int, last_hash: str) -> str:
     return _mac({"head": True, "last_seq": last_seq, "last_hash": last_hash})
 
 
+def start_mac(start_seq: int, start_hash: str) -> str:
+    """The MAC of where the chain starts after pruning: moving the start forward (to hide
+    deleted records as "pruned") needs the key."""
+    return _mac({"start": True, "start_seq": start_seq, "start_hash": start_hash})
+
+
+def start_holds(start_seq: int, start_hash: str, mac: str) -> bool:
+    if (start_seq, start_hash, mac) == (0, GENESIS, ""):
+        return True  # never pruned: the chain starts at its beginning
+    return hmac.compare_digest(mac, start_mac(start_seq, start_hash))
+
+
 @dataclass
 class Finding:
     seq: int | None
@@ -56,13 +68,18 @@ class Finding:
         return f"seq {self.seq}: {self.problem}" if self.seq is not None else self.problem
 
 
-def verify(records, head, start_seq: int = 0, start_hash: str = GENESIS) -> list[Finding]:
-    """Walk `records` (in seq order) from the chain's start, and compare the end with `head`
-    (seq, hash, mac). Each finding names the first seq where the chain stops holding."""
+def verify(records, head, start=(0, GENESIS, "")) -> list[Finding]:
+    """Walk `records` (in seq order) from the chain's `start` (seq and hash of the last
+    pruned record, and their MAC), and compare the end with `head` (seq, hash, mac). Each
+    finding names the first seq where the chain stops holding."""
     findings: list[Finding] = []
     head_seq, head_hash, mac = head
+    start_seq, start_hash, start_mac_ = start
     if not hmac.compare_digest(mac, head_mac(head_seq, head_hash)):
         findings.append(Finding(head_seq, "the chain's head was changed (its MAC does not match)"))
+    if not start_holds(start_seq, start_hash, start_mac_):
+        findings.append(Finding(start_seq, "the chain's start was moved (its MAC does not match): records were "
+                                           "deleted and passed off as pruned"))
     expected_seq, previous = start_seq + 1, start_hash
     for record in records:
         if record.seq != expected_seq:

@@ -2,7 +2,7 @@
 
 Records form a hash chain (chain.py): editing, inserting or deleting one is evident to
 `manage.py audit_verify`. Database triggers refuse updates, and on PostgreSQL deletes except
-while the retention task prunes (migration 0002). Who acted is copied, not referenced: a record
+while the retention task prunes (migration 0002, actions.audit_prune). Who acted is copied, not referenced: a record
 outlives the user, the customer and the conversation it names."""
 from django.db import models
 from django.utils import timezone
@@ -18,6 +18,13 @@ class AuditChain(models.Model):
     last_hash = models.CharField(max_length=64, default=GENESIS)
     mac = models.CharField(max_length=64, blank=True)  # chain.head_mac(last_seq, last_hash)
     pruning = models.BooleanField(default=False)  # set only inside the retention task's transaction
+    # Where the chain starts since the oldest records were pruned: the last pruned record's
+    # seq and hash (0 and GENESIS before any pruning), with their own MAC (chain.start_mac).
+    start_seq = models.BigIntegerField(default=0)
+    start_hash = models.CharField(max_length=64, default=GENESIS)
+    start_mac = models.CharField(max_length=64, blank=True)
+    # Set by an administrator: records older than this many days are pruned (None: kept forever).
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
 
 
 class AuditRecord(models.Model):

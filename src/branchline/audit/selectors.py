@@ -7,6 +7,10 @@ def _head():
     return AuditChain.objects.filter(pk=1).values_list("last_seq", "last_hash", "mac").first()
 
 
+def _start() -> tuple[int, str, str]:
+    return AuditChain.objects.filter(pk=1).values_list("start_seq", "start_hash", "start_mac").first()
+
+
 def verify_chain(*, expect: tuple[int, str] | None = None) -> tuple[int, list[Finding]]:
     """(records checked, findings) for the chain up to its head, read in seq order in batches.
 
@@ -17,8 +21,16 @@ def verify_chain(*, expect: tuple[int, str] | None = None) -> tuple[int, list[Fi
     head = _head()
     if head is None:
         return 0, [Finding(None, "the chain's head is missing")]
-    records = _Counted(AuditRecord.objects.filter(seq__lte=head[0]).order_by("seq").iterator(chunk_size=2000))
-    findings = verify(records, head)
+    start = _start()
+    records = _Counted(AuditRecord.objects.filter(seq__gt=start[0], seq__lte=head[0]).order_by("seq")
+                       .iterator(chunk_size=2000))
+    findings = verify(records, head, start)
+    if AuditRecord.objects.filter(seq__lte=start[0]).exists():  # pruning deletes them in its transaction
+        findings.append(Finding(start[0], "record(s) before the chain's start (inserted)"))
+    if start[0] and not AuditRecord.objects.filter(event="audit.pruned", data__through_seq=start[0],
+                                                   data__through_hash=start[1]).exists():
+        findings.append(Finding(start[0], "no audit.pruned record in the chain says the records up to here were "
+                                          "pruned"))
     beyond = list(AuditRecord.objects.filter(seq__gt=head[0]).values_list("seq", flat=True))
     if beyond:
         now = _head()
@@ -67,3 +79,10 @@ def records_page(*, filters: dict, before_seq: int | None, limit: int) -> list[d
     if before_seq is not None:
         records = records.filter(seq__lt=before_seq)
     return list(records.order_by("-seq").values(*READ_FIELDS)[:limit])
+
+
+def retention_state() -> dict:
+    """{"retention_days", "pruned_through_seq"}: what the retention is, and how far it pruned."""
+    row = AuditChain.objects.filter(pk=1).values("retention_days", "start_seq").first() or {
+        "retention_days": None, "start_seq": 0}
+    return {"retention_days": row["retention_days"], "pruned_through_seq": row["start_seq"]}

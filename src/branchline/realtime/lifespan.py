@@ -1,5 +1,6 @@
 """Start and stop what a server process runs beside its sockets: the bus subscription,
-the presence heartbeat with its sweeps, and (embedded deployments) the task worker."""
+the presence heartbeat with its sweeps (and the audit trail's retention), and (embedded
+deployments) the task worker."""
 import asyncio
 import logging
 import threading
@@ -12,6 +13,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from branchline.accounts.actions import sign_ins_purge
 from branchline.accounts.allow_lists import IpNotAllowed
+from branchline.audit.actions import audit_prune
 from branchline.conversations.actions import (
     conversations_end_abandoned,
     conversations_release_from_away_agents,
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 async def heartbeat_loop() -> None:
     grace = settings.BRANCHLINE["ANONYMOUS_GRACE_SECONDS"]
     interval = max(0.5, grace / 3)
-    last_recheck = time.monotonic()
+    last_recheck = last_prune = time.monotonic()
     while True:
         await asyncio.sleep(interval)
         for job in (lambda: db(customers_seen, registry.connected_customer_ids()),
@@ -48,6 +50,12 @@ async def heartbeat_loop() -> None:
                 await db(sign_ins_purge)
             except Exception:
                 log.exception("sign-in re-check failed; retrying next beat")
+        if time.monotonic() - last_prune >= settings.BRANCHLINE["AUDIT_PRUNE_EVERY_SECONDS"]:
+            last_prune = time.monotonic()
+            try:
+                await db(audit_prune)  # one batch a beat at most: the head's lock holds appends up meanwhile
+            except Exception:
+                log.exception("audit retention failed; retrying at its next turn")
 
 
 async def close_signed_out() -> None:

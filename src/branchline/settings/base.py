@@ -308,6 +308,10 @@ BRANCHLINE = {
     "CUSTOMER_SESSIONS_KEPT_DAYS": int(os.environ.get("BRANCHLINE_CUSTOMER_SESSIONS_KEPT_DAYS", "30")),
     # A member of staff reading a customer's data is recorded at most this often per customer and kind.
     "READ_AUDIT_SECONDS": int(os.environ.get("BRANCHLINE_READ_AUDIT_SECONDS", "300")),
+    # Administrators set how long the audit trail is kept (PUT /api/admin/audit-retention), never
+    # shorter than this; the retention task prunes older records this often (realtime/lifespan.py).
+    "AUDIT_RETENTION_MIN_DAYS": int(os.environ.get("BRANCHLINE_AUDIT_RETENTION_MIN_DAYS", "90")),
+    "AUDIT_PRUNE_EVERY_SECONDS": int(os.environ.get("BRANCHLINE_AUDIT_PRUNE_EVERY_SECONDS", "3600")),
     # Audit records per page of GET /api/integrations/audit-records.
     "AUDIT_EXPORT_PAGE_MAX": 1000,
     # Customer sign-ins through the bank's provider started, redeemed or exchanged per address.
