@@ -1,6 +1,6 @@
-// The staff console's bundle: src/console/main.tsx -> dist/console/console.js, a fixed name
-// that Django serves as a static file (STATICFILES_DIRS) and the console template loads
-// with the CSP nonce. No CSS in the bundle (app.css stays the one stylesheet), no inline
+// The staff console's bundles: src/console/main.tsx -> dist/console/console.js and the audit
+// page's src/audit/main.tsx -> dist/console/audit.js, fixed names that Django serves as static
+// files (STATICFILES_DIRS) and the pages load with the CSP nonce. No CSS in the bundle (app.css stays the one stylesheet), no inline
 // scripts or styles, no eval: the page's CSP is script-src 'self' 'nonce-…', style-src 'self'.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
@@ -27,7 +27,8 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     reportCompressedSize: false,
     rollupOptions: {
-      input: { console: "src/console/main.tsx" },
+      // The console, and the auditors' page (console/audit.js), which shares its client code.
+      input: { console: "src/console/main.tsx", audit: "src/audit/main.tsx" },
       output: {
         entryFileNames: "console/[name].js",
         chunkFileNames: "console/chunks/[name]-[hash].js",

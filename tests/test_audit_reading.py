@@ -41,3 +41,20 @@ def test_others_may_not_read_the_trail(world, trail, role):
     user = world.agent if role == "agent" else world.supervisor
     response = factories.staff_browser(user).get("/api/staff/audit-records")
     assert (response.status_code, response.json()["error"]["code"]) == (403, "role_forbidden")
+
+
+@pytest.mark.parametrize("role,status", [("auditor", 200), ("admin", 200), ("supervisor", 403), ("agent", 403)])
+def test_the_audit_page_is_for_auditors_and_administrators(world, role, status):
+    reader = factories.staff_browser(getattr(world, role))
+    page = reader.get("/console/audit/")
+    assert page.status_code == status
+    console = reader.get("/console/").content.decode()
+    assert ('data-audit-url="/console/audit/"' in console) == (status == 200)
+    if status == 200:
+        assert b'"customer.data_read"' in page.content  # the audited events, for the filter
+        assert (b'data-can-set-retention="true"' in page.content) == (role == "admin")
+
+
+def test_the_audit_page_needs_a_sign_in(client):
+    response = client.get("/console/audit/")
+    assert response.status_code == 302 and "/console/login/" in response["Location"]

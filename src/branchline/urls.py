@@ -9,6 +9,7 @@ urlpatterns = [
     path("chat/", views.chat_page, name="chat"),
     path("demo-sso/", views.demo_sso_page, name="demo-sso"),
     path("console/", views.console_page, name="console"),
+    path("console/audit/", views.audit_page, name="console-audit"),
     path("console/login/", views.console_login, name="console-login"),
     path("console/login/second-factor/", views.console_second_factor, name="console-second-factor"),
     path("console/logout/", views.console_logout, name="console-logout"),

@@ -1,6 +1,10 @@
 """Reads of the audit trail."""
+from branchline.events import subscriptions
+
 from .chain import HASHED, Finding, canonical, verify
+from .events import AuditPruned
 from .models import AuditChain, AuditRecord
+from .tasks import record_event
 
 
 def _head():
@@ -86,3 +90,18 @@ def retention_state() -> dict:
     row = AuditChain.objects.filter(pk=1).values("retention_days", "start_seq").first() or {
         "retention_days": None, "start_seq": 0}
     return {"retention_days": row["retention_days"], "pruned_through_seq": row["start_seq"]}
+
+
+def audited_event_names() -> list[str]:
+    """Every event the trail records (those the subscription table sends to the audit task,
+    their subclasses included, and the pruning's own): for the auditors' filter."""
+    def family(klass):
+        yield klass
+        for sub in klass.__subclasses__():
+            yield from family(sub)
+
+    names = {AuditPruned.name}
+    for klass, subscribers in subscriptions().durable.items():
+        if record_event in subscribers:
+            names.update(name for k in family(klass) if (name := getattr(k, "name", None)))
+    return sorted(names)

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.csp import CSP
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
@@ -21,9 +22,13 @@ from branchline.accounts.actions import (
     staff_sign_in,
     staff_sign_out,
 )
+from branchline.accounts.models import Role
+from branchline.accounts.permissions import require_audit_reader
+from branchline.accounts.principals import Principal
+from branchline.audit.selectors import audited_event_names
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit
-from branchline.core.errors import NotFound, RateLimited, Unauthorized
+from branchline.core.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from branchline.core.http import client_address
 
 
@@ -57,7 +62,26 @@ def demo_sso_page(request):
 
 @login_required
 def console_page(request):
-    return render(request, "web/console.html", _limits())
+    return render(request, "web/console.html", {**_limits(), "reads_audit": _reads_audit(request.user)})
+
+
+def _reads_audit(user) -> bool:
+    try:
+        require_audit_reader(Principal.of_staff(user))
+    except Forbidden:
+        return False
+    return True
+
+
+@login_required
+def audit_page(request):
+    """The audit trail for auditors and administrators (frontend/src/audit/): filters, pages
+    of records, and the retention. Others are told it is not for them (403)."""
+    if not _reads_audit(request.user):
+        return render(request, "web/forbidden.html",
+                      {"message": _("Only auditors and administrators read the audit trail.")}, status=403)
+    return render(request, "web/audit.html", {"events": audited_event_names(),
+                                              "can_set_retention": request.user.role == Role.ADMIN})
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,6 +8,7 @@ import { Sidebar } from "./Sidebar";
 export interface Page {
   roleLabel: string;
   signOutUrl: string;
+  auditUrl: string; // "" unless this reader may read the audit trail
   maxChars: number;
 }
 
@@ -15,7 +16,7 @@ export function App({ page }: { page: Page }) {
   const c = selected.value;
   return (
     <>
-      <Header roleLabel={page.roleLabel} signOutUrl={page.signOutUrl} />
+      <Header roleLabel={page.roleLabel} signOutUrl={page.signOutUrl} auditUrl={page.auditUrl} />
       <Sidebar />
       <main id="main" class="pane">
         {c ? <ConversationView c={c} maxChars={page.maxChars} key={c.id} />
