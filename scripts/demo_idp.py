@@ -21,11 +21,7 @@ django.setup()
 
 from tests.support.idp import IdentityProvider  # noqa: E402
 
-from branchline.web.demo_data import CUSTOMERS, DEMO_PASSWORD  # noqa: E402
-
-CLIENT_ID, CLIENT_SECRET = "branchline-demo", "branchline-demo-secret"
-DETAILS = {"jan.kowalski": {"customer_number": "40011872", "segment": "Premium"},
-           "maria.silva": {"customer_number": "40023391", "segment": "Retail"}}
+from branchline.web.demo_data import DEMO_BANK_CLIENT, DEMO_PASSWORD, demo_bank_accounts  # noqa: E402
 
 
 def main() -> None:
@@ -33,11 +29,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9400)
     parser.add_argument("--redirect-uri", required=True)
     args = parser.parse_args()
-    accounts = {subject: {"password": DEMO_PASSWORD,
-                          "claims": {"name": name, "email": email, **DETAILS.get(subject, {})}}
-                for subject, name, email in CUSTOMERS}
+    accounts = demo_bank_accounts()
+    client_id, client_secret = DEMO_BANK_CLIENT
     provider = IdentityProvider(
-        clients=[{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [args.redirect_uri]}],
+        clients=[{"client_id": client_id, "client_secret": client_secret, "redirect_uris": [args.redirect_uri]}],
         accounts=accounts, port=args.port)
     provider.start()
 

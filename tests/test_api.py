@@ -204,23 +204,19 @@ def test_rate_limited_sends_say_when_to_retry(world, client, settings):
     assert int(response["Retry-After"]) >= 1 and Message.objects.count() == 2
 
 
-def test_demo_sign_in_only_exists_in_demo_settings(client, settings, db):
+def test_there_is_no_demo_sign_in(client, db):
+    """Customers sign in with the bank's provider only: `make demo` runs a real one."""
     customer = factories.customer(authenticated=True)
-    response = post(client, "/api/customer/sessions/demo", {"subject": customer.sso_subject})
-    assert response.status_code == 201 and response.json()["customer"]["authenticated"] is True
-    assert_error(post(client, "/api/customer/sessions/demo", {"subject": "nobody"}), 404, "unknown_customer")
-    settings.DEMO_SSO_ENABLED = False
-    assert_error(post(client, "/api/customer/sessions/demo", {"subject": customer.sso_subject}), 404)
+    assert post(client, "/api/customer/sessions/demo", {"subject": customer.sso_subject}).status_code == 404
     assert client.get("/demo-sso/").status_code == 404
 
 
-def test_production_settings_can_never_enable_the_demo_sign_in():
+def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "branchline.settings.production", "SECRET_KEY": TEST_SECRET_KEY,
-           "BRANCHLINE_AUDIT_KEY": TEST_AUDIT_KEY,
-           "DEMO_SSO_ENABLED": "1", "PYTHONPATH": str(SRC)}
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DEMO_SSO_ENABLED, settings.DEBUG)"
+           "BRANCHLINE_AUDIT_KEY": TEST_AUDIT_KEY, "PYTHONPATH": str(SRC)}
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False"]
     env.pop("SECRET_KEY")
     refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
     assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr

@@ -2,7 +2,6 @@
 authorization code flow and PKCE; the app exchanges its own ID token. Every refusal
 creates nothing: no customer, no session."""
 import json
-import re
 import socket
 import threading
 import time
@@ -20,7 +19,7 @@ from branchline.accounts.models import ClaimMapping, CustomerSession, SsoSignIn,
 from branchline.contacts.models import Customer
 from branchline.conversations.models import Message
 from tests import factories
-from tests.support.idp import IdentityProvider, sign_in, unsigned
+from tests.support.idp import IdentityProvider, handed_over, sign_in, unsigned
 
 pytestmark = pytest.mark.django_db
 
@@ -62,13 +61,6 @@ def _start(client: Client, silent=False, token=None) -> str:
     assert response.status_code == 200, response.content
     client.sso_binding = response.json()["binding"]  # what the widget keeps for the redeem
     return response.json()["authorize_url"]
-
-
-def handed_over(page: str) -> dict:
-    """What the callback's page hands the widget: {"sso": code} or {"sso_error": code}."""
-    code, error = (re.search(rf'data-{name}="([^"]*)"', page).group(1) for name in ("code", "error"))
-    assert re.search(r'data-target="/chat/"', page)
-    return {"sso": code} if code else {"sso_error": error}
 
 
 def _callback(client: Client, location: str):

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from branchline.accounts.models import CustomerSession
-from tests.support.idp import IdentityProvider, logout, sign_in
-from tests.test_customer_sso import ACCOUNTS, WEB, handed_over
+from tests.support.idp import IdentityProvider, customer_token, logout
+from tests.test_customer_sso import ACCOUNTS, WEB
 from tests.test_socket import Peer, _closed_as_signed_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,15 +36,7 @@ def sso(idp, live, settings):
 
 def _signed_in(live, browser: httpx.Client) -> str:
     """The whole browser flow against the running server; returns the customer's token."""
-    start = browser.post(f"{live.url}/api/customer/sso/start", json={})
-    back = sign_in(browser, start.json()["authorize_url"], "jan", "jan-password")
-    done = browser.get(back.headers["location"], follow_redirects=False)  # our /sso/callback
-    assert done.status_code == 200, done.text
-    code = handed_over(done.text)["sso"]
-    redeemed = browser.post(f"{live.url}/api/customer/sessions/sso",
-                            json={"code": code, "binding": start.json()["binding"]})
-    assert redeemed.status_code == 201, redeemed.text
-    return redeemed.json()["token"]
+    return customer_token(browser, live.url, "jan", "jan-password")
 
 
 def test_signing_out_at_the_bank_closes_that_sign_ins_sockets_at_once(sso, live):

@@ -48,10 +48,10 @@ def test_a_server_without_settings_refuses_to_start_without_a_secret_key():
 
 def test_a_server_without_settings_runs_as_production():
     shown = _python("import json, branchline.asgi; from django.conf import settings; "
-                    "print(json.dumps([settings.SETTINGS_MODULE, settings.DEBUG, settings.DEMO_SSO_ENABLED]))",
+                    "print(json.dumps([settings.SETTINGS_MODULE, settings.DEBUG]))",
                     SECRET_KEY=TEST_SECRET_KEY)
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout) == ["branchline.settings.production", False, False]
+    assert json.loads(shown.stdout) == ["branchline.settings.production", False]
 
 
 @pytest.mark.parametrize("key", ["demo-only-not-secret-0b6e1d6c1f4a4c7f9a3f", "short-key", "x" * 60])

@@ -7,7 +7,6 @@ from branchline.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("chat/", views.chat_page, name="chat"),
-    path("demo-sso/", views.demo_sso_page, name="demo-sso"),
     path("console/", views.console_page, name="console"),
     path("console/audit/", views.audit_page, name="console-audit"),
     path("console/login/", views.console_login, name="console-login"),

