@@ -24,9 +24,9 @@ def topic(lob=None, name=None):
     return Topic.objects.create(case_type=case_type, name=name or f"Topic {next(_n)}")
 
 
-def staff(lob, role=Role.AGENT, username=None):
+def staff(lob, role=Role.AGENT, username=None, is_superuser=False):
     user = User.objects.create(username=username or f"staff{next(_n)}", role=role, line_of_business=lob,
-                               first_name="Agent", last_name=str(next(_n)))
+                               first_name="Agent", last_name=str(next(_n)), is_superuser=is_superuser)
     user.set_password(PASSWORD)
     user.save()
     return user

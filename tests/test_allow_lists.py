@@ -41,8 +41,9 @@ def _customer_page(address, **extra):
 
 def test_paths_belong_to_surfaces():
     assert [surface_of_path(p) for p in ("/api/customer/me", "/chat/", "/api/staff/conversations", "/console/",
-                                         "/api/admin/ip-allow-lists", "/static/console/console.js", "/healthz")] == [
-        Surface.WIDGET, Surface.WIDGET, Surface.CONSOLE, Surface.CONSOLE, Surface.ADMIN, None, None]
+                                         "/api/admin/ip-allow-lists", "/admin/accounts/user/", "/static/console/console.js",
+                                         "/healthz")] == [
+        Surface.WIDGET, Surface.WIDGET, Surface.CONSOLE, Surface.CONSOLE, Surface.ADMIN, Surface.ADMIN, None, None]
     assert parse_networks([" 10.20.0.1/16", "192.0.2.7", "2001:db8::/32"]) == ["10.20.0.0/16", "192.0.2.7/32",
                                                                                   "2001:db8::/32"]
     assert address_allowed([], "203.0.113.1") and not address_allowed(["10.0.0.0/8"], "not-an-address")

@@ -8,6 +8,7 @@ event was published. Anonymous callers are covered at the HTTP layer
 import json
 
 import pytest
+from django.test import Client
 
 from branchline.accounts.permissions import Action
 from branchline.conversations import actions, selectors
@@ -169,3 +170,27 @@ def test_every_admin_route_refuses_other_roles(world, method, path, role):
         assert response.status_code == 200
         return
     assert (response.status_code, response.json()["error"]["code"]) == (403, "role_forbidden")
+
+
+def _administration_pages():
+    from branchline.urls import administration
+
+    for model in administration._registry:
+        meta = model._meta
+        yield f"/admin/{meta.app_label}/{meta.model_name}/"
+        yield f"/admin/{meta.app_label}/{meta.model_name}/add/"
+    yield "/admin/"
+
+
+@pytest.mark.parametrize("path", list(_administration_pages()))
+@pytest.mark.parametrize("role", ["agent", "supervisor", "auditor", None])
+def test_every_administration_page_refuses_everyone_but_administrators(world, path, role):
+    """Administrators' own scope is tested page by page in tests/test_administration.py."""
+    client = factories.staff_browser(factories.staff(world.lob, role=role)) if role else Client()
+    response = client.get(path, follow=True)
+    expected = 403 if role else 200  # signed in: told it is not for them; not signed in: the sign-in page
+    assert response.status_code == expected
+    assert (response.redirect_chain[-1][0].startswith("/console/login/") if role is None
+            else b"Only administrators" in response.content)
+    admin = factories.staff_browser(world.admin)
+    assert admin.get(path).status_code in (200, 403)  # 403: a line's administrator adds no line or channel

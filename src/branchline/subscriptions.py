@@ -34,6 +34,10 @@ SUBSCRIPTIONS = Subscriptions(
         accounts.CustomerSignedIn: (record_event,),
         accounts.CustomerSignedOutAtBank: (record_event,),
         accounts.SecondFactorEnrolled: (record_event,),
+        # Administration: every change of staff, lines of business, case types, topics and
+        # channels, and every second factor reset.
+        accounts.AdministrationChanged: (record_event,),
+        accounts.SecondFactorReset: (record_event,),
         # Technical accounts: every change, and every use.
         accounts.ApiTokenChanged: (record_event,),
         accounts.ApiTokenUsed: (record_event,),  # and ApiTokenRefused, its subclass

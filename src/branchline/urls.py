@@ -1,7 +1,12 @@
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
+# The administration's pages: each app's admin module registers its models on the site.
+from branchline.accounts import admin as _accounts_admin  # noqa: F401
+from branchline.accounts.administration import site as administration
 from branchline.api import api
+from branchline.cases import admin as _cases_admin  # noqa: F401
+from branchline.connectors import admin as _connectors_admin  # noqa: F401
 from branchline.web import views
 
 urlpatterns = [
@@ -16,5 +21,6 @@ urlpatterns = [
     path("sso/backchannel-logout", views.sso_backchannel_logout, name="sso-backchannel-logout"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
+    path("admin/", administration.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

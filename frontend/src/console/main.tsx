@@ -10,5 +10,5 @@ const data = root.dataset;
 me.value = { id: Number(data.userId), name: data.userName ?? "", role: data.userRole ?? "" };
 if (!handles.value) tab.value = "line"; // administrators and auditors read the whole line
 root.replaceChildren();
-render(<App page={{ roleLabel: data.roleLabel ?? "", signOutUrl: data.signOutUrl ?? "", auditUrl: data.auditUrl ?? "", maxChars: Number(data.messageMax) }} />, root);
+render(<App page={{ roleLabel: data.roleLabel ?? "", signOutUrl: data.signOutUrl ?? "", auditUrl: data.auditUrl ?? "", adminUrl: data.adminUrl ?? "", maxChars: Number(data.messageMax) }} />, root);
 start();

@@ -26,9 +26,9 @@ class Surface(StrEnum):
 
 
 # Path prefixes, longest first; anything else (static files, health check, API docs) is open.
-_PREFIXES = (("/api/admin/", Surface.ADMIN), ("/api/integrations/", Surface.API), ("/api/staff/", Surface.CONSOLE),
-             ("/api/customer/", Surface.WIDGET), ("/console/", Surface.CONSOLE), ("/chat/", Surface.WIDGET),
-             ("/sso/callback", Surface.WIDGET))
+_PREFIXES = (("/api/admin/", Surface.ADMIN), ("/admin/", Surface.ADMIN), ("/api/integrations/", Surface.API),
+             ("/api/staff/", Surface.CONSOLE), ("/api/customer/", Surface.WIDGET), ("/console/", Surface.CONSOLE),
+             ("/chat/", Surface.WIDGET), ("/sso/callback", Surface.WIDGET))
 
 
 def surface_of_path(path: str) -> Surface | None:

@@ -133,3 +133,40 @@ class SecondFactorEnrolled(DomainEvent):
 
     user_id: int
     method: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdministrationChanged(DomainEvent):
+    """An administrator added, changed or deleted a piece of the bank's configuration in the
+    administration (accounts/administration.py): a member of staff, a line of business, a
+    case type, a topic, a channel. `values`: the changed fields' new values, except secrets
+    (a password is named in `fields`, never shown)."""
+
+    name = "administration.changed"
+
+    model: str  # app_label.model_name, e.g. "accounts.user"
+    object_id: int
+    object_repr: str
+    change: str  # "added" | "changed" | "deleted"
+    fields: tuple[str, ...]
+    values: dict
+
+    @property
+    def subject_type(self) -> str:  # the audit record is about the object itself
+        return self.model.split(".")[1]
+
+    @property
+    def subject_id(self):
+        return self.object_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondFactorReset(DomainEvent):
+    """An administrator removed a member of staff's passkeys, authenticator and recovery codes
+    (they lost them): that person sets up a second factor again at their next sign-in."""
+
+    name = "staff.second_factor_reset"
+    subject_type = "user"
+
+    user_id: int
+    removed: tuple[str, ...]

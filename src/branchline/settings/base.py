@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "branchline.realtime",
     "branchline.audit",
     "branchline.web",
+    # The administration (accounts/administration.py): our own site, no autodiscovery; last,
+    # so that web/templates/admin/ overrides its templates.
+    "django.contrib.admin.apps.SimpleAdminConfig",
 ]
 
 MIDDLEWARE = [

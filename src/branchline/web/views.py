@@ -1,12 +1,15 @@
-"""Pages: the customer chat widget, the demo sign-in, the staff console. They are thin
+"""Pages: the customer chat widget, the staff console and its sign-in, the audit trail. They are thin
 shells; everything they show comes from the JSON API and the socket."""
 import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.csp import CSP
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -21,6 +24,7 @@ from branchline.accounts.actions import (
     staff_sign_in,
     staff_sign_out,
 )
+from branchline.accounts.administration import site as administration
 from branchline.accounts.models import Role
 from branchline.accounts.permissions import require_audit_reader
 from branchline.accounts.principals import Principal
@@ -52,7 +56,8 @@ def chat_page(request):
 
 @login_required
 def console_page(request):
-    return render(request, "web/console.html", {**_limits(), "reads_audit": _reads_audit(request.user)})
+    return render(request, "web/console.html", {**_limits(), "reads_audit": _reads_audit(request.user),
+                                                "administers": administration.has_permission(request)})
 
 
 def _reads_audit(user) -> bool:
@@ -68,10 +73,21 @@ def audit_page(request):
     """The audit trail for auditors and administrators (frontend/src/audit/): filters, pages
     of records, and the retention. Others are told it is not for them (403)."""
     if not _reads_audit(request.user):
-        return render(request, "web/forbidden.html",
-                      {"message": _("Only auditors and administrators read the audit trail.")}, status=403)
+        raise PermissionDenied(_("Only auditors and administrators read the audit trail."))  # templates/403.html
     return render(request, "web/audit.html", {"events": audited_event_names(),
                                               "can_set_retention": request.user.role == Role.ADMIN})
+
+
+AFTER_SIGN_IN = "_branchline_after_sign_in"  # session key: where the second factor leads
+
+
+def _next_page(request) -> str:
+    """Where to go once signed in: the page that sent them to sign in (the administration,
+    say), if it is one of ours; else the console."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return wanted
+    return reverse("console")
 
 
 @require_http_methods(["GET", "POST"])
@@ -81,10 +97,14 @@ def console_login(request):
         try:
             _user, next_step = staff_sign_in(request, username=request.POST.get("username", ""),
                                              password=request.POST.get("password", ""))
-            return redirect("console-second-factor" if next_step else "console")
+            if not next_step:
+                return redirect(_next_page(request))
+            request.session[AFTER_SIGN_IN] = _next_page(request)
+            return redirect("console-second-factor")
         except (Unauthorized, RateLimited) as exc:
             error, status = exc.message, exc.status
-    return render(request, "web/login.html", {"error": error}, status=status if error else 200)
+    return render(request, "web/login.html", {"error": error, "next": _next_page(request)},
+                  status=status if error else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -105,9 +125,10 @@ def console_second_factor(request):
         except (Unauthorized, RateLimited) as exc:
             error, status = exc.message, exc.status
         else:
+            after = request.session.pop(AFTER_SIGN_IN, None) or reverse("console")
             if recovery_codes:
-                return render(request, "web/recovery_codes.html", {"codes": recovery_codes})
-            return redirect("console")
+                return render(request, "web/recovery_codes.html", {"codes": recovery_codes, "after": after})
+            return redirect(after)
     enrolment = None if second_factor.has_second_factor(user) else second_factor.totp_enrolment(request)
     return render(request, "web/second_factor.html",
                   {"error": error, "enrolment": enrolment, "has_passkey": passkeys.has_passkey(user)}, status=status)

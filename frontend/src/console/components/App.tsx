@@ -9,6 +9,7 @@ export interface Page {
   roleLabel: string;
   signOutUrl: string;
   auditUrl: string; // "" unless this reader may read the audit trail
+  adminUrl: string; // "" unless an administrator
   maxChars: number;
 }
 
@@ -16,7 +17,7 @@ export function App({ page }: { page: Page }) {
   const c = selected.value;
   return (
     <>
-      <Header roleLabel={page.roleLabel} signOutUrl={page.signOutUrl} auditUrl={page.auditUrl} />
+      <Header roleLabel={page.roleLabel} signOutUrl={page.signOutUrl} auditUrl={page.auditUrl} adminUrl={page.adminUrl} />
       <Sidebar />
       <main id="main" class="pane">
         {c ? <ConversationView c={c} maxChars={page.maxChars} key={c.id} />

@@ -4,13 +4,20 @@ import { connection, me } from "../store";
 
 const STATUS = { connecting: "Connecting…", online: "Connected", offline: "Reconnecting…" } as const;
 
-export function Header({ roleLabel, signOutUrl, auditUrl }: { roleLabel: string; signOutUrl: string; auditUrl: string }) {
+interface Links { roleLabel: string; signOutUrl: string; auditUrl: string; adminUrl: string }
+
+export function Header({ roleLabel, signOutUrl, auditUrl, adminUrl }: Links) {
   const status = connection.value;
   return (
     <header class="console-header">
       <h1 class="brand">Branchline</h1>
       <span class={`status ${status}`} id="status" role="status">{_(STATUS[status])}</span>
-      {auditUrl && <nav aria-label={_("Console")}><a class="link-button" id="audit-link" href={auditUrl}>{_("Audit trail")}</a></nav>}
+      {(auditUrl || adminUrl) && (
+        <nav aria-label={_("Console")} class="console-links">
+          {auditUrl && <a class="link-button" id="audit-link" href={auditUrl}>{_("Audit trail")}</a>}
+          {adminUrl && <a class="link-button" id="admin-link" href={adminUrl}>{_("Administration")}</a>}
+        </nav>
+      )}
       <span class="me">{me.value.name} · {roleLabel}</span>
       <form method="post" action={signOutUrl} id="sign-out">
         <input type="hidden" name="csrfmiddlewaretoken" value={csrfToken()} />

@@ -1,0 +1,27 @@
+"""Administration pages of this app (accounts/administration.py): case types and topics,
+each within the administrator's lines of business."""
+from django.contrib import admin
+
+from branchline.accounts.administration import ScopedAdmin, site
+
+from .models import CaseType, Topic
+
+
+@admin.register(CaseType, site=site)
+class CaseTypeAdmin(ScopedAdmin):
+    line_path = "line_of_business"
+    list_display = ("name", "line_of_business")
+    list_filter = (("line_of_business", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("name",)
+    fields = ("name", "line_of_business")
+
+
+@admin.register(Topic, site=site)
+class TopicAdmin(ScopedAdmin):
+    line_path = "case_type__line_of_business"
+    line_fields = ("case_type",)
+    list_display = ("name", "case_type", "is_active", "position")
+    list_filter = ("is_active", ("case_type", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("case_type",)
+    search_fields = ("name",)
+    fields = ("name", "case_type", "is_active", "position")

@@ -1,0 +1,21 @@
+"""Administration pages of this app (accounts/administration.py): channels belong to no line
+of business; bank-wide administrators change them, the others read them."""
+from django.contrib import admin
+
+from branchline.accounts.administration import ScopedAdmin, site
+
+from .models import Channel
+
+
+@admin.register(Channel, site=site)
+class ChannelAdmin(ScopedAdmin):
+    line_path = None  # bank-wide
+    list_display = ("name", "kind", "is_enabled", "priority")
+    fields = ("kind", "name", "is_enabled", "priority")
+    readonly_fields = ("kind",)
+
+    def has_add_permission(self, request):
+        return False  # a channel comes with its connector
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # conversations name it: it is disabled, never deleted

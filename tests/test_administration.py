@@ -1,0 +1,231 @@
+"""The administration (/admin/, Django's admin scoped by accounts/administration.py): an
+administrator manages the staff, case types and topics of their own line of business and
+nothing of another's; bank-wide administrators (superusers) manage every line, new lines and
+channels; every change is in the audit trail; nobody else gets in."""
+import pytest
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from branchline.accounts.models import LineOfBusiness, Passkey, User
+from branchline.audit.models import AuditRecord
+from branchline.cases.models import CaseType, Topic
+from branchline.connectors.models import Channel
+from tests import factories
+from tests.support.tasks import run_tasks
+
+pytestmark = pytest.mark.django_db(transaction=True)  # audit records are written by tasks
+
+
+def _admin(user):
+    return factories.staff_browser(user)
+
+
+def _post(client, path, data):
+    return client.post(path, {**data, "csrfmiddlewaretoken": client.csrf})
+
+
+def _audited(event="administration.changed"):
+    run_tasks()
+    return list(AuditRecord.objects.filter(event=event).order_by("seq"))
+
+
+@pytest.fixture
+def bank_wide(world):
+    return factories.staff(world.lob, role="admin", is_superuser=True)
+
+
+# --- who gets in --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["agent", "supervisor", "auditor"])
+def test_only_administrators_get_in(world, role):
+    client = factories.staff_browser(getattr(world, role))
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/login/?next=/admin/").status_code == 403
+    for path in ("/admin/accounts/user/", f"/admin/accounts/user/{world.agent.id}/change/", "/admin/cases/topic/add/"):
+        assert client.get(path).status_code in (302, 403)
+    assert b"admin-url=\"\"" in client.get("/console/").content.replace(b"data-", b"")
+
+
+def test_signing_in_leads_through_the_consoles_sign_in_and_back(world, client):
+    to_login = client.get("/admin/accounts/user/")
+    assert to_login.status_code == 302
+    to_console = client.get(to_login["Location"])
+    assert to_console.status_code == 302 and to_console["Location"].startswith("/console/login/?next=")
+    signed_in = client.post(to_console["Location"], {"username": world.admin.username, "password": factories.PASSWORD,
+                                                     "next": "/admin/accounts/user/"})
+    assert (signed_in.status_code, signed_in["Location"]) == (302, "/admin/accounts/user/")
+    assert client.get("/admin/accounts/user/").status_code == 200
+    elsewhere = client.post("/console/login/", {"username": world.admin.username, "password": factories.PASSWORD,
+                                                "next": "https://evil.example/"})
+    assert elsewhere["Location"] == "/console/"  # never off-site
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+def test_an_administrator_sees_the_staff_of_their_line_only(world, bank_wide):
+    admin = _admin(world.admin)
+    listed = admin.get("/admin/accounts/user/").content.decode()
+    assert world.agent.username in listed and world.supervisor.username in listed
+    assert world.outsider.username not in listed and bank_wide.username not in listed
+    assert world.other_lob.name not in listed  # not even as a filter
+    for hidden in (world.outsider, bank_wide):
+        page = admin.get(f"/admin/accounts/user/{hidden.id}/change/")
+        assert page.status_code == 302 and hidden.username not in admin.get(page["Location"]).content.decode()
+
+
+def test_an_administrator_adds_a_member_of_staff_to_their_line_and_it_is_audited(world):
+    admin = _admin(world.admin)
+    form = admin.get("/admin/accounts/user/add/").content.decode()
+    assert f'value="{world.lob.id}"' in form and f'value="{world.other_lob.id}"' not in form
+    added = _post(admin, "/admin/accounts/user/add/", {
+        "username": "nina", "first_name": "Nina", "last_name": "Novak", "email": "nina@bank.example", "role": "agent",
+        "line_of_business": world.lob.id, "usable_password": "true", "password1": "a-Long-pass-phrase-42",
+        "password2": "a-Long-pass-phrase-42"})
+    assert added.status_code == 302, added.content.decode()[:2000]
+    nina = User.objects.get(username="nina")
+    assert nina.line_of_business == world.lob and nina.check_password("a-Long-pass-phrase-42")
+    [record] = _audited()
+    assert (record.data["model"], record.data["change"], record.actor_id, record.subject_type, record.subject_id) == (
+        "accounts.user", "added", world.admin.id, "user", nina.id)
+    assert "password" in record.data["fields"] and "password" not in record.data["values"]
+    assert nina.password not in str(record.data)
+
+
+def test_an_administrator_cannot_put_anyone_in_another_line(world):
+    admin = _admin(world.admin)
+    refused = _post(admin, "/admin/accounts/user/add/", {
+        "username": "mole", "role": "agent", "line_of_business": world.other_lob.id, "usable_password": "false"})
+    assert refused.status_code == 200 and b"Select a valid choice" in refused.content
+    change = _post(admin, f"/admin/accounts/user/{world.agent.id}/change/", {
+        "username": world.agent.username, "role": "agent", "line_of_business": world.other_lob.id,
+        "max_concurrent_chats": 5, "is_active": "on"})
+    assert change.status_code == 200 and b"Select a valid choice" in change.content
+    assert not User.objects.filter(username="mole").exists()
+    world.agent.refresh_from_db()
+    assert world.agent.line_of_business == world.lob and _audited() == []
+
+
+def test_another_lines_member_of_staff_cannot_be_changed(world):
+    admin = _admin(world.admin)
+    response = _post(admin, f"/admin/accounts/user/{world.outsider.id}/change/", {
+        "username": "taken-over", "role": "admin", "line_of_business": world.lob.id, "max_concurrent_chats": 5})
+    assert response.status_code == 302
+    world.outsider.refresh_from_db()
+    assert (world.outsider.username, world.outsider.role) != ("taken-over", "admin") and _audited() == []
+
+
+def test_an_administrator_cannot_change_their_own_role_or_access(world):
+    admin = _admin(world.admin)
+    response = _post(admin, f"/admin/accounts/user/{world.admin.id}/change/", {
+        "username": world.admin.username, "first_name": "Renamed", "role": "agent", "line_of_business": world.other_lob.id,
+        "max_concurrent_chats": 5})
+    assert response.status_code == 302
+    world.admin.refresh_from_db()
+    assert (world.admin.first_name, world.admin.role, world.admin.line_of_business, world.admin.is_active) == (
+        "Renamed", "admin", world.lob, True)
+
+
+def test_deactivating_a_member_of_staff_is_audited_with_what_changed(world):
+    admin = _admin(world.admin)
+    _post(admin, f"/admin/accounts/user/{world.agent.id}/change/", {
+        "username": world.agent.username, "first_name": world.agent.first_name, "last_name": world.agent.last_name,
+        "role": "agent", "line_of_business": world.lob.id, "max_concurrent_chats": 5})  # is_active unticked
+    world.agent.refresh_from_db()
+    assert not world.agent.is_active
+    [record] = _audited()
+    assert record.data["fields"] == ["is_active"] and record.data["values"] == {"is_active": False}
+
+
+def test_setting_a_password_goes_through_the_audit_trail(world):
+    admin = _admin(world.admin)
+    response = _post(admin, f"/admin/accounts/user/{world.agent.id}/password/", {
+        "password1": "another-Long-phrase-7", "password2": "another-Long-phrase-7", "usable_password": "true"})
+    assert response.status_code == 302
+    world.agent.refresh_from_db()
+    assert world.agent.check_password("another-Long-phrase-7")
+    [record] = _audited()
+    assert record.data["fields"] == ["password"] and record.data["values"] == {}
+    assert _post(admin, f"/admin/accounts/user/{world.outsider.id}/password/", {
+        "password1": "x-Long-phrase-77", "password2": "x-Long-phrase-77"}).status_code == 404
+    world.outsider.refresh_from_db()
+    assert not world.outsider.check_password("x-Long-phrase-77")
+
+
+def test_a_lost_second_factor_is_reset_by_an_administrator_of_the_line(world):
+    for user in (world.agent, world.outsider):
+        TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        StaticDevice.objects.create(user=user, name="recovery codes")
+        Passkey.objects.create(user=user, credential_id=f"cred-{user.id}", public_key=b"k", name="passkey")
+    admin = _admin(world.admin)
+    listed = admin.get("/admin/accounts/user/").content.decode()
+    assert "passkey, authenticator app" in listed
+    response = _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor",
+                                                      "_selected_action": [world.agent.id, world.outsider.id]})
+    assert response.status_code == 302
+    for model in (TOTPDevice, StaticDevice, Passkey):
+        assert not model.objects.filter(user=world.agent).exists()
+        assert model.objects.filter(user=world.outsider).exists()  # another line's: untouched
+    [record] = _audited("staff.second_factor_reset")
+    assert (record.subject_id, record.data["removed"]) == (world.agent.id, ["passkeys", "authenticator",
+                                                                            "recovery codes"])
+
+
+def test_nobody_resets_their_own_second_factor(world):
+    admin = _admin(world.admin)
+    TOTPDevice.objects.create(user=world.admin, name="authenticator", confirmed=True)
+    _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [world.admin.id]})
+    assert TOTPDevice.objects.filter(user=world.admin).exists() and _audited("staff.second_factor_reset") == []
+
+
+# --- lines, case types, topics, channels ----------------------------------------------------
+
+def test_case_types_and_topics_of_the_administrators_line_only(world):
+    admin = _admin(world.admin)
+    listed = admin.get("/admin/cases/topic/").content.decode()
+    assert world.topic.name in listed and world.other_topic.name not in listed
+    assert world.other_topic.case_type.name not in listed and world.other_lob.name not in listed
+    assert world.other_lob.name not in admin.get("/admin/cases/casetype/").content.decode()
+    form = admin.get("/admin/cases/topic/add/").content.decode()
+    assert f'value="{world.topic.case_type_id}"' in form and f'value="{world.other_topic.case_type_id}"' not in form
+    added = _post(admin, "/admin/cases/topic/add/", {"name": "Savings", "case_type": world.topic.case_type_id,
+                                                     "is_active": "on", "position": 3})
+    assert added.status_code == 302 and Topic.objects.filter(name="Savings", case_type=world.topic.case_type).exists()
+    sneaked = _post(admin, "/admin/cases/topic/add/", {"name": "Sneaked", "case_type": world.other_topic.case_type_id,
+                                                       "position": 0})
+    assert sneaked.status_code == 200 and not Topic.objects.filter(name="Sneaked").exists()
+    other = _post(admin, f"/admin/cases/topic/{world.other_topic.id}/change/", {
+        "name": "Renamed", "case_type": world.other_topic.case_type_id, "position": 0})
+    assert other.status_code == 302
+    world.other_topic.refresh_from_db()
+    assert world.other_topic.name == "Treasury"
+    case_type = _post(admin, "/admin/cases/casetype/add/", {"name": "Complaints", "line_of_business": world.lob.id})
+    assert case_type.status_code == 302 and CaseType.objects.get(name="Complaints").line_of_business == world.lob
+    assert [r.data["model"] for r in _audited()] == ["cases.topic", "cases.casetype"]
+
+
+def test_lines_of_business_are_added_by_bank_wide_administrators_only(world, bank_wide):
+    admin = _admin(world.admin)
+    listed = admin.get("/admin/accounts/lineofbusiness/").content.decode()
+    assert world.lob.name in listed and world.other_lob.name not in listed
+    assert admin.get("/admin/accounts/lineofbusiness/add/").status_code == 403
+    renamed = _post(admin, f"/admin/accounts/lineofbusiness/{world.lob.id}/change/", {"name": "Retail banking"})
+    assert renamed.status_code == 302 and LineOfBusiness.objects.get(pk=world.lob.id).name == "Retail banking"
+
+    bank = _admin(bank_wide)
+    assert world.other_lob.name in bank.get("/admin/accounts/lineofbusiness/").content.decode()
+    added = _post(bank, "/admin/accounts/lineofbusiness/add/", {"name": "Private banking"})
+    assert added.status_code == 302 and LineOfBusiness.objects.filter(name="Private banking").exists()
+    assert world.outsider.username in bank.get("/admin/accounts/user/").content.decode()
+
+
+def test_channels_are_changed_by_bank_wide_administrators_only(world, bank_wide):
+    channel = Channel.objects.get_or_create(kind="web", defaults={"name": "Web chat"})[0]
+    admin = _admin(world.admin)
+    assert admin.get(f"/admin/connectors/channel/{channel.id}/change/").status_code == 200  # read only
+    refused = _post(admin, f"/admin/connectors/channel/{channel.id}/change/", {"name": "Hijacked", "priority": 1})
+    assert refused.status_code == 403
+    changed = _post(_admin(bank_wide), f"/admin/connectors/channel/{channel.id}/change/", {
+        "name": "Web chat", "is_enabled": "on", "priority": 10})
+    assert changed.status_code == 302
+    channel.refresh_from_db()
+    assert (channel.name, channel.priority) == ("Web chat", 10)
