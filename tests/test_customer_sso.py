@@ -335,7 +335,7 @@ def test_a_provider_that_is_down_or_hangs_answers_503_quickly_and_is_not_asked_a
     mode["drip"] = kind == "drips"
     issuer = url if kind != "down" else "http://127.0.0.1:9"
     settings.CUSTOMER_OIDC = {**settings.CUSTOMER_OIDC, "ISSUER": issuer, "CLIENT_ID": WEB, "TIMEOUT_SECONDS": 0.5}
-    oidc._cache.clear()
+    oidc.customers.cache.clear()
     started = time.monotonic()
     assert _start_status() == (503, "sso_unavailable")
     assert time.monotonic() - started < 2

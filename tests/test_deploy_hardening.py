@@ -67,6 +67,12 @@ GOOD_OIDC = {"BRANCHLINE_CUSTOMER_OIDC_ISSUER": "https://login.bank.example",
              "BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI": "https://chat.bank.example/sso/callback"}
 
 
+STAFF_OIDC = {"BRANCHLINE_STAFF_OIDC_ISSUER": "https://sso.bank.example",
+              "BRANCHLINE_STAFF_OIDC_CLIENT_ID": "branchline-console",
+              "BRANCHLINE_STAFF_OIDC_CLIENT_SECRET": "t" * 32,
+              "BRANCHLINE_STAFF_OIDC_REDIRECT_URI": "https://chat.bank.example/console/login/sso/callback"}
+
+
 @pytest.mark.parametrize("change,refusal", [
     ({}, None),
     ({"BRANCHLINE_CUSTOMER_OIDC_ISSUER": "http://login.bank.example"}, "must be https:// URLs"),
@@ -74,6 +80,12 @@ GOOD_OIDC = {"BRANCHLINE_CUSTOMER_OIDC_ISSUER": "https://login.bank.example",
     ({"BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI": "https://chat.bank.example/elsewhere"}, "this server's /sso/callback"),
     ({"BRANCHLINE_CUSTOMER_OIDC_CLIENT_SECRET": "short"}, "_CLIENT_SECRET (16+ characters)"),
     ({"BRANCHLINE_CUSTOMER_OIDC_WIDGET_URL": "/chat/#x"}, "must not have a #fragment"),
+    # Staff single sign-on, checked the same way.
+    ({**STAFF_OIDC}, None),
+    ({**STAFF_OIDC, "BRANCHLINE_STAFF_OIDC_ISSUER": "http://sso.bank.example"}, "STAFF_OIDC_ISSUER and _REDIRECT_URI must"),
+    ({**STAFF_OIDC, "BRANCHLINE_STAFF_OIDC_REDIRECT_URI": "https://chat.bank.example/sso/callback"},
+     "this server's /console/login/sso/callback"),
+    ({**STAFF_OIDC, "BRANCHLINE_STAFF_OIDC_CLIENT_SECRET": ""}, "STAFF_OIDC_CLIENT_ID and _CLIENT_SECRET"),
 ])
 def test_production_refuses_a_bank_sign_in_that_is_not_over_https_or_lacks_its_secret(change, refusal):
     env = {k: v for k, v in _env(DJANGO_SETTINGS_MODULE="branchline.settings.production", SECRET_KEY=TEST_SECRET_KEY,

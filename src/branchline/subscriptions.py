@@ -34,6 +34,7 @@ SUBSCRIPTIONS = Subscriptions(
         accounts.CustomerSignedIn: (record_event,),
         accounts.CustomerSignedOutAtBank: (record_event,),
         accounts.SecondFactorEnrolled: (record_event,),
+        accounts.StaffIdentityLinked: (record_event,),
         # Administration: every change of staff, lines of business, case types, topics and
         # channels, and every second factor reset.
         accounts.AdministrationChanged: (record_event,),

@@ -5,7 +5,7 @@
 //   node tests/idp/idp.mjs <config.json>
 //
 // config.json: {"port", "issuer", "jwks": {"keys": [private JWKs]}, "clients": [client metadata],
-//               "accounts": {"<login>": {"password", "claims": {...}}}, "ttl": {"IdToken", "Session"},
+//               "accounts": {"<login>": {"password", "claims": {...}, "amr": [optional]}}, "ttl": {"IdToken", "Session"},
 //               "cookie_keys": [optional]}
 // Listens on 127.0.0.1 only and prints "ready <issuer>" once it does.
 import { readFileSync } from 'node:fs';
@@ -57,8 +57,9 @@ const provider = new Provider(config.issuer, {
     ],
   },
   claims: {
-    openid: ['sub'],
-    profile: ['name', 'given_name', 'family_name'],
+    // amr: how the account signed in (a workforce provider's ["pwd", "mfa"]), when its config says.
+    openid: ['sub', 'amr'],
+    profile: ['name', 'given_name', 'family_name', 'preferred_username'],
     bank: ['customer_number', 'segment'],
   },
   // Scope claims (profile, bank) in the ID token too, not only at /me: oidc-provider's default
@@ -144,7 +145,9 @@ async function interaction(req, res, uid) {
       send(res, 200, loginPage(uid, { login, error: 'Invalid login', clientId: params.client_id }));
       return;
     }
-    await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+    // An account's "amr" (e.g. ["pwd", "mfa"]) says how it signed in, as a workforce provider's does.
+    const result = { accountId: login, ...(account.amr ? { amr: account.amr } : {}) };
+    await provider.interactionFinished(req, res, { login: result }, { mergeWithLastSubmission: false });
     return;
   }
   if (req.method === 'GET' && prompt.name === 'login') {

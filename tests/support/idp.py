@@ -7,7 +7,8 @@ configured accounts with their passwords; consent is granted at once.
                           accounts={"jan": {"password": "pw", "claims": {"name": "Jan"}}}) as idp:
         response = sign_in(http, authorize_url, "jan", "pw")   # Location: <redirect_uri>?code=...&state=...
 
-Scopes: openid [sub], profile [name, given_name, family_name], bank [customer_number, segment].
+Scopes: openid [sub, amr], profile [name, given_name, family_name, preferred_username], bank
+[customer_number, segment]. An account's "amr" (["pwd", "mfa"]) says how it signs in; ID tokens carry it.
 PKCE (S256) is required for every client.
 """
 import base64

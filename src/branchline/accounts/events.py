@@ -170,3 +170,16 @@ class SecondFactorReset(DomainEvent):
 
     user_id: int
     removed: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffIdentityLinked(DomainEvent):
+    """A member of staff's first single sign-on linked their account to the workforce
+    provider's subject (by the username claim); later sign-ins follow this link only."""
+
+    name = "staff.sso_linked"
+    subject_type = "user"
+
+    user_id: int
+    issuer: str
+    subject: str

@@ -161,3 +161,18 @@ class Passkey(models.Model):
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class StaffIdentity(models.Model):
+    """A member of staff as the bank's workforce provider knows them (staff single sign-on,
+    accounts/actions/staff_sso.py): its issuer and subject, linked at their first sign-in."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    issuer = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="staff_identity_unique"),
+                       models.UniqueConstraint(fields=["user", "issuer"], name="staff_identity_one_per_provider")]

@@ -325,28 +325,52 @@ BRANCHLINE = {
 # No issuer: no customer SSO (anonymous customers only). REDIRECT_URI is this server's
 # /sso/callback as the bank registered it with the provider; MOBILE_CLIENT_IDS are the
 # audiences of the app's own ID tokens that POST /api/customer/sessions/oidc-token accepts.
+def _relying_party(prefix: str) -> dict:
+    """What every OpenID relying party of ours needs (accounts/oidc.RelyingParty), from
+    BRANCHLINE_<prefix>_*."""
+    def env(name: str, default: str = "") -> str:
+        return os.environ.get(f"BRANCHLINE_{prefix}_{name}", default)
+
+    return {
+        "ISSUER": env("ISSUER").rstrip("/"),
+        "CLIENT_ID": env("CLIENT_ID"),
+        "CLIENT_SECRET": env("CLIENT_SECRET"),
+        "REDIRECT_URI": env("REDIRECT_URI"),
+        "SCOPES": env("SCOPES", "openid profile"),
+        # Asymmetric only: a shared-secret (HS*) or unsigned token is refused whatever it claims.
+        "ALGORITHMS": ["RS256", "PS256", "ES256"],
+        # Every call to the provider (discovery, keys, token) gives up after this long.
+        "TIMEOUT_SECONDS": float(env("TIMEOUT", "5")),
+        "CLOCK_SKEW_SECONDS": 60,
+        # A sign-in started and not finished within this long is void (its state and nonce with it).
+        "LOGIN_MINUTES": 10,
+        # A back-channel logout token is accepted this long after it was issued, once (its jti).
+        "LOGOUT_TOKEN_MAX_AGE_SECONDS": 300,
+    }
+
+
 CUSTOMER_OIDC = {
-    "ISSUER": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_ISSUER", "").rstrip("/"),
-    "CLIENT_ID": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_CLIENT_ID", ""),
-    "CLIENT_SECRET": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_CLIENT_SECRET", ""),
-    "REDIRECT_URI": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI", ""),
-    "SCOPES": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_SCOPES", "openid profile"),
+    **_relying_party("CUSTOMER_OIDC"),
     "MOBILE_CLIENT_IDS": [c for c in os.environ.get("BRANCHLINE_CUSTOMER_OIDC_MOBILE_CLIENT_IDS", "").split(",") if c],
-    # Asymmetric only: a shared-secret (HS*) or unsigned token is refused whatever it claims.
-    "ALGORITHMS": ["RS256", "PS256", "ES256"],
-    # Every call to the provider (discovery, keys, token) gives up after this long.
-    "TIMEOUT_SECONDS": float(os.environ.get("BRANCHLINE_CUSTOMER_OIDC_TIMEOUT", "5")),
-    "CLOCK_SKEW_SECONDS": 60,
-    # A sign-in started and not finished within this long is void (its state and nonce with it).
-    "LOGIN_MINUTES": 10,
     # The widget redeems the code the callback hands it within this long, once.
     "HANDOVER_SECONDS": 120,
     # The app exchanges an ID token issued at most this long ago (a fresh sign-in's).
     "APP_TOKEN_MAX_AGE_SECONDS": 300,
-    # A back-channel logout token is accepted this long after it was issued, once (its jti).
-    "LOGOUT_TOKEN_MAX_AGE_SECONDS": 300,
     # Where the callback sends the browser back to, with #sso=<code> or #sso_error=<code>.
     "WIDGET_URL": os.environ.get("BRANCHLINE_CUSTOMER_OIDC_WIDGET_URL", "/chat/"),
+}
+
+# Staff single sign-on through the bank's workforce OpenID provider (accounts/actions/staff_sso.py,
+# docs/adr/0017). Optional: no issuer, no button; passwords keep working either way.
+# REDIRECT_URI is this server's /console/login/sso/callback. A member of staff's first sign-in
+# is linked to the Branchline account whose username is the USERNAME_CLAIM's value; from then
+# on the provider's issuer and subject name them. PROVIDER_MFA=1 accepts the provider's own
+# multi-factor sign-in (an `amr` claim with "mfa") in place of Branchline's second factor.
+STAFF_OIDC = {
+    **_relying_party("STAFF_OIDC"),
+    "USERNAME_CLAIM": os.environ.get("BRANCHLINE_STAFF_OIDC_USERNAME_CLAIM", "preferred_username"),
+    "PROVIDER_MFA": os.environ.get("BRANCHLINE_STAFF_OIDC_PROVIDER_MFA", "0") == "1",
+    "LABEL": os.environ.get("BRANCHLINE_STAFF_OIDC_LABEL", "Sign in with the bank's single sign-on"),
 }
 
 LOGGING = {

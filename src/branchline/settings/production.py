@@ -36,17 +36,22 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("BRANCHLINE_HSTS_INCLUDE_SUBDOMA
 SECURE_HSTS_PRELOAD = os.environ.get("BRANCHLINE_HSTS_PRELOAD", "1") == "1"  # noqa: F405
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not PLAIN_HTTP
 
-# The bank's sign-in for customers (docs/adr/0013), when configured: over HTTPS (the
-# provider's documents and our callback), with our client's secret, and a widget URL the
-# callback can append its #fragment to.
+# The bank's sign-in for customers (docs/adr/0013) and for staff (docs/adr/0017), when
+# configured: over HTTPS (the provider's documents and our callback), with our client's
+# secret; for customers, a widget URL the callback can append its #fragment to.
+def _check_oidc(config: dict, prefix: str, callback: str) -> None:
+    scheme = "http" if PLAIN_HTTP else "https"
+    if not config["ISSUER"].startswith(f"{scheme}://") or not config["REDIRECT_URI"].startswith(f"{scheme}://"):
+        raise ImproperlyConfigured(f"{prefix}_ISSUER and _REDIRECT_URI must be https:// URLs")
+    if not config["REDIRECT_URI"].endswith(callback):
+        raise ImproperlyConfigured(f"{prefix}_REDIRECT_URI must be this server's {callback}")
+    if not config["CLIENT_ID"] or len(config["CLIENT_SECRET"]) < 16:
+        raise ImproperlyConfigured(f"{prefix}_CLIENT_ID and _CLIENT_SECRET (16+ characters) are needed")
+
+
 if CUSTOMER_OIDC["ISSUER"]:  # noqa: F405
-    _oidc = CUSTOMER_OIDC  # noqa: F405
-    _scheme = "http" if PLAIN_HTTP else "https"
-    if not _oidc["ISSUER"].startswith(f"{_scheme}://") or not _oidc["REDIRECT_URI"].startswith(f"{_scheme}://"):
-        raise ImproperlyConfigured("BRANCHLINE_CUSTOMER_OIDC_ISSUER and _REDIRECT_URI must be https:// URLs")
-    if not _oidc["REDIRECT_URI"].endswith("/sso/callback"):
-        raise ImproperlyConfigured("BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI must be this server's /sso/callback")
-    if not _oidc["CLIENT_ID"] or len(_oidc["CLIENT_SECRET"]) < 16:
-        raise ImproperlyConfigured("BRANCHLINE_CUSTOMER_OIDC_CLIENT_ID and _CLIENT_SECRET (16+ characters) are needed")
-    if "#" in _oidc["WIDGET_URL"]:
+    _check_oidc(CUSTOMER_OIDC, "BRANCHLINE_CUSTOMER_OIDC", "/sso/callback")  # noqa: F405
+    if "#" in CUSTOMER_OIDC["WIDGET_URL"]:  # noqa: F405
         raise ImproperlyConfigured("BRANCHLINE_CUSTOMER_OIDC_WIDGET_URL must not have a #fragment of its own")
+if STAFF_OIDC["ISSUER"]:  # noqa: F405
+    _check_oidc(STAFF_OIDC, "BRANCHLINE_STAFF_OIDC", "/console/login/sso/callback")  # noqa: F405

@@ -23,6 +23,7 @@ from branchline.accounts.actions import (
     sso,
     staff_sign_in,
     staff_sign_out,
+    staff_sso,
 )
 from branchline.accounts.administration import site as administration
 from branchline.accounts.models import Role
@@ -50,7 +51,7 @@ _WIDGET_CSP = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF, *settings.WI
 @xframe_options_exempt
 @csp_override(_WIDGET_CSP)
 def chat_page(request):
-    return render(request, "web/chat.html", {"bank_sign_in": oidc.enabled(),
+    return render(request, "web/chat.html", {"bank_sign_in": oidc.customers.enabled(),
                                              **_limits()})
 
 
@@ -103,8 +104,42 @@ def console_login(request):
             return redirect("console-second-factor")
         except (Unauthorized, RateLimited) as exc:
             error, status = exc.message, exc.status
-    return render(request, "web/login.html", {"error": error, "next": _next_page(request)},
+    return _login_page(request, error, status)
+
+
+def _login_page(request, error=None, status=200):
+    sso = settings.STAFF_OIDC["LABEL"] if oidc.staff.enabled() else None
+    return render(request, "web/login.html", {"error": error, "next": _next_page(request), "sso_label": sso},
                   status=status if error else 200)
+
+
+@require_POST
+def console_sso_start(request):
+    """The sign-in page's single sign-on button: off to the bank's workforce provider."""
+    try:
+        return redirect(staff_sso.staff_sso_start(request, next_page=_next_page(request)))
+    except (NotFound, RateLimited, oidc.SsoUnavailable) as exc:
+        return _login_page(request, exc.message, exc.status)
+
+
+@require_http_methods(["GET"])
+def console_sso_callback(request):
+    """The workforce provider sends the browser back: signed in (or on to the second
+    factor), or the sign-in page with what went wrong."""
+    try:
+        _user, step, after = staff_sso.staff_sso_return(
+            request, state=request.GET.get("state"), code=request.GET.get("code"), error=request.GET.get("error"),
+            iss=request.GET.get("iss"))
+    except (Unauthorized, NotFound, oidc.SsoUnavailable) as exc:
+        response = _login_page(request, exc.message, exc.status)
+    else:
+        if step:
+            request.session[AFTER_SIGN_IN] = after
+            response = redirect("console-second-factor")
+        else:
+            response = redirect(after)
+    response["Referrer-Policy"] = "no-referrer"  # the URL holds the provider's code and our state
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -49,8 +49,8 @@ def sso_sign_in_start(*, guest: Customer | None = None, silent: bool = False) ->
     """Begin a sign-in; return the provider URL to send the browser to, and the binding the
     widget keeps to redeem the sign-in with. `guest` is the anonymous customer who started
     it from a chat (step-up)."""
-    oidc.require_enabled()
-    request = oidc.authorization_request(silent=silent)
+    oidc.customers.require_enabled()
+    request = oidc.customers.authorization_request(silent=silent)
     binding = secrets.token_urlsafe(32)
     SsoSignIn.objects.create(
         state_hash=token_digest(request.state), binding_hash=token_digest(binding), nonce=request.nonce,
@@ -66,7 +66,7 @@ def sso_sign_in_return(*, state, code=None, error=None, iss=None) -> str:
     ID token (its nonce is this sign-in's) and sign the customer in; return the single-use
     hand-over code the widget exchanges for its token. A provider error (e.g.
     `login_required` after a silent attempt) is raised as SsoRefused with that code."""
-    oidc.require_enabled()
+    oidc.customers.require_enabled()
     if not isinstance(state, str) or not 0 < len(state) <= 200:
         raise SsoStateInvalid()
     now = timezone.now()
@@ -84,8 +84,9 @@ def sso_sign_in_return(*, state, code=None, error=None, iss=None) -> str:
         reason = error if isinstance(error, str) and error.replace("_", "").isalnum() else "invalid_request"
         SsoSignIn.objects.filter(pk=sign_in.pk).update(error=reason[:64])
         raise oidc.SsoRefused(code=f"sso_{reason[:40]}")
-    tokens = oidc.redeem_code(code=code, code_verifier=sign_in.code_verifier)
-    claims = oidc.verify_id_token(tokens.get("id_token"), audiences=[_config()["CLIENT_ID"]], nonce=sign_in.nonce)
+    tokens = oidc.customers.redeem_code(code=code, code_verifier=sign_in.code_verifier)
+    claims = oidc.customers.verify_id_token(tokens.get("id_token"), audiences=[_config()["CLIENT_ID"]],
+                                            nonce=sign_in.nonce)
     handover = secrets.token_urlsafe(32)
     with transaction.atomic():
         customer = _customer_of(claims)
@@ -123,11 +124,11 @@ def sso_app_exchange(*, id_token) -> tuple[Customer, str]:
     """The mobile app signed the customer in with the bank's provider itself (as its own
     client) and exchanges that ID token for a chat session: verified for one of the
     configured app audiences, and usable once."""
-    oidc.require_enabled()
+    oidc.customers.require_enabled()
     audiences = _config()["MOBILE_CLIENT_IDS"]
     if not audiences:
         raise oidc.SsoRefused()
-    claims = oidc.verify_id_token(id_token, audiences=audiences, nonce=None)
+    claims = oidc.customers.verify_id_token(id_token, audiences=audiences, nonce=None)
     now = timezone.now()
     if claims["iat"] < now.timestamp() - _config()["APP_TOKEN_MAX_AGE_SECONDS"]:
         raise oidc.SsoRefused()  # a fresh sign-in's token, not one kept (or found) for later
@@ -154,9 +155,10 @@ def sso_backchannel_logout(*, logout_token) -> int:
     provider's session id (`sid`), or all of the subject's when it names only them. Their
     sockets close at once; the logout is audited. A token is taken once. Returns how many
     sign-ins ended."""
-    oidc.require_enabled()
+    oidc.customers.require_enabled()
     config = _config()
-    claims = oidc.verify_logout_token(logout_token, audiences=[config["CLIENT_ID"], *config["MOBILE_CLIENT_IDS"]])
+    claims = oidc.customers.verify_logout_token(logout_token,
+                                                audiences=[config["CLIENT_ID"], *config["MOBILE_CLIENT_IDS"]])
     if not ratelimit.first_use(f"logout-jti:{token_digest(str(claims['jti']))}",
                                config["LOGOUT_TOKEN_MAX_AGE_SECONDS"] + config["CLOCK_SKEW_SECONDS"]):
         raise oidc.SsoRefused()  # a replay
