@@ -229,3 +229,36 @@ def test_channels_are_changed_by_bank_wide_administrators_only(world, bank_wide)
     assert changed.status_code == 302
     channel.refresh_from_db()
     assert (channel.name, channel.priority) == ("Web chat", 10)
+
+
+def test_administrators_are_made_and_changed_by_bank_wide_administrators_only(world, bank_wide):
+    """Otherwise a line's administrator could take another over: a new password, their
+    second factor reset."""
+    peer = factories.staff(world.lob, role="admin")
+    TOTPDevice.objects.create(user=peer, name="authenticator", confirmed=True)
+    admin = _admin(world.admin)
+    assert b'value="admin"' not in admin.get("/admin/accounts/user/add/").content
+    promoted = _post(admin, f"/admin/accounts/user/{world.agent.id}/change/", {
+        "username": world.agent.username, "role": "admin", "line_of_business": world.lob.id,
+        "max_concurrent_chats": 5, "is_active": "on"})
+    assert promoted.status_code == 200 and b"Select a valid choice" in promoted.content
+    assert _post(admin, f"/admin/accounts/user/{peer.id}/change/", {
+        "username": peer.username, "role": "agent", "line_of_business": world.lob.id,
+        "max_concurrent_chats": 5}).status_code == 403
+    assert _post(admin, f"/admin/accounts/user/{peer.id}/password/", {
+        "password1": "taken-Over-phrase-9", "password2": "taken-Over-phrase-9"}).status_code == 403
+    _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [peer.id]})
+    peer.refresh_from_db()
+    assert peer.role == "admin" and not peer.check_password("taken-Over-phrase-9")
+    assert TOTPDevice.objects.filter(user=peer).exists() and world.agent.role == "agent"
+
+    bank = _admin(bank_wide)
+    _post(bank, "/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [peer.id]})
+    assert not TOTPDevice.objects.filter(user=peer).exists()
+
+
+def test_the_headers_change_password_link_opens_ones_own_password_form(world):
+    admin = _admin(world.admin)
+    link = admin.get("/admin/password_change/")
+    assert (link.status_code, link["Location"]) == (302, f"/admin/accounts/user/{world.admin.id}/password/")
+    assert admin.get(link["Location"]).status_code == 200

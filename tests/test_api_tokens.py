@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from branchline.accounts.actions import tokens
 from branchline.accounts.models import ApiToken, token_digest
-from branchline.audit.models import AuditRecord
+from branchline.audit.models import AuditChain, AuditRecord
 from tests import factories
 from tests.support.tasks import run_tasks
 
@@ -69,6 +69,11 @@ def test_the_integration_reads_the_audit_trail_and_every_use_is_audited(world):
     assert ApiToken.objects.get().last_used_at is not None
     after_all = _call(secret, f"{AUDIT}?after_seq={AuditRecord.objects.latest('seq').seq}").json()
     assert after_all["records"] == []  # nothing after the last one (this call's own use is recorded later)
+    # Once the retention pruned the start of the trail, asking from before it is a gap the SIEM must see.
+    AuditChain.objects.filter(pk=1).update(start_seq=2)
+    gap = _call(secret, f"{AUDIT}?after_seq=1")
+    assert (gap.status_code, gap.json()["error"]["code"]) == (410, "pruned")
+    assert _call(secret, f"{AUDIT}?after_seq=2").status_code == 200
 
 
 @pytest.mark.parametrize("spoil", ["revoked", "expired", "unknown", "not-ours", "customer-token"])

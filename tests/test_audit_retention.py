@@ -128,7 +128,7 @@ def _put(client, body):
 def test_an_administrator_sets_the_retention_and_it_is_audited(world, settings):
     settings.BRANCHLINE = {**settings.BRANCHLINE, "AUDIT_RETENTION_MIN_DAYS": 365}
     admin = staff_browser(world.admin)
-    assert admin.get("/api/admin/audit-retention").json() == {"retention_days": None, "minimum_days": 365,
+    assert admin.get("/api/staff/audit-retention").json() == {"retention_days": None, "minimum_days": 365,
                                                                "pruned_through_seq": 0}
     too_short = _put(admin, {"retention_days": 364})
     assert (too_short.status_code, too_short.json()["error"]["code"]) == (422, "retention_invalid")
@@ -143,7 +143,37 @@ def test_an_administrator_sets_the_retention_and_it_is_audited(world, settings):
 @pytest.mark.parametrize("who,read,write", [("auditor", 200, 403), ("supervisor", 403, 403), ("agent", 403, 403)])
 def test_only_administrators_set_it_and_auditors_read_it(world, who, read, write):
     client = staff_browser(getattr(world, who))
-    assert client.get("/api/admin/audit-retention").status_code == read
+    assert client.get("/api/staff/audit-retention").status_code == read
     refused = _put(client, {"retention_days": 400})
     assert (refused.status_code, refused.json()["error"]["code"]) == (write, "role_forbidden")
     assert AuditChain.objects.filter(retention_days__isnull=False).count() == 0
+
+
+def test_pruning_never_turns_tampering_into_a_clean_start(trail, caplog):
+    """Someone with the database but not the key deletes a record, and sets the retention to a
+    day: the retention task refuses to prune a stretch that does not verify, and keeps the
+    minimum, so the tampering stays for audit_verify to find."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditrecord WHERE seq = 3")
+    _keep(1)
+    assert audit_prune(now=datetime(2026, 12, 6, tzinfo=utc)) == 0
+    assert "nothing pruned" in caplog.text
+    assert AuditRecord.objects.count() == 9 and AuditChain.objects.get().start_seq == 0
+    assert _problems() == ["seq 4: expected seq 3: records missing (deleted or inserted)"]
+
+
+def test_a_retention_below_the_minimum_in_the_database_is_not_obeyed(trail, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "AUDIT_RETENTION_MIN_DAYS": 400}
+    _keep(1)  # written past the API, which refuses it
+    assert audit_prune(now=datetime(2026, 12, 6, tzinfo=utc)) == 0  # January is younger than 400 days
+    assert audit_prune(now=datetime(2027, 3, 1, tzinfo=utc)) == 6
+    assert AuditRecord.objects.get(event="audit.pruned").data["retention_days"] == 400
+
+
+def test_a_siem_asking_for_pruned_records_is_told_and_verification_against_it_holds(trail, capsys):
+    _keep(90)
+    known = AuditRecord.objects.get(seq=4)
+    audit_prune(now=datetime(2026, 12, 6, tzinfo=utc))
+    assert verify_chain(expect=(known.seq, known.hash))[1] == []  # pruned, as the trail records
+    call_command("audit_export", "--after", "2")
+    assert "records 3 to 6 were pruned by the retention" in capsys.readouterr().err

@@ -3,6 +3,7 @@ software authenticator (tests/support/webauthn.py): registered at the first sign
 used to sign in; every answer that is not a fresh, right one from this person's passkey to
 this server's challenge is refused and signs no one in. Chromium's own virtual
 authenticator drives the console's page in tests/browser/test_staff_second_factor.py."""
+import cbor2
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -201,3 +202,23 @@ def test_the_console_page_refuses_a_garbled_answer_with_its_message(world, requi
     page = client.post("/console/login/second-factor/", {"passkey": "{not json", "csrfmiddlewaretoken": client.csrf})
     assert page.status_code == 401 and b"That passkey was not accepted." in page.content
     assert b'id="passkey-button"' in page.content and not _signed_in(client)
+
+
+@pytest.mark.parametrize("spoil", ["key_is_a_list", "key_off_its_curve", "key_cut_short", "id_too_long"])
+def test_a_passkey_that_could_never_sign_in_is_not_registered(world, required, spoil):
+    """Each was once a 500 (the challenge then stayed usable and the failure uncounted) or a
+    stored key no signature could ever verify."""
+    passkey = SoftPasskey(ORIGIN)
+    if spoil == "key_is_a_list":
+        passkey._cose_key = lambda: cbor2.dumps([1, 2, 3])
+    elif spoil == "key_off_its_curve":
+        passkey._cose_key = lambda: cbor2.dumps({1: 2, 3: -7, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32})
+    elif spoil == "key_cut_short":
+        passkey._cose_key = lambda: cbor2.dumps({1: 2, 3: -7, -1: 1, -2: b"\x01" * 5})
+    else:
+        passkey.credential_id = b"\x07" * 1100
+    client = _pending(world.agent)
+    refused = _answer(client, passkey.create(_options(client, "register")))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "bad_code")
+    assert not Passkey.objects.exists() and not _signed_in(client)
+    assert _answer(client, passkey.create({"challenge": "x"})).status_code == 401  # the challenge was used

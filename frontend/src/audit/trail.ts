@@ -49,28 +49,32 @@ function query(f: Filters, beforeSeq?: number) {
   };
 }
 
+let latest = 0; // the newest read asked for: an older one answering late is dropped
+
 // A new search (reset) or the next, older page.
 export async function load(reset: boolean): Promise<void> {
   const f = filters.value;
   if (reset) toUrl(f);
   const before = reset ? undefined : records.value.at(-1)?.seq;
+  const asked = ++latest;
   loading.value = true;
   problem.value = "";
   try {
     const page = await unwrap(api.GET("/api/staff/audit-records", { params: { query: query(f, before) } }));
+    if (asked !== latest) return;
     batch(() => {
       records.value = reset ? page.records : [...records.value, ...page.records];
       hasMore.value = page.has_more;
     });
   } catch (error) {
-    problem.value = (error as Error).message;
+    if (asked === latest) problem.value = (error as Error).message;
   } finally {
-    loading.value = false;
+    if (asked === latest) loading.value = false;
   }
 }
 
 export async function loadRetention(): Promise<void> {
-  retention.value = await unwrap(api.GET("/api/admin/audit-retention"));
+  retention.value = await unwrap(api.GET("/api/staff/audit-retention"));
 }
 
 export async function setRetention(days: number | null): Promise<void> {

@@ -11,7 +11,7 @@ from branchline.core.http import client_address
 
 from .actions.administration import administration_save, second_factor_reset
 from .administration import ScopedAdmin, acting, site
-from .models import LineOfBusiness, Passkey, User
+from .models import LineOfBusiness, Passkey, Role, User
 
 OWN_READ_ONLY = ("role", "line_of_business", "is_active")
 
@@ -63,9 +63,16 @@ class StaffAdmin(ScopedAdmin, DjangoUserAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        if self._lines(request) is not None and "line_of_business" in form.base_fields:
-            form.base_fields["line_of_business"].required = True  # within their line, never none
+        if self._lines(request) is not None:
+            if "line_of_business" in form.base_fields:
+                form.base_fields["line_of_business"].required = True  # within their line, never none
+            if "role" in form.base_fields:  # administrators are made by bank-wide administrators
+                form.base_fields["role"].choices = [(v, label) for v, label in Role.choices if v != Role.ADMIN]
         return form
+
+    def has_change_permission(self, request, obj=None):
+        other_admin = obj is not None and obj.role == Role.ADMIN and obj.pk != request.user.pk
+        return super().has_change_permission(request, obj) and not (other_admin and self._lines(request) is not None)
 
     def has_delete_permission(self, request, obj=None):
         return False  # staff are deactivated, never deleted: the audit trail and conversations name them

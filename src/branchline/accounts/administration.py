@@ -54,7 +54,7 @@ class AdministrationSite(admin.AdminSite):
 
     def password_change(self, request, extra_context=None):
         """One's own password: the same form as for anyone else, audited the same way."""
-        return redirect("admin:accounts_user_password_change", request.user.pk)
+        return redirect("admin:auth_user_password_change", request.user.pk)  # Django's UserAdmin names it so
 
     def admin_view(self, view, cacheable=False):
         checked = super().admin_view(view, cacheable)

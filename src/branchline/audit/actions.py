@@ -1,5 +1,7 @@
 """Writes to the audit trail: appending one record at a time onto the hash chain, and the
 retention that prunes its oldest records (docs/adr/0012)."""
+import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,10 +14,11 @@ from branchline.accounts.permissions import require_administrator
 from branchline.core.errors import InvalidInput
 from branchline.events import Actor, publish
 
-from .chain import GENESIS, HASHED, head_mac, record_hash, start_mac
+from .chain import GENESIS, HASHED, Finding, head_mac, record_hash, start_holds, start_mac, walk
 from .events import AuditPruned, AuditRetentionSet
 from .models import AuditChain, AuditRecord
 
+log = logging.getLogger(__name__)
 MAX_DAYS = 36500
 PRUNE_BATCH = 10_000
 
@@ -94,38 +97,60 @@ def audit_retention_set(*, principal, retention_days: int | None) -> int | None:
 
 def audit_prune(*, now=None, batch: int = PRUNE_BATCH) -> int:
     """The retention task: delete the oldest records, of events that occurred longer ago than
-    the retention allows, at most `batch` at a time (call again while it returns `batch`). The chain's start
-    moves to the last one deleted, and an `audit.pruned` record says so, in the same
-    transaction. Returns how many were deleted."""
+    the retention allows (never less than AUDIT_RETENTION_MIN_DAYS, whatever the database
+    says), at most `batch` at a time (call again while it returns `batch`). Only a stretch
+    that verifies is deleted: pruning must never turn tampering into a clean start. The
+    chain's start moves to the last one deleted, and an `audit.pruned` record says so, in the
+    same transaction. Returns how many were deleted."""
     now = now or timezone.now()
     with transaction.atomic():
         head = _locked_head()
         if head.retention_days is None:
             return 0
-        older_than = now - timedelta(days=head.retention_days)
-        through = _prunable_prefix(head, older_than, batch)
-        if through is None:
+        days = max(head.retention_days, settings.BRANCHLINE["AUDIT_RETENTION_MIN_DAYS"])
+        older_than = now - timedelta(days=days)
+        stretch = _prunable_stretch(head, older_than, batch)
+        if not stretch:
             return 0
+        through = stretch[-1]
         AuditChain.objects.filter(pk=1).update(pruning=True)  # the delete trigger lets only this through
-        count, _deleted = AuditRecord.objects.filter(seq__lte=through["seq"]).delete()
-        AuditChain.objects.filter(pk=1).update(pruning=False, start_seq=through["seq"], start_hash=through["hash"],
-                                               start_mac=start_mac(through["seq"], through["hash"]))
+        count, _deleted = AuditRecord.objects.filter(seq__lte=through.seq).delete()
+        AuditChain.objects.filter(pk=1).update(pruning=False, start_seq=through.seq, start_hash=through.hash,
+                                               start_mac=start_mac(through.seq, through.hash))
         audit_record_event(record=AuditPruned(
-            actor=Actor("system", name="audit retention"), through_seq=through["seq"], through_hash=through["hash"],
-            count=count, retention_days=head.retention_days, older_than=older_than.isoformat()).record())
+            actor=Actor("system", name="audit retention"), through_seq=through.seq, through_hash=through.hash,
+            count=count, retention_days=days, older_than=older_than.isoformat()).record())
     return count
 
 
-def _prunable_prefix(head: AuditChain, older_than, batch: int) -> dict | None:
-    """The last record of the chain's oldest stretch (at most `batch` long) whose events all
-    occurred before `older_than`: {"seq", "hash"}, or None. Read along seq, the chain's order."""
+def audit_prune_all(*, max_seconds: float | None = None) -> int:
+    """Prune batch after batch until nothing is left to prune (or `max_seconds` have passed:
+    the server processes' turn is bounded, the next turn carries on). Returns how many."""
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    total = 0
+    while (count := audit_prune()) == PRUNE_BATCH and (deadline is None or time.monotonic() < deadline):
+        total += count
+    return total + count
+
+
+def _prunable_stretch(head: AuditChain, older_than, batch: int) -> list[AuditRecord]:
+    """The chain's oldest stretch (at most `batch` records) whose events all occurred before
+    `older_than`, read along seq, the chain's order; empty when there is none, or when it
+    does not verify from the chain's signed start (then nothing is pruned, and it is logged
+    for `manage.py audit_verify` to explain)."""
     chain = AuditRecord.objects.filter(seq__gt=head.start_seq, seq__lte=head.last_seq).order_by("seq")
     oldest = chain.values("occurred_at").first()
     if oldest is None or oldest["occurred_at"] >= older_than:
-        return None  # the usual answer, in one row
-    through = None
-    for record in chain.values("seq", "hash", "occurred_at")[:batch]:
-        if record["occurred_at"] >= older_than:
+        return []  # the usual answer, in one row
+    stretch = []
+    for record in chain[:batch]:
+        if record.occurred_at >= older_than:
             break
-        through = record
-    return through
+        stretch.append(record)
+    findings = [] if start_holds(head.start_seq, head.start_hash, head.start_mac) else [Finding(head.start_seq, "")]
+    walk(stretch, head.start_seq, head.start_hash, findings)
+    if findings:
+        log.error("the audit trail does not verify before seq %s: nothing pruned (run manage.py audit_verify)",
+                  findings[0].seq)
+        return []
+    return stretch

@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from branchline.accounts.auth import IntegrationBearer, staff_auth
 from branchline.accounts.permissions import require_audit_reader
-from branchline.core.errors import InvalidInput
+from branchline.core.errors import DomainError, InvalidInput
 from branchline.core.schemas import ErrorOut
 from branchline.core.wire import timestamp
 
@@ -17,6 +17,11 @@ from .actions import audit_retention_set
 from .selectors import records_after, records_page, retention_state
 
 router = Router()
+
+
+class Pruned(DomainError):
+    status = 410
+    code = "pruned"
 
 
 class AuditPage(Schema):
@@ -30,12 +35,18 @@ class AuditQuery(Schema):
 
 
 @router.get("/integrations/audit-records", auth=IntegrationBearer("audit:read"),
-            response={200: AuditPage, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}, tags=["integrations"],
+            response={200: AuditPage, 401: ErrorOut, 403: ErrorOut, 410: ErrorOut, 422: ErrorOut},
+            tags=["integrations"],
             summary="The audit trail after a seq (technical accounts with scope audit:read)")
 def integration_audit_records(request, query: Query[AuditQuery]):
     maximum = settings.BRANCHLINE["AUDIT_EXPORT_PAGE_MAX"]
     if not 1 <= query.limit <= maximum:
         raise InvalidInput(_("limit must be between 1 and %(max)s.") % {"max": maximum}, code="limit_invalid")
+    pruned_through = retention_state()["pruned_through_seq"]
+    if query.after_seq < pruned_through:
+        # A SIEM that asks for records the retention already deleted has a gap: say so.
+        raise Pruned(_("Records up to seq %(seq)s were pruned by the retention; continue after it.") % {
+            "seq": pruned_through}, code="pruned")
     records = []
     for record in records_after(query.after_seq, batch=query.limit):
         records.append(record)
@@ -106,8 +117,9 @@ def _retention() -> dict:
     return {**head, "minimum_days": settings.BRANCHLINE["AUDIT_RETENTION_MIN_DAYS"]}
 
 
-@router.get("/admin/audit-retention", auth=staff_auth, response={200: RetentionOut, 401: ErrorOut, 403: ErrorOut},
-            tags=["admin"], summary="How long the audit trail is kept (auditors and administrators)")
+# Read beside the trail (the console's surface, where auditors are), set in the administration.
+@router.get("/staff/audit-retention", auth=staff_auth, response={200: RetentionOut, 401: ErrorOut, 403: ErrorOut},
+            tags=["staff"], summary="How long the audit trail is kept (auditors and administrators)")
 def admin_audit_retention(request):
     require_audit_reader(request.principal)
     return _retention()

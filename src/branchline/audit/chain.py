@@ -80,6 +80,17 @@ def verify(records, head, start=(0, GENESIS, "")) -> list[Finding]:
     if not start_holds(start_seq, start_hash, start_mac_):
         findings.append(Finding(start_seq, "the chain's start was moved (its MAC does not match): records were "
                                            "deleted and passed off as pruned"))
+    end = walk(records, start_seq, start_hash, findings)
+    if end != (head_seq, head_hash):
+        findings.append(Finding(head_seq, f"the chain ends at seq {end[0]}, its head says {head_seq}: "
+                                          "the newest records were deleted, or the head was changed"))
+    return findings
+
+
+def walk(records, start_seq: int, start_hash: str, findings: list[Finding]) -> tuple[int, str]:
+    """Follow `records` (in seq order) from the record (start_seq, start_hash): each must come
+    next, name the one before it, and match its own hash; what does not is added to
+    `findings`. Returns the last record's (seq, hash), or the start's when there is none."""
     expected_seq, previous = start_seq + 1, start_hash
     for record in records:
         if record.seq != expected_seq:
@@ -90,7 +101,4 @@ def verify(records, head, start=(0, GENESIS, "")) -> list[Finding]:
         if record.hash != record_hash(record):
             findings.append(Finding(record.seq, "its content does not match its hash (edited)"))
         expected_seq, previous = record.seq + 1, record.hash
-    if (expected_seq - 1, previous) != (head_seq, head_hash):
-        findings.append(Finding(head_seq, f"the chain ends at seq {expected_seq - 1}, its head says {head_seq}: "
-                                          "the newest records were deleted, or the head was changed"))
-    return findings
+    return expected_seq - 1, previous

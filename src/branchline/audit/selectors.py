@@ -21,7 +21,7 @@ def verify_chain(*, expect: tuple[int, str] | None = None) -> tuple[int, list[Fi
     Records appended while it runs are not findings: only those up to the head read first
     are walked, and one beyond it counts as inserted only if it is still beyond the head
     read afterwards. `expect` (seq, hash): a record known from outside (the SIEM's last
-    line) that must still be in the chain, unchanged."""
+    line) that must still be in the chain, unchanged, unless the retention pruned it."""
     head = _head()
     if head is None:
         return 0, [Finding(None, "the chain's head is missing")]
@@ -41,7 +41,7 @@ def verify_chain(*, expect: tuple[int, str] | None = None) -> tuple[int, list[Fi
         stray = [seq for seq in beyond if now is None or seq > now[0]]
         if stray:
             findings.append(Finding(min(stray), f"{len(stray)} record(s) beyond the chain's head (inserted)"))
-    if expect is not None:
+    if expect is not None and expect[0] > start[0]:  # at or before the start: pruned, as recorded
         known = AuditRecord.objects.filter(seq=expect[0]).values_list("hash", flat=True).first()
         if known != expect[1]:
             findings.append(Finding(expect[0], "the record known from outside is missing or different "

@@ -13,7 +13,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from branchline.accounts.actions import sign_ins_purge
 from branchline.accounts.allow_lists import IpNotAllowed
-from branchline.audit.actions import audit_prune
+from branchline.audit.actions import audit_prune_all
 from branchline.conversations.actions import (
     conversations_end_abandoned,
     conversations_release_from_away_agents,
@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 async def heartbeat_loop() -> None:
     grace = settings.BRANCHLINE["ANONYMOUS_GRACE_SECONDS"]
     interval = max(0.5, grace / 3)
-    last_recheck = last_prune = time.monotonic()
+    last_recheck = time.monotonic()
+    # The first pruning a minute after start (a process restarted within the hour still
+    # prunes), then every AUDIT_PRUNE_EVERY_SECONDS.
+    last_prune = time.monotonic() - settings.BRANCHLINE["AUDIT_PRUNE_EVERY_SECONDS"] + 60
     while True:
         await asyncio.sleep(interval)
         for job in (lambda: db(customers_seen, registry.connected_customer_ids()),
@@ -53,7 +56,9 @@ async def heartbeat_loop() -> None:
         if time.monotonic() - last_prune >= settings.BRANCHLINE["AUDIT_PRUNE_EVERY_SECONDS"]:
             last_prune = time.monotonic()
             try:
-                await db(audit_prune)  # one batch a beat at most: the head's lock holds appends up meanwhile
+                # Batches of 10,000, each its own transaction (appends wait on the chain's head
+                # only that long), for at most 10 s a turn.
+                await db(audit_prune_all, max_seconds=10)
             except Exception:
                 log.exception("audit retention failed; retrying at its next turn")
 

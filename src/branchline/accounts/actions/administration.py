@@ -3,8 +3,10 @@ change is checked against the administrator's lines of business once more here, 
 the page allowed, saved, and audited as `administration.changed`.
 
 Scope: an administrator with Django's superuser flag administers the whole bank (every line,
-and what belongs to no line: channels, new lines of business); any other administrator
-their own line of business only, and never a bank-wide administrator's account."""
+and what belongs to no line: channels, new lines of business, administrators); any other
+administrator the agents, supervisors and auditors of their own line of business, never
+another administrator (who could otherwise be taken over: a new password, their second
+factor reset) and never a bank-wide administrator's account."""
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -65,9 +67,19 @@ def administration_save(*, actor: User, address: str, obj, adding: bool, fields,
 def _check_staff_change(actor: User, user: User, fields) -> None:
     if user.is_superuser and not actor.is_superuser:
         raise _refuse()  # a line's administrator never changes a bank-wide administrator
+    if user.pk != actor.pk and not actor.is_superuser and Role.ADMIN in (user.role, _stored_role(user)):
+        raise _administrators_only()
     if user.pk == actor.pk and OWN_FIELDS_LOCKED & set(fields):
         raise Forbidden(_("You cannot change your own role, line of business or access: ask another "
                           "administrator."), code="own_access")
+
+
+def _stored_role(user: User) -> str | None:
+    return User.objects.filter(pk=user.pk).values_list("role", flat=True).first() if user.pk else None
+
+
+def _administrators_only() -> Forbidden:
+    return Forbidden(_("Only a bank-wide administrator makes or changes administrators."), code="administrators_only")
 
 
 def _shown(obj, name: str):
@@ -91,6 +103,8 @@ def second_factor_reset(*, actor: User, address: str, user: User) -> tuple[str, 
     must confirm it is really them."""
     if not in_scope(actor, user.line_of_business_id) or (user.is_superuser and not actor.is_superuser):
         raise _refuse()
+    if user.role == Role.ADMIN and user.pk != actor.pk and not actor.is_superuser:
+        raise _administrators_only()
     if user.pk == actor.pk:
         raise Forbidden(_("Another administrator must reset your second factor."), code="own_access")
     with transaction.atomic():

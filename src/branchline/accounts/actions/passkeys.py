@@ -22,8 +22,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers import bytes_to_base64url, decode_credential_public_key, decoded_public_key_to_cryptography
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
@@ -43,8 +42,7 @@ TIMEOUT_MS = 120_000
 NAME = "passkey"
 RP_NAME = "Branchline"  # what the browser shows when it asks to create the passkey
 _TRANSPORTS = {t.value for t in AuthenticatorTransport}
-# What a browser's answer that is not a credential at all raises while being parsed.
-_MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
+MAX_CREDENTIAL_ID_BYTES = 1023  # WebAuthn's limit; the column holds its base64url form
 
 
 def has_passkey(user: User) -> bool:
@@ -114,7 +112,12 @@ def _register(user: User, credential: dict, challenge: bytes, rp_id: str, origin
     try:
         verified = verify_registration_response(credential=credential, expected_challenge=challenge,
                                                 expected_rp_id=rp_id, expected_origin=origin)
-    except _MALFORMED:
+        # A key we could never verify a signature with (off its curve, an unknown one, cut
+        # short) would sign no one in later: refuse it now, not at the next sign-in.
+        decoded_public_key_to_cryptography(decode_credential_public_key(verified.credential_public_key))
+    except Exception:  # noqa: BLE001 - the browser's CBOR and key material: anything it sends is refused, not a 500
+        return False
+    if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
         return False
     credential_id = bytes_to_base64url(verified.credential_id)
     if Passkey.objects.filter(credential_id=credential_id).exists():
@@ -136,7 +139,7 @@ def _sign_in(user: User, credential: dict, challenge: bytes, rp_id: str, origin:
         verified = verify_authentication_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
             credential_public_key=bytes(passkey.public_key), credential_current_sign_count=passkey.sign_count)
-    except _MALFORMED:
+    except Exception:  # noqa: BLE001 - whatever the browser's answer makes the parser raise is a refusal
         return False
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = timezone.now()

@@ -11,7 +11,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from branchline.audit.selectors import records_after
+from branchline.audit.selectors import records_after, retention_state
 
 
 class Command(BaseCommand):
@@ -22,6 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="append to this file instead of writing to stdout")
 
     def handle(self, *args, after: int, output: str | None, **options):
+        pruned_through = retention_state()["pruned_through_seq"]
+        if after < pruned_through:
+            self.stderr.write(f"records {after + 1} to {pruned_through} were pruned by the retention: "
+                              f"exporting from {pruned_through + 1}")
         stream = open(output, "a", encoding="utf-8") if output else sys.stdout
         count, last = 0, after
         try:

@@ -4,16 +4,11 @@ administrator set, in batches, each recorded in the trail as `audit.pruned`; doe
 while the retention is "for ever"."""
 from django.core.management.base import BaseCommand
 
-from branchline.audit.actions import PRUNE_BATCH, audit_prune
+from branchline.audit.actions import audit_prune_all
 
 
 class Command(BaseCommand):
     help = "Prune the audit trail's records older than its retention (recording the pruning in the trail)."
 
     def handle(self, *args, **options):
-        total = 0
-        while (count := audit_prune()) > 0:
-            total += count
-            if count < PRUNE_BATCH:
-                break
-        self.stdout.write(f"pruned {total} audit records")
+        self.stdout.write(f"pruned {audit_prune_all()} audit records")
