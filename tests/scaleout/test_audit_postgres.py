@@ -79,7 +79,7 @@ except Exception as error:
 def test_postgres_lets_only_the_retention_task_delete(make_env, scaleout_database):
     """The trigger lets deletes through only while the retention task's transaction holds the
     chain's pruning flag: after it, deleting is refused again, and the trail verifies."""
-    env = make_env()
+    env = make_env(BRANCHLINE_AUDIT_RETENTION_MIN_DAYS="1")  # a day: the whole trail, whatever ran before
     ran = subprocess.run([sys.executable, "-c", PRUNE_AND_TRY], env=env, cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert ran.returncode == 0, ran.stderr
