@@ -58,3 +58,16 @@ def test_the_audit_page_is_for_auditors_and_administrators(world, role, status):
 def test_the_audit_page_needs_a_sign_in(client):
     response = client.get("/console/audit/")
     assert response.status_code == 302 and "/console/login/" in response["Location"]
+
+
+def test_reading_the_trail_is_itself_recorded_once_per_search(world, trail):
+    auditor = factories.staff_browser(world.auditor)
+    for _page in range(3):  # one search, paged: one record
+        auditor.get("/api/staff/audit-records", {"event": "access.allow_list_changed", "limit": 1})
+    auditor.get("/api/staff/audit-records", {"subject_type": "customer", "subject_id": 7})
+    factories.staff_browser(world.agent).get("/api/staff/audit-records")  # refused: not recorded as a read
+    run_tasks()
+    reads = AuditRecord.objects.filter(event="audit.read").order_by("seq")
+    assert [(r.actor_id, r.data["filters"]) for r in reads] == [
+        (world.auditor.id, {"event": "access.allow_list_changed"}),
+        (world.auditor.id, {"subject_id": 7, "subject_type": "customer"})]

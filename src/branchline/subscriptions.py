@@ -44,5 +44,6 @@ SUBSCRIPTIONS = Subscriptions(
         accounts.ApiTokenUsed: (record_event,),  # and ApiTokenRefused, its subclass
         # The trail's own retention (its pruning, audit.pruned, is recorded by the pruning itself).
         audit.AuditRetentionSet: (record_event,),
+        audit.AuditTrailRead: (record_event,),
     },
 )

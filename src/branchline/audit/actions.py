@@ -1,5 +1,7 @@
 """Writes to the audit trail: appending one record at a time onto the hash chain, and the
 retention that prunes its oldest records (docs/adr/0012)."""
+import hashlib
+import json
 import logging
 import time
 from datetime import timedelta
@@ -11,11 +13,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from branchline.accounts.permissions import require_administrator
+from branchline.core import ratelimit
 from branchline.core.errors import InvalidInput
 from branchline.events import Actor, publish
 
 from .chain import GENESIS, HASHED, Finding, head_mac, record_hash, start_holds, start_mac, walk
-from .events import AuditPruned, AuditRetentionSet
+from .events import AuditPruned, AuditRetentionSet, AuditTrailRead
 from .models import AuditChain, AuditRecord
 
 log = logging.getLogger(__name__)
@@ -154,3 +157,13 @@ def _prunable_stretch(head: AuditChain, older_than, batch: int) -> list[AuditRec
                   findings[0].seq)
         return []
     return stretch
+
+
+def audit_trail_read(*, principal, filters: dict) -> None:
+    """Record that an auditor or administrator read the trail with `filters` (JSON-able),
+    at most once per reader and filters per READ_AUDIT_SECONDS: paging back through one
+    search is one fact, not one record per page."""
+    shown = {name: value for name, value in sorted(filters.items()) if value is not None}
+    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    if ratelimit.within(f"audit-read:{principal.id}:{digest}", settings.BRANCHLINE["READ_AUDIT_SECONDS"]):
+        publish(AuditTrailRead(actor=Actor.of(principal), filters=shown))

@@ -13,7 +13,7 @@ from branchline.core.errors import DomainError, InvalidInput
 from branchline.core.schemas import ErrorOut
 from branchline.core.wire import timestamp
 
-from .actions import audit_retention_set
+from .actions import audit_retention_set, audit_trail_read
 from .selectors import records_after, records_page, retention_state
 
 router = Router()
@@ -92,6 +92,9 @@ def staff_audit_records(request, query: Query[AuditFilter]):
     require_audit_reader(request.principal)
     filters = {name: value for name in ("event", "actor_kind", "actor_id", "subject_type", "subject_id")
                if (value := getattr(query, name)) is not None}
+    # Who reads the trail is in it too: the search, not every page of it.
+    audit_trail_read(principal=request.principal, filters={
+        **filters, "since": query.since and timestamp(query.since), "until": query.until and timestamp(query.until)})
     if query.since:
         filters["occurred_at__gte"] = query.since
     if query.until:

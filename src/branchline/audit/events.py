@@ -27,3 +27,13 @@ class AuditPruned(DomainEvent):
     count: int
     retention_days: int
     older_than: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditTrailRead(DomainEvent):
+    """A member of staff read the audit trail, with these filters (who watches the
+    watchers). At most once per reader and filters per READ_AUDIT_SECONDS."""
+
+    name = "audit.read"
+
+    filters: dict
