@@ -30,8 +30,7 @@ def _password(client, user):
     return post_json(client, "/api/staff/session", {"username": user.username, "password": PASSWORD})
 
 
-def test_first_sign_in_sets_up_the_authenticator_then_the_password_alone_signs_no_one_in(world, required, settings):
-    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's pause after a wrong code (1 s, doubling) is not the subject here
+def test_first_sign_in_sets_up_the_authenticator_then_the_password_alone_signs_no_one_in(world, required):
     client = csrf_browser()
     first = _password(client, world.agent)
     assert (first.status_code, first.json()) == (202, {"next": "enrol"})

@@ -35,7 +35,7 @@ def test_an_auditor_reads_and_filters_the_trail(browser, demo_server, artifacts_
     assert _listed_eventually(auditor, "customer.data_read")
     read = auditor.locator("#audit-records tbody tr", has_text="customer.data_read").first
     expect(read).to_contain_text("Anna Nowicka (staff")
-    expect(auditor.locator("#retention-kept")).to_have_text("Kept for ever.")
+    expect(auditor.locator("#retention-kept")).to_have_text("Kept forever.")
     expect(auditor.locator("#retention-change")).to_have_count(0)  # auditors read, administrators set
     auditor.screenshot(path=str(artifacts_dir / "audit-trail.png"), full_page=True)
     assert serious_accessibility_violations(auditor) == []
@@ -67,7 +67,7 @@ def test_the_administrator_sets_the_retention_and_an_agent_is_kept_out(browser, 
     admin.fill("#retention-days", "30")
     admin.click("#retention-save")  # below the minimum: the browser does not send it (the server refuses it too)
     expect(admin.locator("#retention-days:invalid")).to_have_count(1)
-    expect(admin.locator("#retention-kept")).to_have_text("Kept for ever.")
+    expect(admin.locator("#retention-kept")).to_have_text("Kept forever.")
     admin.fill("#retention-days", "400")
     admin.click("#retention-save")
     expect(admin.locator("#retention-kept")).to_have_text("Kept for 400 days.")

@@ -12,7 +12,7 @@ export function Retention({ canSet }: { canSet: boolean }) {
   useEffect(() => { loadRetention().catch((e: Error) => { problem.value = e.message; }); }, []);
   const r = retention.value;
   if (!r) return <p class="notice" role="alert">{problem.value}</p>;
-  const kept = r.retention_days === null ? _("Kept for ever.") : format("Kept for %s days.", r.retention_days);
+  const kept = r.retention_days === null ? _("Kept forever.") : format("Kept for %s days.", r.retention_days);
   const pruned = r.pruned_through_seq ? format("Records up to #%s have been pruned.", r.pruned_through_seq) : "";
   const save = async (e: Event) => {
     e.preventDefault();
@@ -46,11 +46,11 @@ export function Retention({ canSet }: { canSet: boolean }) {
             </label>
             <input id="retention-days" name="days" type="number" min={r.minimum_days} max="36500" required={!forever.value}
                    aria-label={_("Days")} defaultValue={String(r.retention_days ?? r.minimum_days)}
-                   onInput={() => { forever.value = false; }} />
+                   onFocus={() => { forever.value = false; }} onInput={() => { forever.value = false; }} />
             <label>
               <input type="radio" name="keep" value="forever" id="retention-forever" checked={forever.value}
                      onChange={() => { forever.value = true; }} />
-              {_("for ever")}
+              {_("forever")}
             </label>
           </fieldset>
           <button type="submit" class="button primary" id="retention-save">{_("Save")}</button>

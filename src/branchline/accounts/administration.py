@@ -60,6 +60,9 @@ class AdministrationSite(admin.AdminSite):
         checked = super().admin_view(view, cacheable)
 
         def with_actor(request, *args, **kwargs):
+            if request.user.is_authenticated and not self.has_permission(request):
+                # Signed in, not an administrator: told so here, not sent round the sign-in page.
+                raise PermissionDenied(_("Only administrators use the administration."))
             token = acting.set((request.user, client_address(request)))
             try:
                 return checked(request, *args, **kwargs)

@@ -247,6 +247,11 @@ X_FRAME_OPTIONS = "DENY"
 WIDGET_FRAME_ANCESTORS = [o for o in os.environ.get("BRANCHLINE_WIDGET_FRAME_ANCESTORS", "").split(",") if o]
 
 # --- Branchline limits (documented in docs/protocol.md) ---
+# django-otp's own pause after a wrong code (1 s, doubling) refuses the right code typed within it
+# with the same "not right" answer; guessing is already limited by the sign-in budgets
+# (accounts/actions/budgets.py), which say "wait" when they refuse.
+OTP_TOTP_THROTTLE_FACTOR = 0
+
 BRANCHLINE = {
     "DB_PREPARED_STATEMENTS": DB_PREPARED_STATEMENTS,
     "MESSAGE_MAX_CHARS": 4000,

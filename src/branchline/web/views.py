@@ -76,7 +76,8 @@ def audit_page(request):
     if not _reads_audit(request.user):
         raise PermissionDenied(_("Only auditors and administrators read the audit trail."))  # templates/403.html
     return render(request, "web/audit.html", {"events": audited_event_names(),
-                                              "can_set_retention": request.user.role == Role.ADMIN})
+                                              "can_set_retention": request.user.role == Role.ADMIN,
+                                              "administers": administration.has_permission(request)})
 
 
 AFTER_SIGN_IN = "_branchline_after_sign_in"  # session key: where the second factor leads
