@@ -159,7 +159,10 @@ def test_a_lost_second_factor_is_reset_by_an_administrator_of_the_line(world):
     admin = _admin(world.admin)
     listed = admin.get("/admin/accounts/user/").content.decode()
     assert "passkey, authenticator app" in listed
-    response = _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor",
+    asked = _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [world.agent.id]})
+    assert asked.status_code == 200 and b"Reset the second factor?" in asked.content
+    assert world.agent.username.encode() in asked.content and TOTPDevice.objects.filter(user=world.agent).exists()
+    response = _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor", "confirm": "yes",
                                                       "_selected_action": [world.agent.id, world.outsider.id]})
     assert response.status_code == 302
     for model in (TOTPDevice, StaticDevice, Passkey):
@@ -173,7 +176,7 @@ def test_a_lost_second_factor_is_reset_by_an_administrator_of_the_line(world):
 def test_nobody_resets_their_own_second_factor(world):
     admin = _admin(world.admin)
     TOTPDevice.objects.create(user=world.admin, name="authenticator", confirmed=True)
-    _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [world.admin.id]})
+    _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor", "confirm": "yes", "_selected_action": [world.admin.id]})
     assert TOTPDevice.objects.filter(user=world.admin).exists() and _audited("staff.second_factor_reset") == []
 
 
@@ -247,13 +250,13 @@ def test_administrators_are_made_and_changed_by_bank_wide_administrators_only(wo
         "max_concurrent_chats": 5}).status_code == 403
     assert _post(admin, f"/admin/accounts/user/{peer.id}/password/", {
         "password1": "taken-Over-phrase-9", "password2": "taken-Over-phrase-9"}).status_code == 403
-    _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [peer.id]})
+    _post(admin, "/admin/accounts/user/", {"action": "reset_second_factor", "confirm": "yes", "_selected_action": [peer.id]})
     peer.refresh_from_db()
     assert peer.role == "admin" and not peer.check_password("taken-Over-phrase-9")
     assert TOTPDevice.objects.filter(user=peer).exists() and world.agent.role == "agent"
 
     bank = _admin(bank_wide)
-    _post(bank, "/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [peer.id]})
+    _post(bank, "/admin/accounts/user/", {"action": "reset_second_factor", "confirm": "yes", "_selected_action": [peer.id]})
     assert not TOTPDevice.objects.filter(user=peer).exists()
 
 

@@ -31,6 +31,8 @@ def test_an_administrator_manages_their_line(browser, demo_server, artifacts_dir
     rows.filter(has_text="anna").locator("input.action-select").check()
     admin.select_option("select[name=action]", "reset_second_factor")
     admin.click("button[name=index]")
+    expect(admin.locator("#reset-who")).to_contain_text("anna")  # asked first
+    admin.click("input[value='Yes, reset it']")
     expect(admin.locator(".messagelist")).to_contain_text("Anna sets up a second factor again")
 
     admin.goto("/admin/cases/topic/add/")

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -90,6 +91,10 @@ class StaffAdmin(ScopedAdmin, DjangoUserAdmin):
 
     @admin.action(description=_("Reset the second factor (lost passkey or phone)"))
     def reset_second_factor(self, request, queryset):
+        if request.POST.get("confirm") != "yes":  # a confirmation first, as Django's delete has
+            return TemplateResponse(request, "admin/accounts/user/reset_second_factor.html",
+                                    {**self.admin_site.each_context(request), "opts": self.model._meta,
+                                     "queryset": queryset, "title": _("Reset the second factor?")})
         for user in queryset:
             try:
                 removed = second_factor_reset(actor=request.user, address=client_address(request), user=user)
