@@ -64,6 +64,7 @@ def test_the_administrator_sets_the_retention_and_an_agent_is_kept_out(browser, 
     admin = agent_signs_in(browser, demo_server.url, errors, username="admin")
     admin.click("#audit-link")
     admin.click("#retention-change")
+    expect(admin.locator("#retention-forever")).to_be_focused()  # the form's chosen option, for the keyboard
     admin.fill("#retention-days", "30")
     admin.click("#retention-save")  # below the minimum: the browser does not send it (the server refuses it too)
     expect(admin.locator("#retention-days:invalid")).to_have_count(1)
@@ -71,6 +72,7 @@ def test_the_administrator_sets_the_retention_and_an_agent_is_kept_out(browser, 
     admin.fill("#retention-days", "400")
     admin.click("#retention-save")
     expect(admin.locator("#retention-kept")).to_have_text("Kept for 400 days.")
+    expect(admin.locator("#retention-change")).to_be_focused()
     admin.reload()
     expect(admin.locator("#retention-kept")).to_have_text("Kept for 400 days.")
     assert _listed_eventually(admin, "audit.retention_set")  # its change is in the trail

@@ -9,7 +9,17 @@ export function Retention({ canSet }: { canSet: boolean }) {
   const editing = useSignal(false);
   const problem = useSignal("");
   const forever = useSignal(true);
+  const opened = useSignal(false);
   useEffect(() => { loadRetention().catch((e: Error) => { problem.value = e.message; }); }, []);
+  // Keyboard focus follows the form: into its chosen option when it opens, back to "Change" when it closes.
+  useEffect(() => {
+    if (editing.value) {
+      opened.value = true;
+      document.querySelector<HTMLInputElement>(".retention-form input[name=keep]:checked")?.focus();
+    } else if (opened.value) {
+      document.getElementById("retention-change")?.focus();
+    }
+  }, [editing.value]);
   const r = retention.value;
   if (!r) return <p class="notice" role="alert">{problem.value}</p>;
   const kept = r.retention_days === null ? _("Kept forever.") : format("Kept for %s days.", r.retention_days);
