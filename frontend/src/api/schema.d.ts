@@ -322,7 +322,7 @@ export interface paths {
             cookie?: never;
         };
         /** How long the audit trail is kept (auditors and administrators) */
-        get: operations["branchline_audit_api_admin_audit_retention"];
+        get: operations["branchline_audit_api_staff_audit_retention"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3130,7 +3130,7 @@ export interface operations {
             };
         };
     };
-    branchline_audit_api_admin_audit_retention: {
+    branchline_audit_api_staff_audit_retention: {
         parameters: {
             query?: never;
             header?: never;

@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from branchline.core.errors import Forbidden
 from branchline.core.http import client_address
 
-from .actions.administration import administration_save, second_factor_reset
+from .actions.administration import administration_save, second_factor_reset, staff_refusal
 from .administration import ScopedAdmin, acting, site
 from .models import LineOfBusiness, Passkey, Role, User
 
@@ -72,8 +72,7 @@ class StaffAdmin(ScopedAdmin, DjangoUserAdmin):
         return form
 
     def has_change_permission(self, request, obj=None):
-        other_admin = obj is not None and obj.role == Role.ADMIN and obj.pk != request.user.pk
-        return super().has_change_permission(request, obj) and not (other_admin and self._lines(request) is not None)
+        return super().has_change_permission(request, obj) and (obj is None or staff_refusal(request.user, obj) is None)
 
     def has_delete_permission(self, request, obj=None):
         return False  # staff are deactivated, never deleted: the audit trail and conversations name them

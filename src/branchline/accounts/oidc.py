@@ -49,6 +49,12 @@ class SsoRefused(Unauthorized):
     default_message = gettext_lazy("The sign-in could not be verified.")
 
 
+def provider_error(error) -> str:
+    """The error a provider sent the browser back with (`login_required`, `access_denied`...),
+    as a safe word to record and name in our own error code."""
+    return error[:40] if isinstance(error, str) and error.replace("_", "").isalnum() else "invalid_request"
+
+
 class _Cache:
     """A provider's metadata and keys, shared by the process's threads."""
 

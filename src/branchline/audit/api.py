@@ -123,7 +123,7 @@ def _retention() -> dict:
 # Read beside the trail (the console's surface, where auditors are), set in the administration.
 @router.get("/staff/audit-retention", auth=staff_auth, response={200: RetentionOut, 401: ErrorOut, 403: ErrorOut},
             tags=["staff"], summary="How long the audit trail is kept (auditors and administrators)")
-def admin_audit_retention(request):
+def staff_audit_retention(request):
     require_audit_reader(request.principal)
     return _retention()
 

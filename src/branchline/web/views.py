@@ -26,7 +26,6 @@ from branchline.accounts.actions import (
     staff_sso,
 )
 from branchline.accounts.administration import site as administration
-from branchline.accounts.models import Role
 from branchline.accounts.permissions import require_audit_reader
 from branchline.accounts.principals import Principal
 from branchline.audit.selectors import audited_event_names
@@ -76,7 +75,6 @@ def audit_page(request):
     if not _reads_audit(request.user):
         raise PermissionDenied(_("Only auditors and administrators read the audit trail."))  # templates/403.html
     return render(request, "web/audit.html", {"events": audited_event_names(),
-                                              "can_set_retention": request.user.role == Role.ADMIN,
                                               "administers": administration.has_permission(request)})
 
 

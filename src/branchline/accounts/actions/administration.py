@@ -64,11 +64,22 @@ def administration_save(*, actor: User, address: str, obj, adding: bool, fields,
             values={name: _shown(obj, name) for name in fields if name not in SECRET_FIELDS}))
 
 
+def staff_refusal(actor: User, user: User, *, role: str | None = None) -> Forbidden | None:
+    """Why `actor` may not administer member of staff `user` (None: they may): another line's,
+    a bank-wide administrator's account, or another administrator's (`role`: the role the
+    account has or is being given) for anyone but a bank-wide administrator."""
+    if not in_scope(actor, user.line_of_business_id) or (user.is_superuser and not actor.is_superuser):
+        return _refuse()
+    if user.pk != actor.pk and not actor.is_superuser and Role.ADMIN in (user.role, role):
+        return _administrators_only()
+    return None
+
+
 def _check_staff_change(actor: User, user: User, fields) -> None:
-    if user.is_superuser and not actor.is_superuser:
-        raise _refuse()  # a line's administrator never changes a bank-wide administrator
-    if user.pk != actor.pk and not actor.is_superuser and Role.ADMIN in (user.role, _stored_role(user)):
-        raise _administrators_only()
+    # The role stored, not only the form's: demoting another administrator is changing one.
+    refusal = staff_refusal(actor, user, role=_stored_role(user))
+    if refusal is not None:
+        raise refusal
     if user.pk == actor.pk and OWN_FIELDS_LOCKED & set(fields):
         raise Forbidden(_("You cannot change your own role, line of business or access: ask another "
                           "administrator."), code="own_access")
@@ -101,10 +112,9 @@ def second_factor_reset(*, actor: User, address: str, user: User) -> tuple[str, 
     """Remove `user`'s passkeys, authenticator and recovery codes (they lost them): they set
     up a second factor again at their next sign-in. Not one's own: another administrator
     must confirm it is really them."""
-    if not in_scope(actor, user.line_of_business_id) or (user.is_superuser and not actor.is_superuser):
-        raise _refuse()
-    if user.role == Role.ADMIN and user.pk != actor.pk and not actor.is_superuser:
-        raise _administrators_only()
+    refusal = staff_refusal(actor, user)
+    if refusal is not None:
+        raise refusal
     if user.pk == actor.pk:
         raise Forbidden(_("Another administrator must reset your second factor."), code="own_access")
     with transaction.atomic():

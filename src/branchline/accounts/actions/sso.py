@@ -81,9 +81,9 @@ def sso_sign_in_return(*, state, code=None, error=None, iss=None) -> str:
     if iss is not None and iss != _config()["ISSUER"]:
         raise oidc.SsoRefused(code="sso_issuer_mismatch")
     if error or not isinstance(code, str) or not code:
-        reason = error if isinstance(error, str) and error.replace("_", "").isalnum() else "invalid_request"
-        SsoSignIn.objects.filter(pk=sign_in.pk).update(error=reason[:64])
-        raise oidc.SsoRefused(code=f"sso_{reason[:40]}")
+        reason = oidc.provider_error(error)
+        SsoSignIn.objects.filter(pk=sign_in.pk).update(error=reason)
+        raise oidc.SsoRefused(code=f"sso_{reason}")
     tokens = oidc.customers.redeem_code(code=code, code_verifier=sign_in.code_verifier)
     claims = oidc.customers.verify_id_token(tokens.get("id_token"), audiences=[_config()["CLIENT_ID"]],
                                             nonce=sign_in.nonce)

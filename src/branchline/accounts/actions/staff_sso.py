@@ -59,7 +59,7 @@ def staff_sso_return(request, *, state, code, error, iss) -> tuple[User, str | N
         raise Unauthorized(_("That sign-in is not this browser's, or it took too long. Start again."),
                            code="sso_state_invalid")
     if error:
-        raise oidc.SsoRefused(code=f"sso_{str(error)[:40]}")
+        raise oidc.SsoRefused(code=f"sso_{oidc.provider_error(error)}")
     if iss is not None and iss != _config()["ISSUER"] or not isinstance(code, str) or not code:
         raise oidc.SsoRefused()
     tokens = oidc.staff.redeem_code(code=code, code_verifier=flow["verifier"])
