@@ -2,8 +2,10 @@
 a fixed set of threads that keep their database connections, a clean context for every
 request, files streamed without blocking the event loop, and failures answered, not lost."""
 import contextvars
+import gc
 import threading
 import warnings
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -11,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.core import signals
 from django.db.backends.signals import connection_created
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 from django.urls import path
 
@@ -92,7 +94,16 @@ def _generator_view(request):
     return StreamingHttpResponse(_chunks())
 
 
-urlpatterns = [path("file", _file_view), path("generator", _generator_view)]
+SEEN_REQUESTS: list[weakref.ref] = []
+
+
+def _remembering_view(request):
+    request.user  # noqa: B018 - Django's lazy user ties the request into a reference cycle
+    SEEN_REQUESTS.append(weakref.ref(request))
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("file", _file_view), path("generator", _generator_view), path("remember", _remembering_view)]
 
 
 @override_settings(ROOT_URLCONF=__name__)
@@ -108,6 +119,36 @@ def test_a_streamed_body_is_read_on_the_request_threads_and_sent_whole(live):
     assert (generated.status_code, generated.content) == (200, b"part 0;part 1;part 2;")
     assert len(CHUNK_THREADS) == 3 and all(name.startswith("branchline-http") for name in CHUNK_THREADS)
     assert not [w for w in caught if "synchronous iterators" in str(w.message)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_finished_request_is_freed_at_once_not_by_the_collector(live):
+    """A request sits in reference cycles (its lazy user, messages, CSP nonce); left to the
+    collector, each one's objects made it run every few requests, with pauses of 15-25 ms
+    (bench/README.md). The handler frees it when its response is done."""
+    SEEN_REQUESTS.clear()
+    gc.disable()
+    try:
+        answer = httpx.get(f"{live.url}/remember", timeout=10)
+        assert (answer.status_code, answer.text) == (200, "ok")
+        assert len(SEEN_REQUESTS) == 1
+        assert SEEN_REQUESTS[0]() is None, "the request outlived its response"
+    finally:
+        gc.enable()
+
+
+def test_the_objects_made_at_start_up_are_left_out_of_full_collections():
+    """A full collection walks every object of the process; the ~150,000 that start-up makes
+    and that live as long as the process cost 90-100 ms a pass (bench/README.md)."""
+    from branchline.core.memory import freeze_startup_objects
+
+    before = len(gc.get_objects())
+    freeze_startup_objects()
+    try:
+        assert gc.get_freeze_count() >= before * 0.9
+        assert len(gc.get_objects()) < before * 0.1
+    finally:
+        gc.unfreeze()
 
 
 def test_a_failing_view_is_answered_and_the_thread_serves_on(live, world, monkeypatch):

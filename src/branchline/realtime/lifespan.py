@@ -20,6 +20,7 @@ from branchline.conversations.actions import (
     customers_seen,
     staff_seen,
 )
+from branchline.core.memory import freeze_startup_objects
 
 from .bus import get_bus
 from .connection import db
@@ -119,6 +120,7 @@ class Lifespan:
         if settings.BRANCHLINE["TASK_WORKER_IN_PROCESS"]:
             self.worker = InProcessWorker()
             self.worker.start()
+        freeze_startup_objects()
 
     async def shutdown(self) -> None:
         for task in self.tasks:
