@@ -52,6 +52,7 @@ def world(db):
     class World:
         lob = factories.line_of_business("Retail")
         topic = factories.topic(lob, "Cards")
+        loans = factories.topic(lob, "Loans")  # another case type of the line
         agent = factories.staff(lob)
         agent2 = factories.staff(lob)
         supervisor = factories.staff(lob, role="supervisor")

@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from branchline.accounts.models import LineOfBusiness, Passkey, User
 from branchline.audit.models import AuditRecord
-from branchline.cases.models import CaseType, Topic
+from branchline.cases.models import CaseStatus, CaseType, Topic
 from branchline.connectors.models import Channel
 from tests import factories
 from tests.support.tasks import run_tasks
@@ -204,6 +204,27 @@ def test_case_types_and_topics_of_the_administrators_line_only(world):
     case_type = _post(admin, "/admin/cases/casetype/add/", {"name": "Complaints", "line_of_business": world.lob.id})
     assert case_type.status_code == 302 and CaseType.objects.get(name="Complaints").line_of_business == world.lob
     assert [r.data["model"] for r in _audited()] == ["cases.topic", "cases.casetype"]
+
+
+def test_case_statuses_of_the_administrators_line_only(world):
+    from branchline.cases.actions import case_statuses_ensure
+
+    case_statuses_ensure(world.lob.id), case_statuses_ensure(world.other_lob.id)
+    admin = _admin(world.admin)
+    added = _post(admin, "/admin/cases/casestatus/add/", {"name": "Escalated", "line_of_business": world.lob.id,
+                                                          "position": 2})
+    assert added.status_code == 302
+    escalated = CaseStatus.objects.get(name="Escalated")
+    assert (escalated.line_of_business, escalated.is_resolved) == (world.lob, False)
+    sneaked = _post(admin, "/admin/cases/casestatus/add/", {"name": "Sneaked", "line_of_business": world.other_lob.id,
+                                                            "position": 0})
+    assert sneaked.status_code == 200 and not CaseStatus.objects.filter(name="Sneaked").exists()
+    foreign = CaseStatus.objects.filter(line_of_business=world.other_lob).first()
+    assert admin.get(f"/admin/cases/casestatus/{foreign.id}/change/").status_code == 302  # "does not exist"
+    second_initial = _post(admin, "/admin/cases/casestatus/add/", {
+        "name": "Also new", "line_of_business": world.lob.id, "is_initial": "on", "position": 0})
+    assert second_initial.status_code == 200 and not CaseStatus.objects.filter(name="Also new").exists()
+    assert [r.data["model"] for r in _audited()] == ["cases.casestatus"]
 
 
 def test_lines_of_business_are_added_by_bank_wide_administrators_only(world, bank_wide):

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from branchline.accounts.permissions import Action
+from branchline.cases.models import Case, CaseHandler
 from branchline.conversations import actions, selectors
 from branchline.conversations.models import Conversation, Message, Participant
 from branchline.core.errors import DomainError
@@ -41,6 +42,12 @@ ENTRY_POINTS = {
     Action.JOIN: lambda p, cid, w: actions.conversation_join(principal=p, conversation_id=cid),
     Action.RECEIPT: lambda p, cid, w: actions.receipt_update(principal=p, conversation_id=cid, read_seq=1),
     Action.TYPING: lambda p, cid, w: actions.typing_signal(principal=p, conversation_id=cid, is_typing=True),
+    Action.TOPIC: lambda p, cid, w: actions.conversation_topic_set(principal=p, conversation_id=cid,
+                                                                   topic_id=w.loans.id),
+    # The matrix's customer is a guest: whoever may continue hears why not (tests/test_cases.py
+    # covers the signed-in customer and the states).
+    Action.CONTINUE: lambda p, cid, w: actions.conversation_continue(principal=p, conversation_id=cid,
+                                                                     topic_id=w.topic.id, body="Hello again"),
 }
 
 # An active conversation of the line of business, handled by `assigned`.
@@ -57,6 +64,8 @@ ACTIVE = {
     Action.JOIN:     ["404",   "403:staff_only", "404",   "404",               "403:supervisor_only",  "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.RECEIPT:  ["404",   "ok",             "404",   "404",               "ok",                   "403:not_a_participant",    "403:role_read_only",    "403:role_read_only"],
     Action.TYPING:   ["404",   "ok",             "404",   "404",               "ok",                   "403:not_a_participant",    "403:role_read_only",    "403:role_read_only"],
+    Action.TOPIC:    ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.CONTINUE: ["404",   "403:staff_only", "404",   "404",               "403:customer_not_authenticated", "403:customer_not_authenticated", "403:role_read_only", "403:role_read_only"],
 }
 # The same conversation while it waits in the queue.
 WAITING = {
@@ -70,6 +79,8 @@ WAITING = {
     Action.JOIN:     ["404",   "403:staff_only", "404",   "403:supervisor_only", "403:supervisor_only", "ok",                      "403:role_read_only",    "403:role_read_only"],
     Action.RECEIPT:  ["404",   "ok",             "404",   "403:not_a_participant", "403:not_a_participant", "403:not_a_participant", "403:role_read_only", "403:role_read_only"],
     Action.TYPING:   ["404",   "ok",             "404",   "403:not_a_participant", "403:not_a_participant", "403:not_a_participant", "403:role_read_only", "403:role_read_only"],
+    Action.TOPIC:    ["404",   "403:staff_only", "404",   "403:not_assigned",  "403:not_assigned",     "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.CONTINUE: ["404",   "403:staff_only", "404",   "403:customer_not_authenticated", "403:customer_not_authenticated", "403:customer_not_authenticated", "403:role_read_only", "403:role_read_only"],
 }
 
 
@@ -80,7 +91,8 @@ def test_every_action_has_a_row():
 
 def _snapshot():
     return (list(Conversation.objects.order_by("pk").values()), list(Message.objects.order_by("pk").values()),
-            list(Participant.objects.order_by("pk").values()))
+            list(Participant.objects.order_by("pk").values()), list(Case.objects.order_by("pk").values()),
+            list(CaseHandler.objects.order_by("pk").values()))
 
 
 def _principals(world, customer):

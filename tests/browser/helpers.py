@@ -61,11 +61,14 @@ def open_page(browser, base_url: str, viewport: dict, label: str, errors: list[s
     return page
 
 
-def customer_signs_in(browser, base_url: str, errors: list[str], label: str):
+def customer_signs_in(browser, base_url: str, errors: list[str], label: str, *, frames: list[str] | None = None):
     """A fresh browser context (so no sessionStorage token, and not signed in at the bank)
-    signs in as Jan on the demo bank's own sign-in page."""
+    signs in as Jan on the demo bank's own sign-in page; with `frames`, every socket frame
+    the widget receives is collected there."""
     page = open_page(browser, base_url, PHONE, label, errors)
     context = page.context
+    if frames is not None:
+        record_socket_frames(page, frames)
     page.goto("/chat/")
     expect(page.locator("#welcome")).to_be_visible(timeout=WAIT)
     page.click("#sign-in-bank")

@@ -331,6 +331,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/case-statuses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your line of business's case statuses, in their order */
+        get: operations["branchline_conversations_case_api_staff_case_statuses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Cases module: the cases you may see, newest first */
+        get: operations["branchline_conversations_case_api_staff_cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A case: its row, who handled it and its conversations */
+        get: operations["branchline_conversations_case_api_staff_case"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/cases/{case_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a case's status (during a conversation; after it, while the case is not resolved) */
+        post: operations["branchline_conversations_case_api_staff_case_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/cases/{case_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A case's whole timeline, oldest first */
+        get: operations["branchline_conversations_case_api_staff_case_timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/conversations": {
         parameters: {
             query?: never;
@@ -376,6 +461,23 @@ export interface paths {
         put?: never;
         /** Take a waiting conversation */
         post: operations["branchline_conversations_api_staff_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/conversations/{conversation_id}/continue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Outbound from Ended: write to the signed-in customer again, on a topic */
+        post: operations["branchline_conversations_case_api_staff_conversation_continue"];
         delete?: never;
         options?: never;
         head?: never;
@@ -496,6 +598,23 @@ export interface paths {
         put?: never;
         /** Return a conversation in progress to the queue */
         post: operations["branchline_conversations_api_staff_release"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/conversations/{conversation_id}/topic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** During the conversation: move it and its case to another topic (and case type) */
+        post: operations["branchline_conversations_case_api_staff_conversation_topic"];
         delete?: never;
         options?: never;
         head?: never;
@@ -633,6 +752,23 @@ export interface paths {
         put?: never;
         /** After the password, for someone without an authenticator: its secret and QR code */
         post: operations["branchline_accounts_api_staff_totp_enrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your line of business's active topics, each with its case type */
+        get: operations["branchline_conversations_case_api_staff_topics"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -900,6 +1036,165 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** CaseConversationRef */
+        CaseConversationRef: {
+            assigned_agent: components["schemas"]["Ref"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Ended At */
+            ended_at: string | null;
+            /** Id */
+            id: number;
+            /** Outbound */
+            outbound: boolean;
+            /** State */
+            state: string;
+            topic: components["schemas"]["Ref"];
+        };
+        /** CaseOut */
+        CaseOut: {
+            case_type: components["schemas"]["Ref"];
+            /**
+             * Conversations
+             * @description Oldest first
+             */
+            conversations: components["schemas"]["CaseConversationRef"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** @description "Customer" for a guest */
+            customer: components["schemas"]["CustomerRef"];
+            /**
+             * Handlers
+             * @description Staff who were or are assigned to its conversations, first first
+             */
+            handlers: components["schemas"]["Ref"][];
+            /** Id */
+            id: number;
+            line_of_business: components["schemas"]["Ref"];
+            /** Resolved At */
+            resolved_at: string | null;
+            status: components["schemas"]["CaseStatusRef"];
+            /** @description The subject */
+            topic: components["schemas"]["Ref"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** CasePage */
+        CasePage: {
+            /**
+             * Cases
+             * @description Newest first
+             */
+            cases: components["schemas"]["CaseRow"][];
+            /**
+             * Next Before Id
+             * @description More cases exist: ask again with before_id set to this
+             */
+            next_before_id: number | null;
+        };
+        /** CaseRow */
+        CaseRow: {
+            case_type: components["schemas"]["Ref"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** @description "Customer" for a guest */
+            customer: components["schemas"]["CustomerRef"];
+            /** Id */
+            id: number;
+            line_of_business: components["schemas"]["Ref"];
+            /** Resolved At */
+            resolved_at: string | null;
+            status: components["schemas"]["CaseStatusRef"];
+            /** @description The subject */
+            topic: components["schemas"]["Ref"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** CaseStatusOut */
+        CaseStatusOut: {
+            /** Id */
+            id: number;
+            /**
+             * Initial
+             * @description New cases start in this status
+             */
+            initial: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Resolved
+             * @description A case in this status is resolved; otherwise it is open
+             */
+            resolved: boolean;
+        };
+        /** CaseStatusRef */
+        CaseStatusRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Resolved
+             * @description A case in this status is resolved; otherwise it is open
+             */
+            resolved: boolean;
+        };
+        /** CasesQuery */
+        CasesQuery: {
+            /**
+             * Agent Id
+             * @description Cases this member of staff was or is assigned to
+             */
+            agent_id?: number | null;
+            /**
+             * Before Id
+             * @description From next_before_id of the previous page
+             */
+            before_id?: number | null;
+            /** Case Type Id */
+            case_type_id?: number | null;
+            /** Created From */
+            created_from?: string | null;
+            /**
+             * Created To
+             * @description Inclusive
+             */
+            created_to?: string | null;
+            /**
+             * Limit
+             * @description 1 to 100
+             * @default 50
+             */
+            limit: number;
+            /**
+             * Q
+             * @description The customer's name (signed-in customers), or "#<case id>"
+             * @default
+             */
+            q: string;
+            /**
+             * Resolved
+             * @description Only open (false) or only resolved (true) cases
+             */
+            resolved?: boolean | null;
+            /** Status Id */
+            status_id?: number | null;
+        };
         /** ClaimMappingIO */
         ClaimMappingIO: {
             /**
@@ -920,6 +1215,21 @@ export interface components {
              * @description What agents see it as, e.g. Customer number
              */
             label: string;
+        };
+        /** ContinueIn */
+        ContinueIn: {
+            /**
+             * Body
+             * @description A first message to the customer (they find it unread)
+             */
+            body?: string | null;
+            /**
+             * Client Message Id
+             * @description Makes a retry return the same conversation
+             */
+            client_message_id?: string | null;
+            /** Topic Id */
+            topic_id: number;
         };
         /**
          * ConversationState
@@ -1110,6 +1420,13 @@ export interface components {
             /** Read Seq */
             read_seq?: number | null;
         };
+        /** Ref */
+        Ref: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
         /** RetentionIn */
         RetentionIn: {
             /**
@@ -1230,6 +1547,7 @@ export interface components {
             assigned_agent: components["schemas"]["AgentRef"] | null;
             /** Case Id */
             case_id: number;
+            case_status: components["schemas"]["CaseStatusRef"];
             case_type: components["schemas"]["TopicRef"];
             /** Channel */
             channel: string;
@@ -1256,6 +1574,11 @@ export interface components {
             last_seq: number;
             /** Last Staff Seq */
             last_staff_seq: number;
+            /**
+             * Outbound
+             * @description Started by an agent writing to the customer (Continue conversation)
+             */
+            outbound: boolean;
             /**
              * Read Seq
              * @description Your own read mark, in staff_seq numbers
@@ -1435,6 +1758,50 @@ export interface components {
             password: string;
             /** Username */
             username: string;
+        };
+        /** StatusIn */
+        StatusIn: {
+            /** Status Id */
+            status_id: number;
+        };
+        /** TimelinePage */
+        TimelinePage: {
+            /**
+             * Has More
+             * @description Later items exist: ask again with after_id
+             */
+            has_more: boolean;
+            /**
+             * Items
+             * @description Oldest first: every conversation's messages, notes and lines
+             */
+            items: components["schemas"]["StaffMessageOut"][];
+        };
+        /** TimelineQuery */
+        TimelineQuery: {
+            /**
+             * After Id
+             * @description Items after this message id
+             */
+            after_id?: number | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+        };
+        /** TopicIn */
+        TopicIn: {
+            /** Topic Id */
+            topic_id: number;
+        };
+        /** TopicOption */
+        TopicOption: {
+            case_type: components["schemas"]["Ref"];
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
         /** TopicOut */
         TopicOut: {
@@ -3177,6 +3544,469 @@ export interface operations {
             };
         };
     };
+    branchline_conversations_case_api_staff_case_statuses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseStatusOut"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_case_api_staff_cases: {
+        parameters: {
+            query?: {
+                status_id?: number | null;
+                /** @description Only open (false) or only resolved (true) cases */
+                resolved?: boolean | null;
+                case_type_id?: number | null;
+                /** @description Cases this member of staff was or is assigned to */
+                agent_id?: number | null;
+                created_from?: string | null;
+                /** @description Inclusive */
+                created_to?: string | null;
+                /** @description The customer's name (signed-in customers), or "#<case id>" */
+                q?: string;
+                /** @description From next_before_id of the previous page */
+                before_id?: number | null;
+                /** @description 1 to 100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CasePage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_case_api_staff_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_case_api_staff_case_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseRow"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_case_api_staff_case_timeline: {
+        parameters: {
+            query?: {
+                /** @description Items after this message id */
+                after_id?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelinePage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     branchline_conversations_api_staff_conversations: {
         parameters: {
             query?: {
@@ -3362,6 +4192,113 @@ export interface operations {
         responses: {
             /** @description OK */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffConversationOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_case_api_staff_conversation_continue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContinueIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4264,6 +5201,113 @@ export interface operations {
             };
         };
     };
+    branchline_conversations_case_api_staff_conversation_topic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopicIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffConversationOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     branchline_conversations_api_staff_transfer: {
         parameters: {
             query?: never;
@@ -4908,6 +5952,89 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_case_api_staff_topics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicOption"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,6 +52,7 @@ export async function select(id: number): Promise<void> {
     composerError.value = "";
     notice.value = "";
     store.selectedId.value = id;
+    store.module.value = "conversations";
   });
   if (!store.threads.value.get(id)?.loaded) {
     const page = await unwrap(api.GET("/api/staff/conversations/{conversation_id}/messages", {
@@ -194,6 +195,103 @@ document.addEventListener("visibilitychange", () => {
 
 export function start(): void {
   protocol.connect({
-    ready: () => void loadLists().catch(showError),
+    ready: () => {
+      void loadLists().catch(showError);
+      if (!store.caseStatuses.value.length) void loadCaseOptions().catch(showError);
+    },
   });
+}
+
+// --- Cases (docs/protocol.md §11) --------------------------------------------------------
+
+// The line's statuses and topics: the case header's choices and the Cases module's filters.
+export async function loadCaseOptions(): Promise<void> {
+  const [statuses, topics] = await Promise.all([
+    unwrap(api.GET("/api/staff/case-statuses")), unwrap(api.GET("/api/staff/topics")),
+  ]);
+  batch(() => {
+    store.caseStatuses.value = statuses;
+    store.topics.value = topics;
+  });
+}
+
+// The conversation's own `conversation.updated` event brings the new status to every
+// console showing it; the open case and its row in the table are updated from the answer.
+export async function setCaseStatus(caseId: number, statusId: number): Promise<void> {
+  notice.value = "";
+  try {
+    const row = await unwrap(api.POST("/api/staff/cases/{case_id}/status", {
+      params: { path: { case_id: caseId } }, body: { status_id: statusId },
+    }));
+    putCaseRow(row);
+    const open = store.openCase.value;
+    if (open?.detail.id === caseId) await openCaseById(caseId);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+export async function setTopic(conversationId: number, topicId: number): Promise<void> {
+  notice.value = "";
+  try {
+    protocol.putConversation(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/topic", {
+      params: { path: { conversation_id: conversationId } }, body: { topic_id: topicId },
+    })));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// Outbound from Ended: the new conversation is ours, in progress, and opens at once.
+export async function continueConversation(conversationId: number, topicId: number, body: string): Promise<void> {
+  const text = body.trim();
+  const c = await unwrap(api.POST("/api/staff/conversations/{conversation_id}/continue", {
+    params: { path: { conversation_id: conversationId } },
+    body: { topic_id: topicId, body: text || null, client_message_id: text ? protocol.newClientMessageId() : null },
+  }));
+  protocol.putConversation(c);
+  store.tab.value = "active";
+  await select(c.id);
+}
+
+export function showModule(which: store.Module): void {
+  store.module.value = which;
+  if (which === "cases" && !store.caseList.value.loaded) loadCases(true).catch(showError);
+}
+
+// One more page of the Cases module's table (`fresh`: from the newest, after a filter change).
+export async function loadCases(fresh: boolean): Promise<void> {
+  const filters = store.caseFilters.value;
+  const before = fresh ? undefined : store.caseList.value.nextBeforeId ?? undefined;
+  const page = await unwrap(api.GET("/api/staff/cases", {
+    params: { query: { ...filters, q: filters.q || undefined, before_id: before, limit: PAGE_SIZE } },
+  }));
+  store.caseList.value = {
+    cases: fresh ? page.cases : [...store.caseList.value.cases, ...page.cases],
+    nextBeforeId: page.next_before_id, loaded: true,
+  };
+}
+
+function putCaseRow(row: store.CaseRow): void {
+  const list = store.caseList.value;
+  if (list.cases.some((c) => c.id === row.id)) {
+    store.caseList.value = { ...list, cases: list.cases.map((c) => (c.id === row.id ? row : c)) };
+  }
+}
+
+export async function openCaseById(caseId: number): Promise<void> {
+  const [detail, page] = await Promise.all([
+    unwrap(api.GET("/api/staff/cases/{case_id}", { params: { path: { case_id: caseId } } })),
+    unwrap(api.GET("/api/staff/cases/{case_id}/timeline", { params: { path: { case_id: caseId }, query: { limit: PAGE_SIZE } } })),
+  ]);
+  store.openCase.value = { detail, items: page.items, hasMore: page.has_more };
+}
+
+export async function loadMoreTimeline(): Promise<void> {
+  const open = store.openCase.value;
+  if (!open?.hasMore) return;
+  const page = await unwrap(api.GET("/api/staff/cases/{case_id}/timeline", {
+    params: { path: { case_id: open.detail.id }, query: { limit: PAGE_SIZE, after_id: open.items.at(-1)?.id } },
+  }));
+  store.openCase.value = { ...open, items: [...open.items, ...page.items], hasMore: page.has_more };
 }

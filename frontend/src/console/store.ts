@@ -9,7 +9,13 @@ type Json<T> = T extends { responses: { 200: { content: { "application/json": in
 export type Conversation = Json<paths["/api/staff/conversations/{conversation_id}"]["get"]>;
 export type Message = Json<paths["/api/staff/conversations/{conversation_id}/messages"]["get"]>["messages"][number];
 export type Candidate = Json<paths["/api/staff/conversations/{conversation_id}/transfer-candidates"]["get"]>[number];
+export type CaseRow = Json<paths["/api/staff/cases"]["get"]>["cases"][number];
+export type CaseDetail = Json<paths["/api/staff/cases/{case_id}"]["get"]>;
+export type CaseStatusOption = Json<paths["/api/staff/case-statuses"]["get"]>[number];
+export type TopicOption = Json<paths["/api/staff/topics"]["get"]>[number];
 export type Tab = "waiting" | "active" | "ended" | "line";
+// The console's two modules (seed 001: Cases sits below Conversations in the first column).
+export type Module = "conversations" | "cases";
 export type Visibility = "public" | "staff";
 export type Connection = "connecting" | "online" | "offline";
 
@@ -64,12 +70,44 @@ export const selectedId = signal<number | null>(null);
 // Customer id -> what has been read of their history.
 export const histories = signal<ReadonlyMap<number, History>>(new Map());
 
+// --- Cases (docs/protocol.md §11)
+export const module = signal<Module>("conversations");
+// The line's case statuses and active topics, read once after sign-in.
+export const caseStatuses = signal<readonly CaseStatusOption[]>([]);
+export const topics = signal<readonly TopicOption[]>([]);
+export interface CaseFilters {
+  status_id?: number;
+  case_type_id?: number;
+  created_from?: string;
+  created_to?: string;
+  q?: string;
+}
+export const caseFilters = signal<CaseFilters>({});
+// The Cases module's table: the pages read so far, newest first, and where the next begins.
+export const caseList = signal<{ cases: readonly CaseRow[]; nextBeforeId: number | null; loaded: boolean }>(
+  { cases: [], nextBeforeId: null, loaded: false });
+// The case open in the Cases module, with its timeline read so far (oldest first).
+export interface OpenCase {
+  detail: CaseDetail;
+  items: readonly Message[];
+  hasMore: boolean;
+}
+export const openCase = signal<OpenCase | null>(null);
+
 export const EMPTY_THREAD: Thread = { byId: new Map(), order: [], hasMore: false, loaded: false };
 export const EMPTY_HISTORY: History = { messages: [], hasMore: false, loaded: false };
 
 export const seesWholeLine = computed(() => WHOLE_LINE.has(me.value.role));
 export const handles = computed(() => HANDLING.has(me.value.role)); // else read only
 export const isSupervisor = computed(() => me.value.role === "supervisor");
+// Case statuses: the agents who handled a case, supervisors and administrators (auditors read).
+export const changesCases = computed(() => me.value.role !== "auditor");
+// The case types of the line, from its topics (for the Cases module's filter).
+export const caseTypes = computed(() => {
+  const byId = new Map<number, string>();
+  for (const t of topics.value) byId.set(t.case_type.id, t.case_type.name);
+  return [...byId].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
+});
 
 // Which of this member of staff's own tabs a conversation belongs in: the queue while
 // waiting, then the ones they handle or (supervisors) follow. The whole line is another list.

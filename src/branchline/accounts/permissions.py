@@ -1,7 +1,8 @@
 """Who may do what: the one permission model.
 
-Roles, the line-of-business scope (built once per principal) and `can(principal, action,
-conversation)`, which every action asks through `conversations.selectors.access_conversation`.
+Roles, the line-of-business scope (built once per principal), `can(principal, action,
+conversation)`, which every action asks through `conversations.selectors.access_conversation`,
+and `can_case` for cases (`cases.selectors.access_case`).
 A refusal is either NotFound (the object must stay invisible to this principal) or Forbidden
 with a code (the principal may see it but not do this). Conflicts of state (already taken, ended) are the
 actions' business and answer 409.
@@ -29,6 +30,13 @@ class Action(StrEnum):
     JOIN = "conversation.join"
     RECEIPT = "receipt.update"
     TYPING = "typing"
+    TOPIC = "conversation.topic_set"  # move its case to another topic (and case type), during it
+    CONTINUE = "conversation.continue"  # write to its (authenticated) customer again, after it ended
+
+
+class CaseAction(StrEnum):
+    VIEW = "case.view"  # the case, its timeline; it is listed in the Cases module
+    STATUS = "case.status_set"
 
 
 # Roles that see every conversation of their line(s) of business. Agents see their own,
@@ -104,7 +112,9 @@ def can(principal, action: Action, conversation, *, participated: bool = False):
         if is_assigned or is_watching:
             return None
         return _forbidden(_("Take or join the conversation before writing in it."), "not_a_participant")
-    if action in (Action.END, Action.RELEASE, Action.TRANSFER):
+    if action is Action.CONTINUE:
+        return None  # any handling role that sees it; the action checks the customer and state
+    if action in (Action.END, Action.RELEASE, Action.TRANSFER, Action.TOPIC):
         if is_assigned or supervises:
             return None
         return _forbidden(_("Only the agent handling the conversation, or a supervisor, can do this."),
@@ -113,6 +123,25 @@ def can(principal, action: Action, conversation, *, participated: bool = False):
         if participated or is_assigned or is_watching:
             return None
         return _forbidden(_("Only participants send receipts."), "not_a_participant")
+    raise ValueError(f"unknown action {action!r}")
+
+
+def can_case(principal, action: CaseAction, case, *, handled: bool = False):
+    """None if `principal` may do `action` on `case`, else the error to raise. Customers
+    never manage cases (seed 001). Agents see the cases they were or are assigned to
+    (`handled`); supervisors, administrators and auditors every case of their line.
+    Auditors only read."""
+    if principal is None or not principal.is_staff:
+        return NotFound(code="case_not_found")
+    scope = staff_scope(principal)
+    if not (handled or (scope.whole_line and case.line_of_business_id in scope.line_of_business_ids)):
+        return NotFound(code="case_not_found")
+    if action is CaseAction.VIEW:
+        return None
+    if scope.role == Role.AUDITOR:
+        return _forbidden(_("Your role can read cases but not change them."), "role_read_only")
+    if action is CaseAction.STATUS:
+        return None  # the agent who handled it, the line's supervisors and administrators
     raise ValueError(f"unknown action {action!r}")
 
 

@@ -1,10 +1,10 @@
-"""Administration pages of this app (accounts/administration.py): case types and topics,
-each within the administrator's lines of business."""
+"""Administration pages of this app (accounts/administration.py): case types, topics and
+case statuses, each within the administrator's lines of business."""
 from django.contrib import admin
 
 from branchline.accounts.administration import ScopedAdmin, site
 
-from .models import CaseType, Topic
+from .models import CaseStatus, CaseType, Topic
 
 
 @admin.register(CaseType, site=site)
@@ -25,3 +25,15 @@ class TopicAdmin(ScopedAdmin):
     list_select_related = ("case_type",)
     search_fields = ("name",)
     fields = ("name", "case_type", "is_active", "position")
+
+
+@admin.register(CaseStatus, site=site)
+class CaseStatusAdmin(ScopedAdmin):
+    """A line's statuses, in their order: each open or resolved, one where new cases start.
+    A status in use cannot be deleted (its cases keep it)."""
+
+    line_path = "line_of_business"
+    list_display = ("name", "line_of_business", "is_resolved", "is_initial", "position")
+    list_filter = ("is_resolved", ("line_of_business", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name",)
+    fields = ("name", "line_of_business", "is_resolved", "is_initial", "position")

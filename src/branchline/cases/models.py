@@ -1,7 +1,9 @@
-"""Case types, topics (the "subjects" customers pick) and cases.
+"""Case types, topics (the "subjects" customers pick), case statuses and cases.
 
-Every conversation belongs to a case from its first message; the Cases issue builds the
-case workflow (statuses, timeline, role-scoped index) on these."""
+Every conversation belongs to a case from its first message. The workflow that changes a
+case from a conversation (status, topic, outbound) lives with conversations
+(conversations/actions/cases.py); docs/adr/0018."""
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,18 +33,70 @@ class Topic(models.Model):
         return self.name
 
 
-class CaseStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    RESOLVED = "resolved", _("Resolved")
+class CaseStatus(models.Model):
+    """One of a line of business's case statuses, defined by its administrators. Each is
+    open or resolved; exactly one open status is where new cases start (`is_initial`)."""
+
+    line_of_business = models.ForeignKey("accounts.LineOfBusiness", on_delete=models.PROTECT,
+                                         related_name="case_statuses")
+    name = models.CharField(_("name"), max_length=80)
+    is_resolved = models.BooleanField(_("resolved"), default=False,
+                                      help_text=_("A case in this status is resolved; otherwise it is open."))
+    is_initial = models.BooleanField(_("new cases start here"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("case status")
+        verbose_name_plural = _("case statuses")
+        constraints = [
+            models.UniqueConstraint(fields=["line_of_business", "name"], name="case_status_unique_name"),
+            models.UniqueConstraint(fields=["line_of_business"], condition=models.Q(is_initial=True),
+                                    name="case_status_one_initial"),
+            models.CheckConstraint(condition=~models.Q(is_initial=True, is_resolved=True),
+                                   name="case_status_initial_is_open"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class Case(models.Model):
-    customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="cases")
-    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="cases")
-    case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, related_name="cases")
-    line_of_business = models.ForeignKey("accounts.LineOfBusiness", on_delete=models.PROTECT, related_name="cases")
-    status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    """A customer's matter with the bank: every conversation belongs to one. Its status is
+    one of its line's; `resolved_at` is when it last became resolved (None while open)."""
+
+    customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="cases", db_index=False)
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="cases", db_index=False)
+    case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, related_name="cases", db_index=False)
+    line_of_business = models.ForeignKey("accounts.LineOfBusiness", on_delete=models.PROTECT, related_name="cases",
+                                         db_index=False)
+    status = models.ForeignKey(CaseStatus, on_delete=models.PROTECT, related_name="cases", db_index=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["customer", "status"])]
+        indexes = [
+            models.Index(fields=["customer", "case_type"], name="case_customer_type"),
+            # The Cases module pages newest first (keyset on id) within a line, optionally by
+            # status or case type; an agent's own cases come through CaseHandler.
+            models.Index(fields=["line_of_business", "id"], name="case_line_id"),
+            models.Index(fields=["line_of_business", "status", "id"], name="case_line_status_id"),
+            models.Index(fields=["line_of_business", "case_type", "id"], name="case_line_type_id"),
+            models.Index(fields=["status"], name="case_status"),
+            models.Index(fields=["topic"], name="case_topic"),
+        ]
+
+
+class CaseHandler(models.Model):
+    """A member of staff who was or is assigned to one of the case's conversations: the
+    cases an agent sees in the Cases module."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="handlers", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_handled",
+                             db_index=False)
+    first_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="case_handler_unique")]
+        indexes = [models.Index(fields=["user", "case"], name="case_handler_user_case")]

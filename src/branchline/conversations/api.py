@@ -39,7 +39,7 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def _page_size(principal, limit: int) -> int:
+def page_size(principal, limit: int) -> int:
     """A history page's size, once its reader has the budget for it: history reads cost
     the database, so each reader (all their devices) has a budget of pages."""
     limit = _limit(limit)
@@ -97,7 +97,7 @@ class CustomerHistoryQuery(Schema):
 @router.get("/customer/messages", auth=customer_auth, response={200: MessagePage, **ERRORS}, tags=["customer"],
             summary="A page of the customer's history across all their conversations (newest page first)")
 def customer_messages(request, query: Query[CustomerHistoryQuery]):
-    limit = _page_size(request.principal, query.limit)
+    limit = page_size(request.principal, query.limit)
     messages = selectors.messages_for_customer_before(request.principal.id, before_id=query.before_id, limit=limit + 1)
     return _page(messages, limit, message_for_customer)
 
@@ -133,7 +133,7 @@ class StaffListQuery(Schema):
                                    "administrators, auditors)")
 
 
-def _staff_view(principal, conversation_id):
+def staff_view(principal, conversation_id):
     conversation = selectors.access_conversation(principal, conversation_id)
     conversation.my_read_seq = getattr(selectors.participant_of(conversation.id, principal), "read_seq", 0)
     return conversation_for_staff(conversation,
@@ -151,7 +151,7 @@ def staff_conversations(request, query: Query[StaffListQuery]):
 @router.get("/staff/conversations/{conversation_id}", auth=staff_auth,
             response={200: StaffConversationOut, **ERRORS}, tags=["staff"])
 def staff_conversation(request, conversation_id: int):
-    view = _staff_view(request.principal, conversation_id)
+    view = staff_view(request.principal, conversation_id)
     actions.customer_data_read(principal=request.principal, customer_id=view["customer"]["id"],
                                conversation_id=conversation_id, what="conversation")
     return view
@@ -166,7 +166,7 @@ class StaffSeqPageQuery(Schema):
             response={200: StaffMessagePage, **ERRORS}, tags=["staff"],
             summary="A page of a conversation's staff stream (notes included), newest page first")
 def staff_messages(request, conversation_id: int, query: Query[StaffSeqPageQuery]):
-    limit = _page_size(request.principal, query.limit)
+    limit = page_size(request.principal, query.limit)
     conversation = selectors.access_conversation(request.principal, conversation_id, related=False)
     page = _page(selectors.messages_in_conversation_before(conversation, before_seq=query.before_seq, limit=limit + 1),
                  limit, message_for_staff)
@@ -184,7 +184,7 @@ class HistoryQuery(Schema):
             response={200: StaffMessagePage, **ERRORS}, tags=["staff"],
             summary="The customer's whole history (every conversation, channel and case; notes included)")
 def staff_history(request, conversation_id: int, query: Query[HistoryQuery]):
-    limit = _page_size(request.principal, query.limit)
+    limit = page_size(request.principal, query.limit)
     conversation = selectors.access_conversation(request.principal, conversation_id, related=False)
     page = _page(selectors.customer_history_before(conversation.customer_id, before_id=query.before_id,
                                                    limit=limit + 1), limit, message_for_staff)
@@ -197,7 +197,7 @@ def _state_change(name: str, action, summary: str) -> None:
     """POST /staff/conversations/{id}/<name>: the action, then the conversation as you now see it."""
     def view(request, conversation_id: int):
         action(principal=request.principal, conversation_id=conversation_id)
-        return _staff_view(request.principal, conversation_id)
+        return staff_view(request.principal, conversation_id)
 
     view.__name__ = f"staff_{name}"  # the OpenAPI operation id
     router.post(f"/staff/conversations/{{conversation_id}}/{name}", auth=staff_auth,
@@ -223,7 +223,7 @@ def staff_transfer_candidates(request, conversation_id: int):
 def staff_transfer(request, conversation_id: int, payload: TransferIn):
     actions.conversation_transfer(principal=request.principal, conversation_id=conversation_id,
                                   to_user_id=payload.to_user_id, note=payload.note)
-    return _staff_view(request.principal, conversation_id)
+    return staff_view(request.principal, conversation_id)
 
 
 @router.post("/staff/conversations/{conversation_id}/messages", auth=staff_auth,
@@ -242,4 +242,4 @@ def staff_message_send(request, conversation_id: int, payload: StaffSendIn):
 def staff_receipt(request, conversation_id: int, payload: ReceiptIn):
     actions.receipt_update(principal=request.principal, conversation_id=conversation_id,
                            delivered_seq=payload.delivered_seq, read_seq=payload.read_seq)
-    return _staff_view(request.principal, conversation_id)
+    return staff_view(request.principal, conversation_id)

@@ -98,6 +98,40 @@ class CustomerIdentified(ConversationChanged):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CaseStatusChanged(ConversationChanged):
+    """A case's status changed; routed through the case's latest conversation."""
+
+    name = "case.status_changed"
+    case_id: int
+    status_id: int
+    previous_status_id: int
+    resolved: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseTopicChanged(ConversationChanged):
+    """During a conversation its topic, and its case's topic and case type, changed."""
+
+    name = "case.topic_changed"
+    case_id: int
+    topic_id: int
+    case_type_id: int
+    previous_topic_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationContinued(ConversationChanged):
+    """Outbound: an agent started a conversation with an authenticated customer, from an
+    ended one (`from_conversation_id`), in `case_id`."""
+
+    name = "conversation.continued"
+    from_conversation_id: int
+    case_id: int
+    topic_id: int
+    agent_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiptUpdated(ConversationEvent):
     """A side's delivered/read summary moved forward (in public numbers)."""
 

@@ -20,6 +20,8 @@ class ConversationState(models.TextChoices):
 class EndReason(models.TextChoices):
     AGENT = "agent", _("Ended by the agent")
     CUSTOMER_LEFT = "customer_left", _("The customer left")
+    # The post-resolve window had passed when the customer wrote again (docs/protocol.md §11).
+    CASE_RESOLVED = "case_resolved", _("Its case was resolved")
 
 
 class Conversation(models.Model):
@@ -36,6 +38,8 @@ class Conversation(models.Model):
         "accounts.LineOfBusiness", on_delete=models.PROTECT, related_name="conversations", db_index=False
     )
     state = models.CharField(max_length=16, choices=ConversationState.choices, default=ConversationState.WAITING)
+    # Started by an agent writing to an authenticated customer ("Continue conversation").
+    outbound = models.BooleanField(default=False)
     assigned_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="conversations",
         db_index=False,
@@ -132,6 +136,9 @@ class SystemCode(models.TextChoices):
     AGENT_AWAY = "agent_away"  # staff: "Returned to the queue: Anna is away."
     SUPERVISOR_JOINED = "supervisor_joined"  # staff: "Olga (supervisor) joined."
     CUSTOMER_SIGNED_IN = "customer_signed_in"  # public: "Jan Kowalski signed in with the bank."
+    CASE_STATUS = "case_status"  # staff: "Anna set the case's status to Resolved."
+    TOPIC_CHANGED = "topic_changed"  # staff: "Anna changed the topic to Loans (Loans)."
+    OUTBOUND = "outbound"  # staff: "Anna started this conversation with the customer."
 
 
 class Message(models.Model):
@@ -194,7 +201,7 @@ class Message(models.Model):
             return self.body
         names = {"agent": author_name or (self.author.display_name if self.author_id else ""),
                  "receiver": subject_name or (self.subject.display_name if self.subject_id else ""),
-                 "customer": self.body or gettext("The customer")}
+                 "customer": self.body or gettext("The customer"), "body": self.body}
         line = {
             SystemCode.AGENT_JOINED: gettext("%(agent)s joined the conversation."),
             SystemCode.ENDED: gettext("The conversation has ended."),
@@ -205,5 +212,9 @@ class Message(models.Model):
             SystemCode.SUPERVISOR_JOINED: gettext("%(agent)s (supervisor) joined the conversation."),
             # The body holds the customer's name as the bank gave it at the time.
             SystemCode.CUSTOMER_SIGNED_IN: gettext("%(customer)s signed in with the bank."),
+            # The body holds the status's (or topic's) name at the time.
+            SystemCode.CASE_STATUS: gettext("%(agent)s set the case's status to %(body)s."),
+            SystemCode.TOPIC_CHANGED: gettext("%(agent)s changed the topic to %(body)s."),
+            SystemCode.OUTBOUND: gettext("%(agent)s started this conversation with the customer."),
         }.get(self.system_code)
         return line % names if line else self.body

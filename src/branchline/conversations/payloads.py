@@ -2,7 +2,7 @@
 and resync, so a message looks the same however a client receives it."""
 from branchline.core.wire import timestamp
 
-from .models import Conversation, Kind, Message, Sender, Visibility
+from .models import Conversation, Message, Sender, SystemCode, Visibility
 
 
 def _names(message: Message, names: dict | None) -> tuple[str | None, str | None]:
@@ -50,7 +50,7 @@ def message_for_staff(message, *, names: dict | None = None) -> dict:
         "agent_name": author if message.sender != Sender.CUSTOMER else None,
         "text": Message.text(message, author, subject),
         # A system line's own words (the note of a transfer, for its receiver), else null.
-        "note": (message.body or None) if message.kind == Kind.SYSTEM else None,
+        "note": (message.body or None) if message.system_code == SystemCode.TRANSFERRED else None,
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id,
         "created_at": timestamp(message.created_at),
@@ -89,6 +89,9 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
         "case_id": conversation.case_id,
         "topic": {"id": conversation.topic_id, "name": conversation.topic.name},
         "case_type": {"id": conversation.case.case_type_id, "name": conversation.case.case_type.name},
+        "case_status": {"id": conversation.case.status_id, "name": conversation.case.status.name,
+                        "resolved": conversation.case.status.is_resolved},
+        "outbound": conversation.outbound,
         "channel": conversation.channel.kind,
         "customer": {
             "id": customer.id,

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from branchline.cases.schemas import CaseStatusRef
 from branchline.contacts.schemas import StaffCustomerRef
 
 
@@ -100,6 +101,8 @@ class StaffConversationOut(Schema):
     case_id: int
     topic: TopicRef
     case_type: TopicRef
+    case_status: CaseStatusRef
+    outbound: bool = Field(description="Started by an agent writing to the customer (Continue conversation)")
     channel: str
     customer: StaffCustomerRef
     assigned_agent: AgentRef | None

@@ -14,10 +14,11 @@ from branchline.accounts.permissions import Action, StaffScope, can, staff_scope
 from branchline.accounts.principals import Principal
 from branchline.core import sql
 from branchline.core.errors import Forbidden, NotFound
+from branchline.core.ids import MAX_ID, parse_id  # noqa: F401 - re-exported: callers name them here
 
 from .models import Conversation, ConversationState, Message, Participant, Sender, Visibility
 
-RELATED = ("topic", "case__case_type", "customer", "assigned_agent", "channel")
+RELATED = ("topic", "case__case_type", "case__status", "customer", "assigned_agent", "channel")
 # What a message's wire shapes read (payloads.py): pages are read as plain rows in plain
 # SQL (core/sql.py), not as model instances through the ORM, which cost most of a 50-item
 # page's time (bench/README.md, "History paging").
@@ -81,22 +82,6 @@ def message_rows(filters: dict, *, order_by: str, limit: int) -> list[MessageRow
         row["names"] = names
         rows.append(row)
     return rows
-
-
-# Bigger than any id: a path or frame naming one is simply not found (never a database error).
-MAX_ID = 2**63 - 1
-
-
-def parse_id(value, *, code="conversation_not_found") -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise NotFound(code=code)
-    try:
-        number = int(value)
-    except ValueError:
-        raise NotFound(code=code) from None
-    if not 0 < number <= MAX_ID:
-        raise NotFound(code=code)
-    return number
 
 
 def _participated(user_id: int):

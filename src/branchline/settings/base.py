@@ -266,6 +266,10 @@ BRANCHLINE = {
     # An agent with no socket open for this long loses conversations whose customer wrote
     # meanwhile back to the queue (the away-agent rule, docs/protocol.md §9).
     "AGENT_AWAY_SECONDS": int(os.environ.get("BRANCHLINE_AGENT_AWAY_SECONDS", "90")),
+    # The post-resolve window (docs/protocol.md §11): a customer's message in a conversation
+    # whose case was resolved at most this long ago joins that resolved case ("Thank you");
+    # later, the conversation ends and the message starts a new one, in a new case.
+    "CASE_POST_RESOLVE_SECONDS": int(os.environ.get("BRANCHLINE_CASE_POST_RESOLVE_SECONDS", "900")),
     "CUSTOMER_TOKEN_HOURS": 12,
     # Run the task worker inside the server process (embedded, one-process deployments).
     # With several processes, run `manage.py db_worker` beside them instead.

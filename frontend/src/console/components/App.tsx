@@ -1,6 +1,7 @@
 import { notice } from "../actions";
 import { _ } from "../i18n";
-import { selected } from "../store";
+import { module, selected } from "../store";
+import { CasesView } from "./CasesView";
 import { ConversationView } from "./ConversationView";
 import { Header } from "./Header";
 import { Sidebar } from "./Sidebar";
@@ -20,7 +21,8 @@ export function App({ page }: { page: Page }) {
       <Header roleLabel={page.roleLabel} signOutUrl={page.signOutUrl} auditUrl={page.auditUrl} adminUrl={page.adminUrl} />
       <Sidebar />
       <main id="main" class="pane">
-        {c ? <ConversationView c={c} maxChars={page.maxChars} key={c.id} />
+        {module.value === "cases" ? <CasesView />
+         : c ? <ConversationView c={c} maxChars={page.maxChars} key={c.id} />
            : <>
                <p class="notice" id="notice" role="alert">{notice.value}</p>
                <p class="empty" id="empty">{_("Choose a conversation, or take one from Waiting.")}</p>

@@ -4,7 +4,9 @@ import { useSignal } from "@preact/signals";
 import { accept, end, join, leave, notice, release } from "../actions";
 import { _, format, stateLabel } from "../i18n";
 import { handles, isFollowing, isMine, isSupervisor, selectedTyping, type Conversation } from "../store";
+import { CaseControls } from "./CaseControls";
 import { Composer } from "./Composer";
+import { ContinueDialog } from "./ContinueDialog";
 import { HistoryPanel } from "./HistoryPanel";
 import { Messages } from "./Messages";
 import { Tabs, type TabItem } from "./Tabs";
@@ -12,7 +14,7 @@ import { TransferDialog } from "./TransferDialog";
 
 type View = "conversation" | "history";
 
-function Actions({ c, onTransfer }: { c: Conversation; onTransfer: () => void }) {
+function Actions({ c, onTransfer, onContinue }: { c: Conversation; onTransfer: () => void; onContinue: () => void }) {
   if (!handles.value) return <p class="hint read-only">{_("Read only")}</p>;
   const mine = isMine(c);
   const following = isFollowing(c);
@@ -40,6 +42,12 @@ function Actions({ c, onTransfer }: { c: Conversation; onTransfer: () => void })
           {_("End conversation")}
         </button>
       )}
+      {/* Outbound: only a customer signed in with the bank can be written to after the end (seed 000). */}
+      {c.state === "ended" && c.customer.authenticated && (
+        <button type="button" class="button primary" id="continue" aria-haspopup="dialog" onClick={onContinue}>
+          {_("Continue conversation")}
+        </button>
+      )}
     </div>
   );
 }
@@ -47,12 +55,12 @@ function Actions({ c, onTransfer }: { c: Conversation; onTransfer: () => void })
 export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: number }) {
   const view = useSignal<View>("conversation");
   const transferring = useSignal(false);
+  const continuing = useSignal(false);
   const mine = isMine(c);
   const writes = handles.value && (mine || isFollowing(c)); // notes: also after the end
   const guest = c.customer.authenticated ? "" : ` (${_("guest")})`;
   const handler = c.assigned_agent && !mine ? format("handled by %s", c.assigned_agent.name) : "";
-  const sub = [c.topic.name, c.case_type.name, format("case #%s", c.case_id), stateLabel(c.state), handler]
-    .filter(Boolean).join(" · ");
+  const sub = [stateLabel(c.state), c.outbound ? _("started by the bank") : "", handler].filter(Boolean).join(" · ");
   // What the bank's sign-in says of the customer, as far as its claim mapping shows it.
   const details = c.customer.details.map((d) => `${d.label}: ${d.value}`).join(" · ");
   const views: TabItem<View>[] = [
@@ -66,8 +74,9 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
           <h2 id="detail-title">{c.customer.name}{guest}</h2>
           {details && <p class="chat-sub" id="detail-customer">{details}</p>}
           <p class="chat-sub" id="detail-sub">{sub}</p>
+          <CaseControls c={c} />
         </div>
-        <Actions c={c} onTransfer={() => { transferring.value = true; }} />
+        <Actions c={c} onTransfer={() => { transferring.value = true; }} onContinue={() => { continuing.value = true; }} />
       </header>
       <p class="notice" id="notice" role="alert">{notice.value}</p>
       <Tabs label={_("Views of the conversation")} prefix="view" items={views} selected={view.value}
@@ -83,6 +92,7 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
       </div>
       {view.value === "history" && <HistoryPanel c={c} />}
       {transferring.value && <TransferDialog c={c} onClose={() => { transferring.value = false; }} />}
+      {continuing.value && <ContinueDialog c={c} onClose={() => { continuing.value = false; }} />}
     </section>
   );
 }

@@ -1,9 +1,9 @@
 // The lists as tabs, each conversation a button with its unread badge. Agents and
 // supervisors have their own lists (In progress, Waiting, Ended); supervisors,
 // administrators and auditors also the whole line of business, live.
-import { selectTab, select, showError } from "../actions";
+import { selectTab, select, showError, showModule } from "../actions";
 import { _, format } from "../i18n";
-import { handles, isMine, lists, listsLoaded, seesWholeLine, selectedId, tab, type Conversation, type Tab } from "../store";
+import { handles, isMine, lists, listsLoaded, module, seesWholeLine, selectedId, tab, type Conversation, type Tab } from "../store";
 import { Tabs, type TabItem } from "./Tabs";
 
 const LABELS: Record<Tab, string> = { active: "In progress", waiting: "Waiting", ended: "Ended", line: "Line of business" };
@@ -50,6 +50,13 @@ export function Sidebar() {
           {items.length ? items.map((c) => <Item c={c} line={current === "line"} key={c.id} />)
                         : <li class="empty-list">{listsLoaded.value ? _("Nothing here.") : _("Loading…")}</li>}
         </ul>
+      </div>
+      {/* The Cases module, below the conversations (seed 001). */}
+      <div class="modules">
+        <button type="button" class="button module-button" id="cases-link" aria-pressed={module.value === "cases"}
+                onClick={() => showModule(module.value === "cases" ? "conversations" : "cases")}>
+          {module.value === "cases" ? _("Back to conversations") : _("Cases")}
+        </button>
       </div>
     </nav>
   );

@@ -5,27 +5,9 @@ import { useEffect, useRef } from "preact/hooks";
 import { transfer, transferCandidates } from "../actions";
 import { _, format } from "../i18n";
 import type { Candidate, Conversation } from "../store";
+import { keepFocusInside } from "./dialog";
 
 const ROLES: Record<string, string> = { agent: "Agent", supervisor: "Supervisor" };
-
-// What Tab may reach inside `root`: enabled controls, one radio per group (the checked one).
-function tabbable(root: HTMLElement): HTMLElement[] {
-  return [...root.querySelectorAll<HTMLElement>("button, input, textarea, select, a[href]")].filter((el) =>
-    !(el as HTMLButtonElement).disabled
-    && !(el instanceof HTMLInputElement && el.type === "radio" && !el.checked
-         && root.querySelector(`input[name="${el.name}"]:checked`)));
-}
-
-// Tab and Shift+Tab go round inside the dialog, never out to the browser around it.
-function keepFocusInside(e: KeyboardEvent): void {
-  if (e.key !== "Tab") return;
-  const inside = tabbable(e.currentTarget as HTMLElement);
-  const [first, last] = [inside[0], inside.at(-1)];
-  if (e.shiftKey ? document.activeElement === first : document.activeElement === last) {
-    e.preventDefault();
-    (e.shiftKey ? last : first)?.focus();
-  }
-}
 
 export function TransferDialog({ c, onClose }: { c: Conversation; onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);

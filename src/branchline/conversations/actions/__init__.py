@@ -1,6 +1,7 @@
 """Every write to conversations, participants and messages, whether it comes from the API,
 a page, a socket frame, a connector or a sweep (house rule 1: a test fails on database
 writes anywhere else)."""
+from .cases import case_status_set, conversation_continue, conversation_topic_set
 from .identity import customer_sso_redeem
 from .lifecycle import (
     conversation_accept,
@@ -36,6 +37,7 @@ STATE_CHANGES = {
 
 __all__ = [
     "STATE_CHANGES",
+    "case_status_set", "conversation_continue", "conversation_topic_set",
     "clean_body", "clean_client_message_id", "conversation_accept", "conversation_end", "conversation_join",
     "customer_data_read",
     "conversation_leave", "conversation_release", "conversation_transfer", "conversations_end_abandoned",

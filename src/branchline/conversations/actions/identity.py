@@ -12,7 +12,7 @@ from branchline.events import Actor, publish
 from ..events import CustomerIdentified
 from ..models import Conversation, ConversationState, Message, Sender, SystemCode
 from . import streams
-from .lifecycle import system_line
+from .lines import system_line
 
 
 def customer_sso_redeem(*, code, binding) -> tuple[Customer, str]:

@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from branchline.accounts.models import User
 from branchline.accounts.permissions import HANDLING_ROLES, Action
 from branchline.accounts.principals import Principal
+from branchline.cases.actions import case_handler_add
 from branchline.contacts.models import Customer
 from branchline.core.errors import Conflict, InvalidInput, NotFound
 from branchline.events import SYSTEM, Actor, publish
 
 from ..events import (
     ConversationAccepted,
-    ConversationEnded,
     ConversationReleased,
     ConversationTransferred,
     SupervisorJoined,
@@ -29,7 +29,6 @@ from ..models import (
     Conversation,
     ConversationState,
     EndReason,
-    Kind,
     Message,
     Participant,
     ParticipantRole,
@@ -39,21 +38,12 @@ from ..models import (
 )
 from ..selectors import access_conversation, parse_id
 from . import streams
+from .lines import conversation_close, system_line
 from .messages import clean_body
 
 
 def _limits():
     return settings.BRANCHLINE
-
-
-def system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Visibility.PUBLIC, author=None,
-                 subject=None, body="") -> Message:
-    """A system line in the conversation's streams (public, or staff-only)."""
-    conversation = streams.allocate_by_id(conversation_id, public=visibility == Visibility.PUBLIC)
-    names = {user.id: user.display_name for user in (author, subject) if user is not None}
-    return streams.insert(conversation, actor=actor, sender=Sender.SYSTEM, kind=Kind.SYSTEM, visibility=visibility,
-                          system_code=code, body=body, author_id=author.id if author else None,
-                          subject_id=subject.id if subject else None, names=names)
 
 
 def _follow(conversation: Conversation, user: User, role: str) -> None:
@@ -93,6 +83,7 @@ def conversation_accept(*, principal: Principal, conversation_id) -> Conversatio
         conversation.accepted_at = timezone.now()
         _follow(conversation, agent, ParticipantRole.AGENT)
         conversation.save(update_fields=["state", "assigned_agent", "accepted_at", "watchers"])
+        case_handler_add(case_id=conversation.case_id, user_id=agent.id)
         actor = Actor.of(principal)
         system_line(conversation.id, SystemCode.AGENT_JOINED, actor=actor, author=agent)
         publish(ConversationAccepted(actor=actor, agent_id=agent.id, **streams.routing(conversation)))
@@ -104,17 +95,8 @@ def conversation_end(*, principal: Principal, conversation_id) -> Conversation:
         conversation = access_conversation(principal, conversation_id, Action.END, for_update=True)
         if conversation.state == ConversationState.ENDED:
             return conversation
-        _end(conversation, EndReason.AGENT, SystemCode.ENDED, Actor.of(principal))
+        conversation_close(conversation, EndReason.AGENT, SystemCode.ENDED, Actor.of(principal))
     return conversation
-
-
-def _end(conversation: Conversation, reason: str, system_code: str, actor: Actor) -> None:
-    conversation.state = ConversationState.ENDED
-    conversation.ended_at = timezone.now()
-    conversation.end_reason = reason
-    conversation.save(update_fields=["state", "ended_at", "end_reason"])
-    system_line(conversation.id, system_code, actor=actor)
-    publish(ConversationEnded(actor=actor, reason=reason, **streams.routing(conversation)))
 
 
 def _back_to_queue(conversation: Conversation, code: str, author: User, *, assigned: User, actor: Actor) -> None:
@@ -172,6 +154,7 @@ def conversation_transfer(*, principal: Principal, conversation_id, to_user_id, 
         conversation.assigned_agent = receiver
         conversation.accepted_at = timezone.now()  # when the agent handling it now took it
         conversation.save(update_fields=["state", "assigned_agent", "accepted_at", "watchers"])
+        case_handler_add(case_id=conversation.case_id, user_id=receiver.id)
         actor = Actor.of(principal)
         system_line(conversation.id, SystemCode.TRANSFERRED, actor=actor, visibility=Visibility.STAFF, author=sender,
                      subject=receiver, body=note)
@@ -232,7 +215,7 @@ def conversations_end_abandoned(*, grace_seconds: int | None = None) -> int:
                 .first()
             )
             if conversation is not None:
-                _end(conversation, EndReason.CUSTOMER_LEFT, SystemCode.CUSTOMER_LEFT, SYSTEM)
+                conversation_close(conversation, EndReason.CUSTOMER_LEFT, SystemCode.CUSTOMER_LEFT, SYSTEM)
                 ended += 1
     return ended
 

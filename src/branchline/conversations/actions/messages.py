@@ -1,25 +1,39 @@
 """Writing in a conversation: customers' and staff's messages, internal notes, receipts,
 typing. Each action checks permission, writes in one transaction and publishes after commit."""
 import re
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branchline.accounts.permissions import Action
 from branchline.accounts.principals import Principal
 from branchline.cases.actions import case_open_for_conversation
-from branchline.cases.models import Topic
+from branchline.cases.models import Case, Topic
 from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
-from branchline.core import ratelimit
+from branchline.core import ratelimit, sql
 from branchline.core.errors import Conflict, InvalidInput, NotFound
 from branchline.events import Actor, publish
 
 from ..events import ConversationStarted, ReceiptUpdated, TypingChanged
-from ..models import Conversation, ConversationState, Kind, Message, Participant, ParticipantRole, Sender, Visibility
+from ..models import (
+    Conversation,
+    ConversationState,
+    EndReason,
+    Kind,
+    Message,
+    Participant,
+    ParticipantRole,
+    Sender,
+    SystemCode,
+    Visibility,
+)
 from ..selectors import access_conversation, parse_id, participant_of
 from . import streams
+from .lines import conversation_close
 
 CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # fullmatch: "$" would let a trailing newline in
 
@@ -64,10 +78,22 @@ def _rate_limit(principal: Principal) -> None:
                   burst=limits["MESSAGE_RATE_BURST"])
 
 
-_OPEN_OF_CUSTOMER = (
-    f"state <> '{ConversationState.ENDED}' AND id = (SELECT id FROM {{table}} WHERE customer_id = %s "
-    f"AND state <> '{ConversationState.ENDED}' ORDER BY created_at DESC LIMIT 1)"
-)
+def _open_of_customer() -> str:
+    """The customer's newest open conversation, unless its case was resolved longer ago than
+    the post-resolve window (docs/protocol.md §11): a "Thank you" right after the agent
+    resolved the case joins it; a message long after starts anew. Params: customer id, cutoff."""
+    cases, conversations = sql.table(Case), "{table}"
+    return (
+        f"state <> '{ConversationState.ENDED}' AND id = (SELECT id FROM {conversations} WHERE customer_id = %s "
+        f"AND state <> '{ConversationState.ENDED}' ORDER BY created_at DESC LIMIT 1) "
+        f"AND NOT EXISTS (SELECT 1 FROM {cases} WHERE {cases}.{sql.column(Case, 'id')} = {conversations}.case_id "
+        f"AND {cases}.{sql.column(Case, 'resolved_at')} < %s)"
+    )
+
+
+def _open_params(customer_id: int) -> list:
+    window = timedelta(seconds=_limits()["CASE_POST_RESOLVE_SECONDS"])
+    return [customer_id, connection.ops.adapt_datetimefield_value(timezone.now() - window)]
 
 
 _HANDLED_BY = f"id = %s AND assigned_agent_id = %s AND state = '{ConversationState.ACTIVE}'"
@@ -83,9 +109,11 @@ def _retried(messages, client_message_id, error: IntegrityError) -> Message:
 
 def customer_message_send(*, principal: Principal, body, client_message_id, topic_id=None) -> tuple[Message, bool]:
     """A customer writes. Joins their open conversation, or starts one (and its case) on
-    the chosen topic. Returns (message, created). A client id names one message of this
-    customer for good: a retry with it returns the first message and creates nothing,
-    even after that conversation ended and another began."""
+    the chosen topic. A conversation whose case was resolved joins the resolved case within
+    the post-resolve window; after it, that conversation ends and a new one starts, on the
+    same topic unless another is chosen (docs/protocol.md §11). Returns (message, created).
+    A client id names one message of this customer for good: a retry with it returns the
+    first message and creates nothing, even after that conversation ended and another began."""
     body = clean_body(body)
     client_message_id = clean_client_message_id(client_message_id)
     _rate_limit(principal)
@@ -93,10 +121,10 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
     fields = {"sender": Sender.CUSTOMER, "body": body, "client_message_id": client_message_id}
     try:
         # The common case, in one statement: their open conversation.
-        message = streams.append(_OPEN_OF_CUSTOMER, [principal.id], actor=actor, **fields)
+        message = streams.append(_open_of_customer(), _open_params(principal.id), actor=actor, **fields)
         if message is None:
             with transaction.atomic():
-                conversation, started, existing = _conversation_start(principal, topic_id, client_message_id)
+                conversation, started, existing = _conversation_start(principal, topic_id, client_message_id, actor)
                 if existing:
                     return existing, False
                 message = streams.insert(conversation, actor=actor, **fields)
@@ -109,8 +137,8 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
     return message, True
 
 
-def _conversation_start(principal: Principal, topic_id,
-                        client_message_id) -> tuple[Conversation | None, bool, Message | None]:
+def _conversation_start(principal: Principal, topic_id, client_message_id,
+                        actor: Actor) -> tuple[Conversation | None, bool, Message | None]:
     """The customer had no open conversation: start one (and its case) on the topic.
     Returns (conversation with its next numbers taken, whether it was started here, None),
     or (None, False, the stored message) when this is a retry of a message that already
@@ -120,13 +148,24 @@ def _conversation_start(principal: Principal, topic_id,
     customer = Customer.objects.select_for_update(no_key=True).filter(pk=principal.id).first()
     if customer is None:
         raise NotFound()
-    conversation = streams.allocate(_OPEN_OF_CUSTOMER, [customer.id], public=True)  # started meanwhile?
+    conversation = streams.allocate(_open_of_customer(), _open_params(customer.id), public=True)  # started meanwhile?
     if conversation is not None:
         return conversation, False, None
     existing = Message.objects.filter(customer_id=customer.id, sender=Sender.CUSTOMER,
                                       client_message_id=client_message_id).first()
     if existing:
         return None, False, existing
+    stale = (Conversation.objects.select_for_update(no_key=True).filter(customer_id=customer.id)
+             .exclude(state=ConversationState.ENDED).order_by("-created_at").first())
+    if stale is not None:  # open, but its case was resolved before the post-resolve window
+        conversation_close(stale, EndReason.CASE_RESOLVED, SystemCode.ENDED, actor)
+        if topic_id is None:  # the new case is on the same topic, unless the customer chose one
+            topic = Topic.objects.select_related("case_type").get(pk=stale.topic_id)
+            return _started(customer, topic), True, None
+    return _started(customer, _topic(topic_id)), True, None
+
+
+def _topic(topic_id) -> Topic:
     if topic_id is None:
         raise InvalidInput(_("Choose a topic to start a conversation."), code="topic_required")
     if not isinstance(topic_id, int) or isinstance(topic_id, bool):
@@ -135,6 +174,11 @@ def _conversation_start(principal: Principal, topic_id,
                                                              is_active=True).first()
     if topic is None:
         raise NotFound(_("That topic does not exist."), code="topic_not_found")
+    return topic
+
+
+def _started(customer: Customer, topic: Topic) -> Conversation:
+    """A new conversation of the customer on `topic`, in its case, its next numbers taken."""
     case = case_open_for_conversation(customer=customer, topic=topic)
     started = Conversation.objects.create(
         customer=customer,
@@ -144,7 +188,7 @@ def _conversation_start(principal: Principal, topic_id,
         line_of_business_id=topic.case_type.line_of_business_id,
     )
     Participant.objects.create(conversation=started, role=ParticipantRole.CUSTOMER)
-    return streams.allocate_by_id(started.id, public=True), True, None
+    return streams.allocate_by_id(started.id, public=True)
 
 
 def staff_message_send(*, principal: Principal, conversation_id, body, client_message_id,

@@ -1,0 +1,29 @@
+"""System lines in a conversation's streams, and ending a conversation: shared by the
+lifecycle, sending (the post-resolve rule ends a stale conversation) and case actions."""
+from django.utils import timezone
+
+from branchline.events import Actor, publish
+
+from ..events import ConversationEnded
+from ..models import Conversation, ConversationState, Kind, Message, Sender, Visibility
+from . import streams
+
+
+def system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Visibility.PUBLIC, author=None,
+                 subject=None, body="") -> Message:
+    """A system line in the conversation's streams (public, or staff-only)."""
+    conversation = streams.allocate_by_id(conversation_id, public=visibility == Visibility.PUBLIC)
+    names = {user.id: user.display_name for user in (author, subject) if user is not None}
+    return streams.insert(conversation, actor=actor, sender=Sender.SYSTEM, kind=Kind.SYSTEM, visibility=visibility,
+                          system_code=code, body=body, author_id=author.id if author else None,
+                          subject_id=subject.id if subject else None, names=names)
+
+
+def conversation_close(conversation: Conversation, reason: str, system_code: str, actor: Actor) -> None:
+    """End a conversation (row locked by the caller): its state, a public line, the event."""
+    conversation.state = ConversationState.ENDED
+    conversation.ended_at = timezone.now()
+    conversation.end_reason = reason
+    conversation.save(update_fields=["state", "ended_at", "end_reason"])
+    system_line(conversation.id, system_code, actor=actor)
+    publish(ConversationEnded(actor=actor, reason=reason, **streams.routing(conversation)))
