@@ -2,9 +2,11 @@
 conversation's staff view."""
 from datetime import datetime
 
+from django.utils.translation import gettext
 from ninja import Field, Schema
 
 from branchline.contacts.schemas import CustomerRef
+from branchline.core.wire import timestamp
 
 
 class Ref(Schema):
@@ -45,17 +47,37 @@ def case_status_ref(status) -> dict:
     return {"id": status.id, "name": status.name, "resolved": status.is_resolved}
 
 
+# What a CaseRow reads, as one query's values (cases.selectors.cases_page): model instances
+# for 50 cases and their four related rows cost most of a page's time.
+ROW_FIELDS = ("id", "customer_id", "customer__name", "customer__is_authenticated", "topic_id", "topic__name",
+              "case_type_id", "case_type__name", "status_id", "status__name", "status__is_resolved",
+              "line_of_business_id", "line_of_business__name", "created_at", "updated_at", "resolved_at")
+
+
+def case_row_of_values(row: dict) -> dict:
+    """A CaseRow, ready to send (timestamps as the API renders them), from ROW_FIELDS values."""
+    authenticated = row["customer__is_authenticated"]
+    return {
+        "id": row["id"],
+        # As Customer.display_name: a guest is "Customer", whatever name they typed.
+        "customer": {"id": row["customer_id"], "name": (authenticated and row["customer__name"]) or gettext("Customer"),
+                     "authenticated": authenticated},
+        "topic": {"id": row["topic_id"], "name": row["topic__name"]},
+        "case_type": {"id": row["case_type_id"], "name": row["case_type__name"]},
+        "status": {"id": row["status_id"], "name": row["status__name"], "resolved": row["status__is_resolved"]},
+        "line_of_business": {"id": row["line_of_business_id"], "name": row["line_of_business__name"]},
+        "created_at": timestamp(row["created_at"]),
+        "updated_at": timestamp(row["updated_at"]),
+        "resolved_at": timestamp(row["resolved_at"]),
+    }
+
+
 def case_row(case) -> dict:
     """A case as the Cases module lists it (read with cases.selectors.RELATED)."""
-    customer = case.customer
-    return {
-        "id": case.id,
-        "customer": {"id": customer.id, "name": customer.display_name, "authenticated": customer.is_authenticated},
-        "topic": {"id": case.topic_id, "name": case.topic.name},
-        "case_type": {"id": case.case_type_id, "name": case.case_type.name},
-        "status": case_status_ref(case.status),
-        "line_of_business": {"id": case.line_of_business_id, "name": case.line_of_business.name},
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "resolved_at": case.resolved_at,
-    }
+    return case_row_of_values({field: _path(case, field) for field in ROW_FIELDS})
+
+
+def _path(obj, field: str):
+    for part in field.split("__"):
+        obj = getattr(obj, part)
+    return obj

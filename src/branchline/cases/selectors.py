@@ -3,7 +3,7 @@ id, newest first, scoped by role) and a line's statuses and topics."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from branchline.accounts.permissions import CaseAction, can_case, staff_scope
@@ -12,6 +12,7 @@ from branchline.core.errors import NotFound
 from branchline.core.ids import parse_id
 
 from .models import Case, CaseHandler, CaseStatus, Topic
+from .schemas import ROW_FIELDS
 
 RELATED = ("customer", "topic", "case_type", "status", "line_of_business")
 
@@ -38,15 +39,15 @@ def access_case(principal: Principal, case_id, action: CaseAction = CaseAction.V
 
 
 def cases_visible_to(principal: Principal):
-    """Every case the principal may list: their line's for supervisors, administrators and
-    auditors; the ones they were or are assigned to for agents; none for anyone else."""
+    """Every case the principal lists in the Cases module: their line's for supervisors,
+    administrators and auditors; the ones they were or are assigned to for agents; none for
+    anyone else. (One indexed range each: (line, id) or the handlers' (user, case).)"""
     if principal is None or not principal.is_staff:
         return Case.objects.none()
     scope = staff_scope(principal)
-    mine = Q(Exists(CaseHandler.objects.filter(case_id=OuterRef("pk"), user_id=principal.id)))
     if scope.whole_line:
-        return Case.objects.filter(Q(line_of_business_id__in=scope.line_of_business_ids) | mine)
-    return Case.objects.filter(mine)
+        return Case.objects.filter(line_of_business_id__in=scope.line_of_business_ids)
+    return Case.objects.filter(Exists(CaseHandler.objects.filter(case_id=OuterRef("pk"), user_id=principal.id)))
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,10 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def cases_page(principal: Principal, filters: CaseFilters, *, before_id: int | None, limit: int) -> list[Case]:
+def cases_page(principal: Principal, filters: CaseFilters, *, before_id: int | None, limit: int) -> list[dict]:
     """One page of the Cases module, newest first: at most `limit` cases with ids below
-    `before_id`. Each filter narrows an indexed range (docs/adr/0018)."""
+    `before_id`, as CaseRow values (schemas.ROW_FIELDS). Each filter narrows an indexed
+    range (docs/adr/0018)."""
     cases = cases_visible_to(principal)
     if filters.status_id is not None:
         cases = cases.filter(status_id=filters.status_id)
@@ -87,7 +89,7 @@ def cases_page(principal: Principal, filters: CaseFilters, *, before_id: int | N
         cases = cases.filter(customer__is_authenticated=True, customer__name__icontains=q)
     if before_id is not None:
         cases = cases.filter(pk__lt=before_id)
-    return list(cases.select_related(*RELATED).order_by("-id")[:limit])
+    return list(cases.order_by("-id").values(*ROW_FIELDS)[:limit])
 
 
 def case_statuses(line_of_business_id: int) -> list[CaseStatus]:

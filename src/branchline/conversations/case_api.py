@@ -9,9 +9,18 @@ from ninja import Field, Query, Router, Schema, Status
 from branchline.accounts.auth import staff_auth
 from branchline.cases import actions as case_actions
 from branchline.cases import selectors as cases
-from branchline.cases.schemas import CasePage, CaseRow, CaseStatusOut, Ref, TopicOption, case_row, case_status_ref
+from branchline.cases.schemas import (
+    CasePage,
+    CaseRow,
+    CaseStatusOut,
+    Ref,
+    TopicOption,
+    case_row,
+    case_row_of_values,
+    case_status_ref,
+)
 from branchline.core.errors import InvalidInput, NotFound
-from branchline.core.schemas import ErrorOut
+from branchline.core.schemas import ErrorOut, already_shaped
 
 from . import actions
 from .api import page_size, staff_view
@@ -66,9 +75,14 @@ def staff_cases(request, query: Query[CasesQuery]):
                                 created_from=query.created_from, created_to=query.created_to, q=query.q,
                                 resolved=query.resolved)
     found = cases.cases_page(request.principal, filters, before_id=query.before_id, limit=query.limit + 1)
-    more = len(found) > query.limit
-    found = found[:query.limit]
-    return {"cases": [case_row(case) for case in found], "next_before_id": found[-1].id if more else None}
+    return already_shaped(case_page_body(found, query.limit))
+
+
+def case_page_body(found: list[dict], limit: int) -> dict:
+    """A CasePage from up to limit + 1 rows of values (the extra one says there is more)."""
+    page = found[:limit]
+    return {"cases": [case_row_of_values(row) for row in page],
+            "next_before_id": page[-1]["id"] if len(found) > limit else None}
 
 
 class CaseConversationRef(Schema):
