@@ -66,9 +66,9 @@ def test_the_status_changes_in_progress_as_a_staff_only_line_and_event(world, ca
     line = Message.objects.get(conversation_id=cid, system_code=SystemCode.CASE_STATUS)
     assert (line.visibility, line.seq, line.body) == ("staff", None, "Resolved")
     assert "set the case's status to Resolved" in line.text()
-    to_customer = [e for e in events if any(a.startswith("customer:") for a in e["a"])]
-    assert to_customer and all("case_status" not in json.dumps(e["d"]) for e in to_customer)
-    assert all(e["d"].get("message", {}).get("system_code") != "case_status" for e in to_customer)
+    # The customer hears nothing of it, not even that something changed; nor does the queue.
+    assert [e for e in events if any(a.startswith(("customer:", "queue:")) for a in e["a"])] == []
+    assert "case_status" in json.dumps([e["d"] for e in events if e["t"] == "message.created"])
     staff_update = [e for e in events if e["t"] == "conversation.updated" and f"staff:{world.agent.id}" in e["a"]]
     assert staff_update[-1]["d"]["conversation"]["case_status"] == {"id": resolved.id, "name": "Resolved",
                                                                      "resolved": True}
@@ -373,3 +373,139 @@ def test_customers_cannot_manage_cases(world):
         assert refused.value.code == "case_not_found"
     with pytest.raises(Forbidden):
         actions.conversation_topic_set(principal=principal(customer), conversation_id=_cid, topic_id=world.loans.id)
+
+
+def test_ended_conversations_are_found_by_the_signed_in_customers_name(world):
+    """Outbound starts in Ended, by finding the customer (seed 000)."""
+    _c, jans, _ = _handled(world, factories.customer(authenticated=True, name="Jan Kowalski"))
+    _c, ewas, _ = _handled(world, factories.customer(authenticated=True, name="Ewa Nowak"))
+    _c, guests, _ = _handled(world, factories.customer())
+    for cid in (jans, ewas, guests):
+        actions.conversation_end(principal=principal(world.agent), conversation_id=cid)
+    client = Client()
+    client.force_login(world.agent)
+
+    def found(q):
+        return [c["id"] for c in client.get("/api/staff/conversations", {"state": "ended", "q": q}).json()]
+
+    assert found("kowal") == [jans] and found("NOWAK") == [ewas] and found("customer") == []
+    assert set(found("")) == {jans, ewas, guests}
+    other = Client()
+    other.force_login(world.agent2)  # never took part in them
+    assert other.get("/api/staff/conversations", {"state": "ended", "q": "kowal"}).json() == []
+
+
+def test_a_range_of_days_pages_newest_first_by_creation_time(world):
+    from django.utils import timezone
+
+    ids = [_handled(world)[2] for _ in range(3)]
+    today = timezone.localdate().isoformat()
+    client = Client()
+    client.force_login(world.admin)
+    seen, before = [], None
+    for _ in range(4):
+        page = client.get("/api/staff/cases", {"created_from": today, "created_to": today, "limit": 1,
+                                               **({"before_id": before} if before else {})}).json()
+        seen += [c["id"] for c in page["cases"]]
+        before = page["next_before_id"]
+        if before is None:
+            break
+    assert seen == ids[::-1]
+    agent = Client()
+    agent.force_login(world.agent)
+    assert [c["id"] for c in agent.get("/api/staff/cases", {"created_to": today}).json()["cases"]] == ids[::-1]
+    assert agent.get("/api/staff/cases", {"created_from": "2000-01-01", "created_to": "2000-01-31"}).json()["cases"] == []
+
+
+@pytest.mark.parametrize("params", [
+    {"status_id": 2**63}, {"case_type_id": 0}, {"agent_id": -1}, {"before_id": 2**64}, {"q": "a\x00b"},
+    {"q": "x" * 101}, {"created_from": "yesterday"}, {"created_to": "2026-02-30"}, {"limit": 101},
+    {"resolved": "maybe"},
+])
+def test_bad_index_queries_are_refused_clearly(world, params):
+    client = Client()
+    client.force_login(world.admin)
+    answer = client.get("/api/staff/cases", params)
+    assert answer.status_code == 422 and answer.json()["error"]["code"] in ("invalid", "limit_invalid"), answer.content
+
+
+@pytest.mark.parametrize("params,expected", [
+    ({"created_to": "9999-12-31"}, 1), ({"created_from": "0001-01-01"}, 1), ({"q": "#²"}, 0), ({"q": "#0"}, 0),
+    ({"q": f"#{2**70}"}, 0),
+])
+def test_edge_values_answer_not_fail(world, params, expected):
+    _handled(world)
+    client = Client()
+    client.force_login(world.admin)
+    answer = client.get("/api/staff/cases", params)
+    assert answer.status_code == 200 and len(answer.json()["cases"]) == expected
+
+
+def test_the_date_cursor_tells_nothing_of_a_case_outside_the_list(world):
+    from django.utils import timezone
+
+    from branchline.cases import selectors as cases
+
+    mine = _handled(world)[2]
+    first, _ = actions.customer_message_send(principal=principal(factories.customer()), body="Hi",
+                                             client_message_id="o1", topic_id=world.other_topic.id)
+    theirs = Conversation.objects.get(pk=first.conversation_id).case_id  # another line's, newer than mine
+    today = timezone.localdate()
+    listed = cases.cases_page(principal(world.admin), cases.CaseFilters(created_from=today), before_id=None, limit=10)
+    assert [row["id"] for row in listed] == [mine]
+    # Older than theirs would be mine; a cursor from outside the list answers nothing at all.
+    assert cases.cases_page(principal(world.admin), cases.CaseFilters(created_from=today), before_id=theirs,
+                            limit=10) == []
+
+
+def test_an_outbound_retry_without_a_message_returns_its_conversation(world):
+    customer = factories.customer(authenticated=True)
+    cid, _case = _ended(world, customer)
+    first = actions.conversation_continue(principal=principal(world.agent), conversation_id=cid,
+                                          topic_id=world.topic.id, client_message_id="o-2")
+    again = actions.conversation_continue(principal=principal(world.agent), conversation_id=cid,
+                                          topic_id=world.topic.id, client_message_id="o-2")
+    assert again.id == first.id and Conversation.objects.filter(customer=customer).count() == 2
+
+
+def test_after_the_window_the_customer_may_choose_another_topic(world, settings):
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "CASE_POST_RESOLVE_SECONDS": 0}
+    customer, cid, case_id = _handled(world, factories.customer())
+    actions.case_status_set(principal=principal(world.agent), case_id=case_id, status_id=_status(world, "Resolved").id)
+    later, _ = actions.customer_message_send(principal=principal(customer), body="About a loan",
+                                             client_message_id="l1", topic_id=world.loans.id)
+    assert Conversation.objects.get(pk=later.conversation_id).topic_id == world.loans.id
+
+
+def test_a_reopened_case_keeps_its_conversation(world, settings):
+    """Reopened (any open status) during the conversation: the rule no longer applies."""
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "CASE_POST_RESOLVE_SECONDS": 0}
+    customer, cid, case_id = _handled(world, factories.customer())
+    me = principal(world.agent)
+    actions.case_status_set(principal=me, case_id=case_id, status_id=_status(world, "Resolved").id)
+    actions.case_status_set(principal=me, case_id=case_id, status_id=_status(world, "In progress").id)
+    assert Case.objects.get(pk=case_id).resolved_at is None
+    assert _say(customer, "One more thing").conversation_id == cid
+
+
+def test_an_agent_who_handed_a_case_on_still_finds_it(world):
+    _customer, cid, case_id = _handled(world)
+    actions.conversation_transfer(principal=principal(world.agent), conversation_id=cid, to_user_id=world.agent2.id)
+    client = Client()
+    client.force_login(world.agent)
+    assert client.get(f"/api/staff/cases/{case_id}").status_code == 200
+    assert [c["id"] for c in client.get("/api/staff/cases").json()["cases"]] == [case_id]
+
+
+def test_a_line_keeps_one_open_status_and_a_status_keeps_its_line(world):
+    from django.core.exceptions import ValidationError
+
+    open_ones = [_status(world, name) for name in ("Open", "In progress", "Waiting for the customer")]
+    for status in open_ones[1:]:
+        status.is_resolved = True
+        status.clean()  # others stay open
+    lone = open_ones[0]
+    CaseStatus.objects.filter(pk__in=[s.pk for s in open_ones[1:]]).update(is_resolved=True)
+    lone.is_resolved, lone.is_initial = True, False
+    with pytest.raises(ValidationError):
+        lone.clean()

@@ -67,8 +67,12 @@ def test_resolve_thank_you_continue_and_find_it_unread(browser, demo_server, art
     expect(jan.locator("#topic-row")).to_be_visible(timeout=WAIT)  # his next message would start anew
     jan_context.close()  # Jan leaves
 
-    # 3. From Ended, the agent continues the conversation on a new topic, with a message.
+    # 3. From Ended, the agent finds Jan and continues the conversation on a new topic.
     agent.click("#tab-ended")
+    agent.fill("#ended-search", "kowal")
+    agent.click("#ended-search-go")
+    expect(agent.locator("#list button")).not_to_have_count(0)
+    expect(agent.locator("#list button").filter(has_not_text="Jan Kowalski")).to_have_count(0)
     agent.locator("#list button", has_text="Jan Kowalski").first.click()
     agent.click("#continue")
     dialog = agent.locator("#continue-dialog")

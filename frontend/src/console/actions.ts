@@ -18,7 +18,8 @@ export const notice = signal("");
 type List = "waiting" | "active" | "ended" | "line";
 
 async function list(which: List): Promise<Conversation[]> {
-  const query = which === "line" ? { state: "active" as const, scope: "line" } : { state: which };
+  const query = which === "line" ? { state: "active" as const, scope: "line" }
+    : which === "ended" ? { state: which, q: store.endedQuery.value.trim() || undefined } : { state: which };
   return unwrap(api.GET("/api/staff/conversations", { params: { query } }));
 }
 
@@ -40,6 +41,15 @@ export async function loadLists(): Promise<void> {
     store.conversations.value = next;
     store.listsLoaded.value = true;
   });
+}
+
+// The Ended list shows at most the 100 most recent: a search asks the server for older ones too.
+export async function searchEnded(text: string): Promise<void> {
+  store.endedQuery.value = text;
+  const found = await list("ended");
+  const next = new Map(store.conversations.value);
+  for (const c of found) next.set(c.id, c);
+  store.conversations.value = next;
 }
 
 export function selectTab(tab: Tab): void {
@@ -206,12 +216,14 @@ export function start(): void {
 
 // The line's statuses and topics: the case header's choices and the Cases module's filters.
 export async function loadCaseOptions(): Promise<void> {
-  const [statuses, topics] = await Promise.all([
+  const [statuses, topics, handlers] = await Promise.all([
     unwrap(api.GET("/api/staff/case-statuses")), unwrap(api.GET("/api/staff/topics")),
+    store.seesWholeLine.value ? unwrap(api.GET("/api/staff/line-handlers")) : Promise.resolve([]),
   ]);
   batch(() => {
     store.caseStatuses.value = statuses;
     store.topics.value = topics;
+    store.lineHandlers.value = handlers;
   });
 }
 

@@ -67,6 +67,8 @@ export const typing = signal<ReadonlySet<number>>(new Set());
 export const listsLoaded = signal(false); // the first list load has answered
 export const tab = signal<Tab>("active");
 export const selectedId = signal<number | null>(null);
+// Ended: only signed-in customers whose name holds this (finding whom to write to again).
+export const endedQuery = signal("");
 // Customer id -> what has been read of their history.
 export const histories = signal<ReadonlyMap<number, History>>(new Map());
 
@@ -75,9 +77,12 @@ export const module = signal<Module>("conversations");
 // The line's case statuses and active topics, read once after sign-in.
 export const caseStatuses = signal<readonly CaseStatusOption[]>([]);
 export const topics = signal<readonly TopicOption[]>([]);
+// Who handles cases in the line: the agent filter of whole-line readers.
+export const lineHandlers = signal<readonly { id: number; name: string }[]>([]);
 export interface CaseFilters {
   status_id?: number;
   case_type_id?: number;
+  agent_id?: number;
   created_from?: string;
   created_to?: string;
   q?: string;
@@ -131,6 +136,10 @@ export const lists = computed(() => {
   }
   result.waiting.sort(byOldest);
   result.active.sort(byRecent);
+  const wanted = endedQuery.value.trim().toLocaleLowerCase();
+  if (wanted) {
+    result.ended = result.ended.filter((c) => c.customer.authenticated && c.customer.name.toLocaleLowerCase().includes(wanted));
+  }
   result.ended.sort(byRecent);
   result.line.sort(byRecent);
   return result;

@@ -1,8 +1,10 @@
 """Every write to cases, their statuses and handlers. Called inside the transaction of a
 conversation's action (conversations/actions), which checks permission, writes the case's
 line in the conversation's staff stream and publishes the event."""
-from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branchline.core.errors import Conflict
 
 from .models import Case, CaseHandler, CaseStatus, Topic
 
@@ -17,17 +19,18 @@ def case_statuses_ensure(line_of_business_id: int) -> CaseStatus:
     initial = CaseStatus.objects.filter(line_of_business_id=line_of_business_id, is_initial=True).first()
     if initial is not None:
         return initial
-    with transaction.atomic():
-        if not CaseStatus.objects.filter(line_of_business_id=line_of_business_id).exists():
-            CaseStatus.objects.bulk_create(
-                CaseStatus(line_of_business_id=line_of_business_id, name=name, is_resolved=resolved,
-                           is_initial=is_initial, position=position)
-                for position, (name, resolved, is_initial) in enumerate(DEFAULT_STATUSES))
-        initial = CaseStatus.objects.filter(line_of_business_id=line_of_business_id, is_initial=True).first()
-        if initial is None:  # an administrator removed the mark: the first open status serves
-            initial = CaseStatus.objects.filter(line_of_business_id=line_of_business_id, is_resolved=False).first()
+    if not CaseStatus.objects.filter(line_of_business_id=line_of_business_id).exists():
+        # ON CONFLICT DO NOTHING: two first cases of a new line at once both get the one list.
+        CaseStatus.objects.bulk_create(
+            [CaseStatus(line_of_business_id=line_of_business_id, name=name, is_resolved=resolved,
+                        is_initial=is_initial, position=position)
+             for position, (name, resolved, is_initial) in enumerate(DEFAULT_STATUSES)], ignore_conflicts=True)
+    initial = (CaseStatus.objects.filter(line_of_business_id=line_of_business_id, is_initial=True).first()
+               # an administrator removed the mark: the first open status serves
+               or CaseStatus.objects.filter(line_of_business_id=line_of_business_id, is_resolved=False).first())
     if initial is None:
-        raise CaseStatus.DoesNotExist(f"line of business {line_of_business_id} has no open case status")
+        raise Conflict(_("This line of business has no open case status: an administrator must add one."),
+                       code="no_open_case_status")
     return initial
 
 

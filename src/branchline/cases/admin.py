@@ -37,3 +37,7 @@ class CaseStatusAdmin(ScopedAdmin):
     list_filter = ("is_resolved", ("line_of_business", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name",)
     fields = ("name", "line_of_business", "is_resolved", "is_initial", "position")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its cases are of its line: moving it would move their meaning to another line.
+        return ("line_of_business",) if obj is not None else ()

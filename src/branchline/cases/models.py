@@ -4,6 +4,7 @@ Every conversation belongs to a case from its first message. The workflow that c
 case from a conversation (status, topic, outbound) lives with conversations
 (conversations/actions/cases.py); docs/adr/0018."""
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +61,15 @@ class CaseStatus(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """New cases start in an open status: a line keeps at least one."""
+        if self.is_resolved and self.line_of_business_id and not (
+                CaseStatus.objects.filter(line_of_business_id=self.line_of_business_id, is_resolved=False)
+                .exclude(pk=self.pk).exists()):
+            raise ValidationError({"is_resolved": _("A line of business keeps at least one open status.")})
+        if self.is_resolved and self.is_initial:
+            raise ValidationError({"is_initial": _("New cases start in an open status.")})
+
 
 class Case(models.Model):
     """A customer's matter with the bank: every conversation belongs to one. Its status is
@@ -83,6 +93,9 @@ class Case(models.Model):
             models.Index(fields=["line_of_business", "id"], name="case_line_id"),
             models.Index(fields=["line_of_business", "status", "id"], name="case_line_status_id"),
             models.Index(fields=["line_of_business", "case_type", "id"], name="case_line_type_id"),
+            # "Created from / to": a range of days, then its newest cases.
+            models.Index(fields=["line_of_business", "created_at"], name="case_line_created"),
+            models.Index(fields=["created_at"], name="case_created"),  # an agent's, in a range of days
             models.Index(fields=["status"], name="case_status"),
             models.Index(fields=["topic"], name="case_topic"),
         ]

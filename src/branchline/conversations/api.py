@@ -131,6 +131,8 @@ class StaffListQuery(Schema):
     scope: str = Field("mine", pattern="^(mine|line)$",
                        description="mine: yours and your queue; line: the whole line of business (supervisors, "
                                    "administrators, auditors)")
+    q: str = Field("", max_length=100, pattern=r"^[^\x00]*$",
+                   description="Only signed-in customers whose name holds this")
 
 
 def staff_view(principal, conversation_id):
@@ -145,7 +147,7 @@ def staff_view(principal, conversation_id):
 def staff_conversations(request, query: Query[StaffListQuery]):
     return [conversation_for_staff(c, unread_count=c.unread)
             for c in selectors.conversations_for_staff(request.principal, state=query.state,
-                                                      whole_line=query.scope == "line")]
+                                                      whole_line=query.scope == "line", customer_name=query.q)]
 
 
 @router.get("/staff/conversations/{conversation_id}", auth=staff_auth,

@@ -20,6 +20,7 @@ from branchline.cases.schemas import (
     case_status_ref,
 )
 from branchline.core.errors import InvalidInput, NotFound
+from branchline.core.ids import MAX_ID
 from branchline.core.schemas import ErrorOut, already_shaped
 
 from . import actions
@@ -54,15 +55,26 @@ def staff_topics(request):
             for t in cases.topics_of_line(_own_line(request.principal))]
 
 
+@router.get("/staff/line-handlers", auth=staff_auth, response={200: list[Ref], **ERRORS}, tags=["cases"],
+            summary="Who handles cases in your line of business (agents and supervisors)")
+def staff_line_handlers(request):
+    return cases.line_handlers(_own_line(request.principal))
+
+
+ID = {"ge": 1, "le": MAX_ID}
+# Searched text: no NUL (PostgreSQL refuses it in a query), at most 100 characters.
+SEARCH = {"max_length": 100, "pattern": r"^[^\x00]*$"}
+
+
 class CasesQuery(Schema):
-    status_id: int | None = None
+    status_id: int | None = Field(None, **ID)
     resolved: bool | None = Field(None, description="Only open (false) or only resolved (true) cases")
-    case_type_id: int | None = None
-    agent_id: int | None = Field(None, description="Cases this member of staff was or is assigned to")
+    case_type_id: int | None = Field(None, **ID)
+    agent_id: int | None = Field(None, description="Cases this member of staff was or is assigned to", **ID)
     created_from: date | None = None
     created_to: date | None = Field(None, description="Inclusive")
-    q: str = Field("", max_length=100, description='The customer\'s name (signed-in customers), or "#<case id>"')
-    before_id: int | None = Field(None, description="From next_before_id of the previous page")
+    q: str = Field("", description='The customer\'s name (signed-in customers), or "#<case id>"', **SEARCH)
+    before_id: int | None = Field(None, description="From next_before_id of the previous page", **ID)
     limit: int = Field(50, description=f"1 to {PAGE_MAX}")
 
 
@@ -115,7 +127,7 @@ def staff_case(request, case_id: int):
 
 
 class TimelineQuery(Schema):
-    after_id: int | None = Field(None, description="Items after this message id")
+    after_id: int | None = Field(None, description="Items after this message id", ge=0, le=MAX_ID)
     limit: int = 50
 
 

@@ -5,7 +5,7 @@ Events carry the conversation's routing facts as they were at the change (custom
 watchers, state, line of business), so a subscriber that tells sockets needs no query to
 know who to tell."""
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from branchline.events import DomainEvent
 
@@ -35,8 +35,10 @@ class MessageAdded(ConversationEvent):
 @dataclass(frozen=True, kw_only=True)
 class ConversationChanged(ConversationEvent):
     """Who handles a conversation, or its state, changed. `also_tell`: staff who stopped
-    following it with this change and must hear it once."""
+    following it with this change and must hear it once. `staff_only`: nothing the customer
+    sees changed, so the customer hears nothing of it (not even that something happened)."""
 
+    staff_only: ClassVar[bool] = False
     also_tell: tuple[int, ...] = ()
 
 
@@ -102,6 +104,7 @@ class CaseStatusChanged(ConversationChanged):
     """A case's status changed; routed through the case's latest conversation."""
 
     name = "case.status_changed"
+    staff_only = True
     case_id: int
     status_id: int
     previous_status_id: int

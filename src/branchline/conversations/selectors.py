@@ -160,11 +160,14 @@ def unread_for_staff(queryset, principal: Principal):
                                           messages__staff_seq__gt=F("my_read_seq"))))
 
 
-def conversations_for_staff(principal: Principal, *, state: str, whole_line: bool = False, limit: int = 100):
+def conversations_for_staff(principal: Principal, *, state: str, whole_line: bool = False, limit: int = 100,
+                            customer_name: str = ""):
     """A console list with unread counts in one query. Waiting: the queues the member of
     staff serves, newest first (so a flood of old guests never hides a new customer).
     Active and ended: the ones they handle or handled; with `whole_line`, every one of
-    their line(s) of business (supervisors watching live, administrators, auditors)."""
+    their line(s) of business (supervisors watching live, administrators, auditors).
+    `customer_name`: only signed-in customers whose name holds it (finding whom to write to
+    again from Ended)."""
     scope = staff_scope(principal)
     if whole_line:
         if not scope.whole_line:
@@ -184,6 +187,8 @@ def conversations_for_staff(principal: Principal, *, state: str, whole_line: boo
     else:
         queryset = Conversation.objects.filter(state=state, pk__in=_participated(scope.user_id))
         queryset = queryset.order_by("-last_message_at")
+    if customer_name.strip():
+        queryset = queryset.filter(customer__is_authenticated=True, customer__name__icontains=customer_name.strip())
     return list(unread_for_staff(queryset.select_related(*RELATED), principal)[:limit])
 
 

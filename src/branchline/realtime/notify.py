@@ -89,8 +89,9 @@ def conversation_changed(event: ConversationChanged) -> None:
     only while a conversation waits; after that, only that it left."""
     conversation, unread = conversation_snapshot_for_staff(event.conversation_id)
     cid = conversation.id
-    send(Envelope("conversation.updated", customer_audiences(event),
-                  {"conversation": conversation_for_customer(conversation)}, conversation_id=cid))
+    if not event.staff_only:
+        send(Envelope("conversation.updated", customer_audiences(event),
+                      {"conversation": conversation_for_customer(conversation)}, conversation_id=cid))
     staff_view = {"conversation": conversation_for_staff(conversation, unread_count=unread)}
     # One envelope for every staff audience, so a socket in several (a supervisor following
     # it, in its queue and its line) gets it once.
@@ -99,7 +100,7 @@ def conversation_changed(event: ConversationChanged) -> None:
     queue = audiences.queue(conversation.line_of_business_id)
     if conversation.state == ConversationState.WAITING:
         staff.append(queue)
-    else:
+    elif not event.staff_only:  # a staff-only change moves nothing in or out of the queue
         send(Envelope("queue.left", (queue,), {"conversation_id": cid, "state": conversation.state},
                       conversation_id=cid))
     send(Envelope("conversation.updated", tuple(staff), staff_view, conversation_id=cid))

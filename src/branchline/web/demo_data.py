@@ -8,7 +8,8 @@ from django.utils import timezone
 from branchline.accounts.actions import demo_customers_issuer
 from branchline.accounts.models import LineOfBusiness, Role, User
 from branchline.accounts.principals import Principal
-from branchline.cases.models import CaseType, Topic
+from branchline.cases.actions import case_statuses_ensure
+from branchline.cases.models import Case, CaseStatus, CaseType, Topic
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
@@ -72,6 +73,10 @@ HISTORY = {
     ],
 }
 
+# Where the agent left each past case (the Cases module shows them); the rest stay in "Open".
+CASE_STATUSES = {("jan.kowalski", "Cards"): "Resolved", ("jan.kowalski", "Mortgage"): "Waiting for the customer",
+                 ("maria.silva", "Accounts"): "Resolved"}
+
 
 @transaction.atomic
 def seed() -> dict:
@@ -87,6 +92,7 @@ def seed() -> dict:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         staff[username] = user
+    case_statuses_ensure(lob.id)
     topics = {}
     for position, (topic_name, case_type_name) in enumerate(TOPICS):
         case_type, _ = CaseType.objects.get_or_create(line_of_business=lob, name=case_type_name)
@@ -99,11 +105,12 @@ def seed() -> dict:
         )
         if not Conversation.objects.filter(customer=customer).exists():
             for topic_name, days_ago, agent, lines in HISTORY.get(subject, []):
-                _replay(customer, topics[topic_name], staff[agent], lines, days_ago)
+                _replay(customer, topics[topic_name], staff[agent], lines, days_ago,
+                        CASE_STATUSES.get((subject, topic_name)))
     return {"staff": [s[0] for s in STAFF], "customers": [c[0] for c in CUSTOMERS]}
 
 
-def _replay(customer, topic, agent, lines, days_ago) -> None:
+def _replay(customer, topic, agent, lines, days_ago, status_name: str | None) -> None:
     """Play a past conversation through the real actions, then date it in the past."""
     me, them = Principal.of_customer(customer), Principal.of_staff(agent)
     conversation_id = None
@@ -120,6 +127,9 @@ def _replay(customer, topic, agent, lines, days_ago) -> None:
                                        client_message_id=cid)
     actions.conversation_end(principal=them, conversation_id=conversation_id)
     conversation = Conversation.objects.get(pk=conversation_id)
+    if status_name:
+        status = CaseStatus.objects.get(line_of_business_id=conversation.line_of_business_id, name=status_name)
+        actions.case_status_set(principal=them, case_id=conversation.case_id, status_id=status.id)
     actions.receipt_update(principal=me, conversation_id=conversation_id, read_seq=conversation.last_seq)
     actions.receipt_update(principal=them, conversation_id=conversation_id, read_seq=conversation.last_staff_seq)
     start = timezone.now() - timedelta(days=days_ago)
@@ -128,4 +138,6 @@ def _replay(customer, topic, agent, lines, days_ago) -> None:
     end = start + timedelta(minutes=2 * conversation.last_staff_seq)
     Conversation.objects.filter(pk=conversation.pk).update(created_at=start, accepted_at=start, ended_at=end,
                                                            last_message_at=end)
-    conversation.case.__class__.objects.filter(pk=conversation.case_id).update(created_at=start)
+    case = Case.objects.get(pk=conversation.case_id)
+    Case.objects.filter(pk=case.pk).update(created_at=start, updated_at=end,
+                                           resolved_at=end if case.resolved_at else None)

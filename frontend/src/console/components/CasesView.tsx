@@ -5,7 +5,9 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { loadCases, loadMoreTimeline, openCaseById, setCaseStatus, showError, notice } from "../actions";
 import { _, format, stateLabel } from "../i18n";
-import { caseFilters, caseList, caseStatuses, caseTypes, changesCases, me, openCase, type CaseFilters } from "../store";
+import {
+  caseFilters, caseList, caseStatuses, caseTypes, changesCases, lineHandlers, me, openCase, seesWholeLine, type CaseFilters,
+} from "../store";
 import { Item } from "./Messages";
 
 const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
@@ -39,6 +41,15 @@ function Filters() {
           {caseTypes.value.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
         </select>
       </label>
+      {seesWholeLine.value && (
+        <label>{_("Agent")}
+          <select id="case-filter-agent" value={draft.value.agent_id ?? ""}
+                  onChange={(e) => set({ agent_id: number(e.currentTarget.value) })}>
+            <option value="">{_("Anyone")}</option>
+            {lineHandlers.value.map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
+          </select>
+        </label>
+      )}
       <label>{_("Created from")}
         <input type="date" id="case-from" value={draft.value.created_from ?? ""}
                onInput={(e) => set({ created_from: e.currentTarget.value || undefined })} />

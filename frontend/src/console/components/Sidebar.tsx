@@ -1,9 +1,11 @@
 // The lists as tabs, each conversation a button with its unread badge. Agents and
 // supervisors have their own lists (In progress, Waiting, Ended); supervisors,
 // administrators and auditors also the whole line of business, live.
-import { selectTab, select, showError, showModule } from "../actions";
+import { searchEnded, selectTab, select, showError, showModule } from "../actions";
 import { _, format } from "../i18n";
-import { handles, isMine, lists, listsLoaded, module, seesWholeLine, selectedId, tab, type Conversation, type Tab } from "../store";
+import {
+  endedQuery, handles, isMine, lists, listsLoaded, module, seesWholeLine, selectedId, tab, type Conversation, type Tab,
+} from "../store";
 import { Tabs, type TabItem } from "./Tabs";
 
 const LABELS: Record<Tab, string> = { active: "In progress", waiting: "Waiting", ended: "Ended", line: "Line of business" };
@@ -46,6 +48,18 @@ export function Sidebar() {
       <Tabs label={_("Conversations")} prefix="tab" items={tabs} selected={current} panel={() => "list-panel"}
             onSelect={selectTab} class={`tabs tabs-${tabs.length}`} />
       <div role="tabpanel" id="list-panel" aria-labelledby={`tab-${current}`} class="list-panel">
+        {current === "ended" && (
+          <form class="list-search" role="search" onSubmit={(e) => {
+            e.preventDefault();
+            const text = (e.currentTarget.elements.namedItem("q") as HTMLInputElement).value;
+            searchEnded(text).catch(showError);
+          }}>
+            <label for="ended-search" class="visually-hidden">{_("Find a signed-in customer")}</label>
+            <input type="search" id="ended-search" name="q" placeholder={_("Find a signed-in customer")}
+                   defaultValue={endedQuery.value} maxLength={100} />
+            <button type="submit" class="button" id="ended-search-go">{_("Find")}</button>
+          </form>
+        )}
         <ul class="conversation-list" id="list">
           {items.length ? items.map((c) => <Item c={c} line={current === "line"} key={c.id} />)
                         : <li class="empty-list">{listsLoaded.value ? _("Nothing here.") : _("Loading…")}</li>}

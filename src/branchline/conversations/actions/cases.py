@@ -121,8 +121,9 @@ def conversation_continue(*, principal: Principal, conversation_id, topic_id, bo
         if not customer.is_authenticated:
             raise Forbidden(_("Only customers signed in with the bank can be written to after a conversation."),
                             code="customer_not_authenticated")
-        if client_message_id is not None:
-            retried = Message.objects.filter(customer_id=customer.id, author_id=principal.id, sender=Sender.AGENT,
+        if client_message_id is not None:  # the outbound line of a conversation this request started
+            retried = Message.objects.filter(customer_id=customer.id, author_id=principal.id,
+                                             system_code=SystemCode.OUTBOUND,
                                              client_message_id=client_message_id).first()
             if retried is not None:
                 return Conversation.objects.get(pk=retried.conversation_id)
@@ -143,7 +144,8 @@ def conversation_continue(*, principal: Principal, conversation_id, topic_id, bo
         Participant.objects.create(conversation=conversation, role=ParticipantRole.AGENT, user=agent)
         case_handler_add(case_id=case.id, user_id=agent.id)
         actor = Actor.of(principal)
-        system_line(conversation.id, SystemCode.OUTBOUND, actor=actor, visibility=Visibility.STAFF, author=agent)
+        system_line(conversation.id, SystemCode.OUTBOUND, actor=actor, visibility=Visibility.STAFF, author=agent,
+                    client_message_id=client_message_id)
         system_line(conversation.id, SystemCode.AGENT_JOINED, actor=actor, author=agent)
         if body is not None:
             streams.insert(streams.allocate_by_id(conversation.id, public=True), actor=actor, sender=Sender.AGENT,

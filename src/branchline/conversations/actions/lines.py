@@ -10,13 +10,15 @@ from . import streams
 
 
 def system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Visibility.PUBLIC, author=None,
-                 subject=None, body="") -> Message:
-    """A system line in the conversation's streams (public, or staff-only)."""
+                 subject=None, body="", client_message_id=None) -> Message:
+    """A system line in the conversation's streams (public, or staff-only). `client_message_id`:
+    the id of the request that wrote it, where a retry must find it (outbound)."""
     conversation = streams.allocate_by_id(conversation_id, public=visibility == Visibility.PUBLIC)
     names = {user.id: user.display_name for user in (author, subject) if user is not None}
     return streams.insert(conversation, actor=actor, sender=Sender.SYSTEM, kind=Kind.SYSTEM, visibility=visibility,
                           system_code=code, body=body, author_id=author.id if author else None,
-                          subject_id=subject.id if subject else None, names=names)
+                          subject_id=subject.id if subject else None, client_message_id=client_message_id,
+                          names=names)
 
 
 def conversation_close(conversation: Conversation, reason: str, system_code: str, actor: Actor) -> None:

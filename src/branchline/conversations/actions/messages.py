@@ -91,9 +91,12 @@ def _open_of_customer() -> str:
     )
 
 
-def _open_params(customer_id: int) -> list:
-    window = timedelta(seconds=_limits()["CASE_POST_RESOLVE_SECONDS"])
-    return [customer_id, connection.ops.adapt_datetimefield_value(timezone.now() - window)]
+def _post_resolve_cutoff():
+    return timezone.now() - timedelta(seconds=_limits()["CASE_POST_RESOLVE_SECONDS"])
+
+
+def _open_params(customer_id: int, cutoff=None) -> list:
+    return [customer_id, connection.ops.adapt_datetimefield_value(cutoff or _post_resolve_cutoff())]
 
 
 _HANDLED_BY = f"id = %s AND assigned_agent_id = %s AND state = '{ConversationState.ACTIVE}'"
@@ -148,8 +151,9 @@ def _conversation_start(principal: Principal, topic_id, client_message_id,
     customer = Customer.objects.select_for_update(no_key=True).filter(pk=principal.id).first()
     if customer is None:
         raise NotFound()
-    conversation = streams.allocate(_open_of_customer(), _open_params(customer.id), public=True)  # started meanwhile?
-    if conversation is not None:
+    cutoff = _post_resolve_cutoff()
+    conversation = streams.allocate(_open_of_customer(), _open_params(customer.id, cutoff), public=True)
+    if conversation is not None:  # started meanwhile
         return conversation, False, None
     existing = Message.objects.filter(customer_id=customer.id, sender=Sender.CUSTOMER,
                                       client_message_id=client_message_id).first()
@@ -157,12 +161,21 @@ def _conversation_start(principal: Principal, topic_id, client_message_id,
         return None, False, existing
     stale = (Conversation.objects.select_for_update(no_key=True).filter(customer_id=customer.id)
              .exclude(state=ConversationState.ENDED).order_by("-created_at").first())
+    if stale is not None and not _resolved_before(stale.case_id, cutoff):
+        # Its case was reopened since the check (status changes lock the conversation first):
+        # the message joins it after all.
+        return streams.allocate_by_id(stale.id, public=True), False, None
     if stale is not None:  # open, but its case was resolved before the post-resolve window
         conversation_close(stale, EndReason.CASE_RESOLVED, SystemCode.ENDED, actor)
         if topic_id is None:  # the new case is on the same topic, unless the customer chose one
             topic = Topic.objects.select_related("case_type").get(pk=stale.topic_id)
             return _started(customer, topic), True, None
     return _started(customer, _topic(topic_id)), True, None
+
+
+def _resolved_before(case_id: int, cutoff) -> bool:
+    resolved_at = Case.objects.filter(pk=case_id).values_list("resolved_at", flat=True).first()
+    return resolved_at is not None and resolved_at < cutoff
 
 
 def _topic(topic_id) -> Topic:
