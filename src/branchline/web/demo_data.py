@@ -98,15 +98,18 @@ def seed() -> dict:
         case_type, _ = CaseType.objects.get_or_create(line_of_business=lob, name=case_type_name)
         topic, _ = Topic.objects.get_or_create(name=topic_name, defaults={"case_type": case_type, "position": position})
         topics[topic_name] = topic
+    past = []
     for subject, name, email in CUSTOMERS:
         customer, _ = Customer.objects.get_or_create(
             is_authenticated=True, sso_issuer=demo_customers_issuer(), sso_subject=subject,
             defaults={"name": name, "email": email},
         )
         if not Conversation.objects.filter(customer=customer).exists():
-            for topic_name, days_ago, agent, lines in HISTORY.get(subject, []):
-                _replay(customer, topics[topic_name], staff[agent], lines, days_ago,
-                        CASE_STATUSES.get((subject, topic_name)))
+            past += [(days_ago, subject, customer, topic_name, agent, lines)
+                     for topic_name, days_ago, agent, lines in HISTORY.get(subject, [])]
+    # Oldest first, as they happened: ids then follow creation times, as in a bank's own data.
+    for days_ago, subject, customer, topic_name, agent, lines in sorted(past, key=lambda p: -p[0]):
+        _replay(customer, topics[topic_name], staff[agent], lines, days_ago, CASE_STATUSES.get((subject, topic_name)))
     return {"staff": [s[0] for s in STAFF], "customers": [c[0] for c in CUSTOMERS]}
 
 
