@@ -16,6 +16,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || "$$(./scripts/find-python.sh)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@# src/ on the venv's path, so that tools run plainly (lint-imports, python -c "import branchline") find it.
+	$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'branchline-src.pth').write_text(str(pathlib.Path('src').resolve()) + '\n')"
 	@touch $@
 
 venv: $(VENV)/.installed

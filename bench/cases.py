@@ -28,13 +28,12 @@ from pathlib import Path
 
 import httpx
 import psycopg
-import redis
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
-from history import log, summary, tree_cpu_ticks  # noqa: E402
+from history import drop_database, log, summary, tree_cpu_ticks  # noqa: E402
 from httpclient import HttpConnection  # noqa: E402
 from tests.support.servers import ServerProcess, manage, server_env, staff_sign_in  # noqa: E402
 
@@ -248,13 +247,7 @@ def run_setup(name: str, a) -> list[dict]:
                     results.append(row)
     finally:
         if database:
-            with psycopg.connect(admin_dsn, autocommit=True) as c:
-                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
-                c.execute(f'DROP DATABASE IF EXISTS "{database}"')
-            client = redis.Redis.from_url(a.redis_url, socket_timeout=5)
-            keys = list(client.scan_iter(match=f"{database}:*", count=1000))
-            if keys:
-                client.delete(*keys)
+            drop_database(admin_dsn, database, a.redis_url)
     return results
 
 

@@ -235,14 +235,19 @@ def run_setup(name: str, a) -> list[dict]:
                     results.append(row)
     finally:
         if database:
-            with psycopg.connect(admin_dsn, autocommit=True) as c:
-                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
-                c.execute(f'DROP DATABASE IF EXISTS "{database}"')
-            client = redis.Redis.from_url(a.redis_url, socket_timeout=5)
-            keys = list(client.scan_iter(match=f"{database}:*", count=1000))
-            if keys:
-                client.delete(*keys)
+            drop_database(admin_dsn, database, a.redis_url)
     return results
+
+
+def drop_database(admin_dsn: str, database: str, redis_url: str) -> None:
+    """The run's PostgreSQL database, and its Redis keys (its cache prefix and bus channel)."""
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
+        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+        c.execute(f'DROP DATABASE IF EXISTS "{database}"')
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    keys = list(client.scan_iter(match=f"{database}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def main() -> None:

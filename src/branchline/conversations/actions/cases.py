@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, CaseAction
 from branchline.accounts.principals import Principal
-from branchline.cases.actions import case_handler_add, case_open_for_conversation, case_status_apply, case_topic_apply
+from branchline.cases.actions import case_handler_add, case_status_apply, case_topic_apply
 from branchline.cases.models import Case, CaseStatus, Topic
 from branchline.cases.selectors import access_case
-from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
 from branchline.core.errors import Conflict, Forbidden, NotFound
 from branchline.core.ids import parse_id
@@ -35,7 +34,7 @@ from ..models import (
 from ..selectors import access_conversation
 from . import streams
 from .lines import system_line
-from .messages import clean_body, clean_client_message_id
+from .messages import clean_body, clean_client_message_id, conversation_open
 
 
 def _user(principal: Principal) -> User:
@@ -134,14 +133,11 @@ def conversation_continue(*, principal: Principal, conversation_id, topic_id, bo
                            code="customer_has_open_conversation")
         topic = _topic_of_line(topic_id, ended.line_of_business_id)
         agent = _user(principal)
-        case = case_open_for_conversation(customer=customer, topic=topic)
-        conversation = Conversation.objects.create(
-            customer=customer, case=case, topic=topic, channel=channel_web(),
-            line_of_business_id=case.line_of_business_id,
-            state=ConversationState.ACTIVE, assigned_agent=agent, accepted_at=timezone.now(), outbound=True,
-            watchers=[agent.id])
-        Participant.objects.create(conversation=conversation, role=ParticipantRole.CUSTOMER)
+        conversation = conversation_open(customer=customer, topic=topic, state=ConversationState.ACTIVE,
+                                         assigned_agent=agent, accepted_at=timezone.now(), outbound=True,
+                                         watchers=[agent.id])
         Participant.objects.create(conversation=conversation, role=ParticipantRole.AGENT, user=agent)
+        case = conversation.case
         case_handler_add(case_id=case.id, user_id=agent.id)
         actor = Actor.of(principal)
         system_line(conversation.id, SystemCode.OUTBOUND, actor=actor, visibility=Visibility.STAFF, author=agent,

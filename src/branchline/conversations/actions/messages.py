@@ -1,5 +1,6 @@
 """Writing in a conversation: customers' and staff's messages, internal notes, receipts,
 typing. Each action checks permission, writes in one transaction and publishes after commit."""
+import functools
 import re
 from datetime import timedelta
 
@@ -78,6 +79,7 @@ def _rate_limit(principal: Principal) -> None:
                   burst=limits["MESSAGE_RATE_BURST"])
 
 
+@functools.cache
 def _open_of_customer() -> str:
     """The customer's newest open conversation, unless its case was resolved longer ago than
     the post-resolve window (docs/protocol.md §11): a "Thank you" right after the agent
@@ -191,17 +193,20 @@ def _topic(topic_id) -> Topic:
 
 
 def _started(customer: Customer, topic: Topic) -> Conversation:
-    """A new conversation of the customer on `topic`, in its case, its next numbers taken."""
+    """The customer's new conversation on `topic`, waiting, its next numbers taken."""
+    return streams.allocate_by_id(conversation_open(customer=customer, topic=topic).id, public=True)
+
+
+def conversation_open(*, customer: Customer, topic: Topic, **fields) -> Conversation:
+    """A new conversation of the customer on `topic` (its customer a participant), in the
+    customer's open case of the topic's case type or a new case; `fields` for the rest
+    (outbound: its state and agent). Call inside the caller's transaction, the customer's
+    row locked."""
     case = case_open_for_conversation(customer=customer, topic=topic)
-    started = Conversation.objects.create(
-        customer=customer,
-        case=case,
-        topic=topic,
-        channel=channel_web(),
-        line_of_business_id=topic.case_type.line_of_business_id,
-    )
+    started = Conversation.objects.create(customer=customer, case=case, topic=topic, channel=channel_web(),
+                                          line_of_business_id=case.line_of_business_id, **fields)
     Participant.objects.create(conversation=started, role=ParticipantRole.CUSTOMER)
-    return streams.allocate_by_id(started.id, public=True)
+    return started
 
 
 def staff_message_send(*, principal: Principal, conversation_id, body, client_message_id,
