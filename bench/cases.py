@@ -6,10 +6,11 @@ line's administrator and as an agent, first pages and deep pages, unfiltered and
     .venv/bin/python bench/cases.py --setups sqlite --cases 200000  # embedded
 
 Each reader has its own keep-alive connection (bench/httpclient.py), and each kind of page is
-read twice: open loop, each reader asking `--rate` pages a second (1: a person paging fast),
-out of step with the others, as bench/history.py does; then closed loop, each asking the next
-page as soon as it has read the last (the maximum; latency there is queueing). Latency is
-client-measured, end to end. A "deep" page
+read three ways (`--modes`): open loop, each reader asking `--rate` pages a second (1: a person
+paging fast), out of step with the others, as bench/history.py does; burst, all the readers
+asking at the same instant every `--period` seconds (20 requests at once: the last one's wait);
+then closed loop, each asking the next page as soon as it has read the last (the maximum;
+latency there is queueing). Latency is client-measured, end to end. A "deep" page
 starts below a random case id in the oldest half (keyset: `before_id`). Every answer must be
 200 with a full page, or the run stops. The database is filled with plain INSERT ... SELECT
 statements (minutes, not hours); the server is started and stopped here by its pid; the
@@ -183,27 +184,45 @@ def scenarios(facts: dict, rng: random.Random) -> list[tuple[str, str, callable]
     ]
 
 
-async def readers(url: str, headers: dict, params, n: int, duration: float, rate: float | None) -> list[float]:
-    """n readers for `duration`: each asks `rate` pages a second (open loop), or with
-    rate None the next page as soon as the last is read (closed loop: the maximum)."""
+async def readers(url: str, headers: dict, params, n: int, duration: float, mode: str, rate: float = 1.0,
+                  period: float = 0.5) -> list[float]:
+    """n readers for `duration`, each on its own connection, in one of three modes:
+    "open": each asks `rate` pages a second, out of step with the others;
+    "burst": all n ask at the same instant, every `period` seconds (n requests at once:
+    how long the last of them waits);
+    "closed": each asks the next page as soon as it has read the last (the maximum rate;
+    the latency there is queueing, n / pages per second)."""
     latencies: list[float] = []
-    deadline = time.monotonic() + duration
+    began_at = time.monotonic()
+    deadline = began_at + duration
+
+    async def ask(connection: HttpConnection) -> None:
+        query = {"limit": PAGE, **params()}
+        began = time.perf_counter()
+        status, body = await connection.get("/api/staff/cases", query)
+        latencies.append((time.perf_counter() - began) * 1000)
+        if status != 200:
+            raise RuntimeError(f"{status}: {body[:300]!r} for {query}")
+        if "created_from" not in query and len(json.loads(body)["cases"]) != PAGE:
+            raise RuntimeError(f"a short page for {query}: {body[:300]!r}")
 
     async def reader():
         connection = HttpConnection(url, headers)
-        if rate:  # out of step, or all of them would ask in the same instant
-            await asyncio.sleep(random.uniform(0, 1 / rate))
         try:
+            if mode == "burst":
+                await connection.get("/api/staff/cases", {"limit": 1})  # connected before the first wave
+                wave = 1
+                while (at := began_at + wave * period) < deadline:
+                    await asyncio.sleep(max(0.0, at - time.monotonic()))
+                    await ask(connection)
+                    wave = max(wave + 1, int((time.monotonic() - began_at) / period) + 1)  # a late one skips a wave
+                return
+            if mode == "open":  # out of step, or all of them would ask in the same instant
+                await asyncio.sleep(random.uniform(0, 1 / rate))
             while time.monotonic() < deadline:
-                query = {"limit": PAGE, **params()}
                 began = time.perf_counter()
-                status, body = await connection.get("/api/staff/cases", query)
-                latencies.append((time.perf_counter() - began) * 1000)
-                if status != 200:
-                    raise RuntimeError(f"{status}: {body[:300]!r} for {query}")
-                if "created_from" not in query and len(json.loads(body)["cases"]) != PAGE:
-                    raise RuntimeError(f"a short page for {query}: {body[:300]!r}")
-                if rate:
+                await ask(connection)
+                if mode == "open":
                     await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - began)))
         finally:
             await connection.close()
@@ -235,13 +254,14 @@ def run_setup(name: str, a) -> list[dict]:
             headers = {who: signed_in(server.url, who) for who in ("admin", "anna")}
             rng = random.Random(7)
             for label, who, params in scenarios(facts, rng):
-                asyncio.run(readers(server.url, headers[who], params, 2, 1.0, None))  # warm up
-                for mode, rate in (("open", a.rate), ("closed", None)):
+                asyncio.run(readers(server.url, headers[who], params, 2, 1.0, "closed"))  # warm up
+                for mode in a.modes:
                     ticks = tree_cpu_ticks(server.proc.pid)
-                    lat = asyncio.run(readers(server.url, headers[who], params, a.readers, a.duration, rate))
+                    lat = asyncio.run(readers(server.url, headers[who], params, a.readers, a.duration, mode,
+                                              rate=a.rate, period=a.period))
                     ticks = tree_cpu_ticks(server.proc.pid) - ticks
                     row = summary(f"{name} {label} ({mode})", lat, a.duration)
-                    row.update(readers=a.readers, cases=a.cases, processes=a.processes, rate_per_reader=rate,
+                    row.update(readers=a.readers, cases=a.cases, processes=a.processes, mode=mode,
                                server_cpu_ms_per_page=round(ticks / CLK_TCK * 1000 / max(1, len(lat)), 2))
                     log(json.dumps(row))
                     results.append(row)
@@ -258,6 +278,8 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=1.0, help="pages per second per reader (open loop)")
+    parser.add_argument("--period", type=float, default=0.5, help="seconds between waves (burst)")
+    parser.add_argument("--modes", nargs="+", default=["open", "burst", "closed"], choices=["open", "burst", "closed"])
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--pg-user", default=os.environ.get("PGUSER", "root"))
