@@ -6,7 +6,10 @@ from contextlib import contextmanager
 import pytest
 import uvicorn
 
+from branchline.connectors.actions import channel_web
 from branchline.realtime.bus import set_bus
+from branchline.routing.actions import queue_default_ensure
+from branchline.routing.models import Queue
 from tests import factories
 from tests.support.servers import free_port
 
@@ -61,6 +64,9 @@ def world(db):
         other_lob = factories.line_of_business("Corporate")
         other_topic = factories.topic(other_lob, "Treasury")
         outsider = factories.staff(other_lob)
+        queue = queue_default_ensure(lob.id)  # where the line's conversations wait; the agents serve it
+        queue_audience = f"queue:{queue.id}:{channel_web().id}"
+        queue2 = Queue.objects.create(line_of_business=lob, name="Mortgages")  # nobody serves it yet
 
     return World
 

@@ -6,9 +6,13 @@ from django.test import Client
 
 from branchline.accounts.actions import DEMO_SSO_ISSUER, customer_session_start
 from branchline.accounts.models import LineOfBusiness, Role, User
+from branchline.accounts.permissions import HANDLING_ROLES
 from branchline.accounts.principals import Principal
 from branchline.cases.models import CaseType, Topic
+from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
+from branchline.routing.actions import queue_default_ensure
+from branchline.routing.models import ChannelGrant, QueueMember
 
 PASSWORD = "correct-horse-battery"
 _n = itertools.count(1)
@@ -24,12 +28,22 @@ def topic(lob=None, name=None):
     return Topic.objects.create(case_type=case_type, name=name or f"Topic {next(_n)}")
 
 
-def staff(lob, role=Role.AGENT, username=None, is_superuser=False):
+def staff(lob, role=Role.AGENT, username=None, is_superuser=False, serving=True):
+    """A member of staff of `lob`; with `serving`, one who handles conversations is enabled
+    on the line's default queue and granted the web channel, as an administrator would."""
     user = User.objects.create(username=username or f"staff{next(_n)}", role=role, line_of_business=lob,
                                first_name="Agent", last_name=str(next(_n)), is_superuser=is_superuser)
     user.set_password(PASSWORD)
     user.save()
+    if serving and lob is not None and role in HANDLING_ROLES:
+        serve(user, queue_default_ensure(lob.id))
     return user
+
+
+def serve(user, queue, channel=None):
+    """Enable `user` on `queue` and grant them `channel` (the web channel by default)."""
+    QueueMember.objects.get_or_create(user=user, queue=queue)
+    ChannelGrant.objects.get_or_create(user=user, channel=channel or channel_web())
 
 
 def customer(authenticated=False, name="Jan Kowalski"):

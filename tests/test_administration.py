@@ -189,7 +189,8 @@ def test_case_types_and_topics_of_the_administrators_line_only(world):
     assert world.other_topic.case_type.name not in listed and world.other_lob.name not in listed
     assert world.other_lob.name not in admin.get("/admin/cases/casetype/").content.decode()
     form = admin.get("/admin/cases/topic/add/").content.decode()
-    assert f'value="{world.topic.case_type_id}"' in form and f'value="{world.other_topic.case_type_id}"' not in form
+    assert world.topic.case_type.name in form and world.other_topic.case_type.name not in form
+    assert "Mortgages" in form  # its line's queues are offered for the topic's queue
     added = _post(admin, "/admin/cases/topic/add/", {"name": "Savings", "case_type": world.topic.case_type_id,
                                                      "is_active": "on", "position": 3})
     assert added.status_code == 302 and Topic.objects.filter(name="Savings", case_type=world.topic.case_type).exists()
@@ -204,6 +205,31 @@ def test_case_types_and_topics_of_the_administrators_line_only(world):
     case_type = _post(admin, "/admin/cases/casetype/add/", {"name": "Complaints", "line_of_business": world.lob.id})
     assert case_type.status_code == 302 and CaseType.objects.get(name="Complaints").line_of_business == world.lob
     assert [r.data["model"] for r in _audited()] == ["cases.topic", "cases.casetype"]
+
+
+def test_queues_members_and_channel_grants_of_the_administrators_line_only(world):
+    from branchline.connectors.actions import channel_web
+    from branchline.connectors.models import Channel
+    from branchline.routing.models import ChannelGrant, Queue, QueueMember
+
+    other_queue = Queue.objects.get(line_of_business=world.other_lob, is_default=True)
+    admin = _admin(world.admin)
+    assert other_queue.name not in admin.get("/admin/routing/queue/").content.decode()
+    assert admin.get(f"/admin/routing/queue/{other_queue.id}/change/").status_code in (302, 404)
+    members = admin.get("/admin/routing/queuemember/").content.decode()
+    assert world.agent.username in members and world.outsider.username not in members
+    newcomer = factories.staff(world.lob, serving=False)
+    added = _post(admin, "/admin/routing/queuemember/add/", {"queue": world.queue2.id, "user": newcomer.id})
+    assert added.status_code == 302 and QueueMember.objects.filter(queue=world.queue2, user=newcomer).exists()
+    sneaked = _post(admin, "/admin/routing/queuemember/add/", {"queue": other_queue.id, "user": newcomer.id})
+    assert sneaked.status_code == 200 and not QueueMember.objects.filter(queue=other_queue).exclude(
+        user=world.outsider).exists()
+    granted = _post(admin, "/admin/routing/channelgrant/add/", {"user": newcomer.id, "channel": channel_web().id})
+    assert granted.status_code == 302 and ChannelGrant.objects.filter(user=newcomer).exists()
+    whatsapp = Channel.objects.create(kind="whatsapp_test", name="WhatsApp")
+    foreign = _post(admin, "/admin/routing/channelgrant/add/", {"user": world.outsider.id, "channel": whatsapp.id})
+    assert foreign.status_code == 200 and not ChannelGrant.objects.filter(channel=whatsapp).exists()
+    assert [r.data["model"] for r in _audited()] == ["routing.queuemember", "routing.channelgrant"]
 
 
 def test_case_statuses_of_the_administrators_line_only(world):

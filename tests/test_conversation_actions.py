@@ -154,12 +154,12 @@ def test_message_events_reach_exactly_their_audiences(world, capture_events):
         message = start(customer, world.topic)
     created = [e for e in events if e["t"] == "message.created"]
     # One event per stream: the customer's (public numbers), the staff's (staff numbers).
-    assert [e["a"] for e in created] == [[f"customer:{customer.id}"], [f"queue:{world.lob.id}"]]
+    assert [e["a"] for e in created] == [[f"customer:{customer.id}"], [world.queue_audience]]
     assert [(e["c"], e["s"]) for e in created] == [(message.conversation_id, 1)] * 2
     assert "staff_seq" not in created[0]["d"]["message"] and created[1]["d"]["message"]["staff_seq"] == 1
     updated = [e for e in events if e["t"] == "conversation.updated"]
     assert sorted(a for e in updated for a in e["a"]) == sorted([f"customer:{customer.id}", f"line:{world.lob.id}",
-                                                                 f"queue:{world.lob.id}"])
+                                                                 world.queue_audience])
 
     with capture_events() as events:
         actions.conversation_accept(principal=principal(world.agent), conversation_id=message.conversation_id)
@@ -256,6 +256,6 @@ def test_the_queue_hears_only_that_a_taken_conversation_left(world, capture_even
     message = start(factories.customer(), world.topic)
     with capture_events() as events:
         actions.conversation_accept(principal=principal(world.agent), conversation_id=message.conversation_id)
-    to_queue = [e for e in events if f"queue:{world.lob.id}" in e["a"]]
+    to_queue = [e for e in events if world.queue_audience in e["a"]]
     assert [e["t"] for e in to_queue] == ["queue.left"]
     assert to_queue[0]["d"] == {"conversation_id": message.conversation_id, "state": "active"}

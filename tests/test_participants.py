@@ -120,8 +120,8 @@ def test_release_puts_it_back_in_the_queue_for_another_agent(world, capture_even
         actions.conversation_release(principal=principal(world.agent), conversation_id=cid)
     conversation = Conversation.objects.get(pk=cid)
     assert (conversation.state, conversation.assigned_agent_id, conversation.watchers) == ("waiting", None, [])
-    updated = [e["a"] for e in events if e["t"] == "conversation.updated" and f"queue:{world.lob.id}" in e["a"]]
-    assert updated == [[f"staff:{world.agent.id}", f"line:{world.lob.id}", f"queue:{world.lob.id}"]]
+    updated = [e["a"] for e in events if e["t"] == "conversation.updated" and world.queue_audience in e["a"]]
+    assert updated == [[f"staff:{world.agent.id}", f"line:{world.lob.id}", world.queue_audience]]
     assert not [e for e in to_customer(events) if e["t"] == "message.created"]  # the release line is staff-only
     actions.conversation_accept(principal=principal(world.agent2), conversation_id=cid)
     assert Conversation.objects.get(pk=cid).assigned_agent_id == world.agent2.id

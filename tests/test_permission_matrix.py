@@ -48,6 +48,9 @@ ENTRY_POINTS = {
     # covers the signed-in customer and the states).
     Action.CONTINUE: lambda p, cid, w: actions.conversation_continue(principal=p, conversation_id=cid,
                                                                      topic_id=w.topic.id, body="Hello again"),
+    Action.QUEUE: lambda p, cid, w: actions.conversation_queue_set(principal=p, conversation_id=cid,
+                                                                   queue_id=w.queue2.id, note="Mortgage question"),
+    Action.REJECT: lambda p, cid, w: actions.conversation_reject(principal=p, conversation_id=cid, rejection="spam"),
 }
 
 # An active conversation of the line of business, handled by `assigned`.
@@ -66,6 +69,8 @@ ACTIVE = {
     Action.TYPING:   ["404",   "ok",             "404",   "404",               "ok",                   "403:not_a_participant",    "403:role_read_only",    "403:role_read_only"],
     Action.TOPIC:    ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.CONTINUE: ["404",   "403:staff_only", "404",   "404",               "403:customer_not_authenticated", "403:customer_not_authenticated", "403:role_read_only", "403:role_read_only"],
+    Action.QUEUE:    ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.REJECT:   ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
 }
 # The same conversation while it waits in the queue.
 WAITING = {
@@ -81,6 +86,10 @@ WAITING = {
     Action.TYPING:   ["404",   "ok",             "404",   "403:not_a_participant", "403:not_a_participant", "403:not_a_participant", "403:role_read_only", "403:role_read_only"],
     Action.TOPIC:    ["404",   "403:staff_only", "404",   "403:not_assigned",  "403:not_assigned",     "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.CONTINUE: ["404",   "403:staff_only", "404",   "403:customer_not_authenticated", "403:customer_not_authenticated", "403:customer_not_authenticated", "403:role_read_only", "403:role_read_only"],
+    # Whoever may take it from its queue (tests/test_queues.py: an agent who does not serve it
+    # sees nothing of it).
+    Action.QUEUE:    ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.REJECT:   ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
 }
 
 

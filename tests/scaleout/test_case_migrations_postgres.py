@@ -1,6 +1,7 @@
-"""The cases' status migrations (cases 0002-0004) on a PostgreSQL database that already holds
-cases: the old "open" / "resolved" strings become the line's statuses, the agents who took
-part become handlers, and nothing is lost. (An empty database, or SQLite, would not show
+"""The cases' status migrations (cases 0002-0004) and the queues' (routing 0001-0002,
+conversations 0006-0008) on a PostgreSQL database that already holds cases: the old "open" /
+"resolved" strings become the line's statuses, the agents who took part become handlers, the
+conversations wait in their line's default queue, and nothing is lost. (An empty database, or SQLite, would not show
 PostgreSQL's refusal to alter a table whose deferred foreign keys were just updated.)"""
 import json
 import subprocess
@@ -50,6 +51,11 @@ out = {old: [Case.objects.get(pk=pk).status.name, Case.objects.get(pk=pk).resolv
        for old, pk in made.items()}
 out["statuses"] = list(CaseStatus.objects.filter(line_of_business__name="Retail").values_list("name", "is_resolved",
                                                                                                 "is_initial"))
+from branchline.conversations.models import Conversation
+from branchline.routing.models import ChannelGrant, QueueMember
+out["queues"] = sorted({(c.queue.name, c.queue.is_default) for c in Conversation.objects.select_related("queue")})
+out["members"] = list(QueueMember.objects.values_list("user__username", "queue__name"))
+out["grants"] = list(ChannelGrant.objects.values_list("user__username", "channel__kind"))
 print(json.dumps(out))
 '''
 
@@ -71,3 +77,7 @@ def test_existing_cases_keep_their_meaning_through_the_status_migrations(pg_user
     assert out["resolved"] == ["Resolved", True, ["anna"]]
     assert out["statuses"] == [["Open", False, True], ["In progress", False, False],
                                ["Waiting for the customer", False, False], ["Resolved", True, False]]
+    # Queues (routing 0002, conversations 0006-0008): the line's conversations wait in its
+    # default queue, named after it, which its agent serves from every channel.
+    assert (out["queues"], out["members"], out["grants"]) == ([["Retail", True]], [["anna", "Retail"]],
+                                                              [["anna", "web"]])

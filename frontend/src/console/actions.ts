@@ -208,8 +208,40 @@ export function start(): void {
     ready: () => {
       void loadLists().catch(showError);
       if (!store.caseStatuses.value.length) void loadCaseOptions().catch(showError);
+      if (store.handles.value) void loadQueues().catch(showError);
     },
   });
+}
+
+// --- Queues (docs/protocol.md §12) ---------------------------------------------------------
+
+export async function loadQueues(): Promise<void> {
+  store.queues.value = await unwrap(api.GET("/api/staff/queues"));
+}
+
+// Out of this member of staff's sight once it waits in a queue they do not serve (an agent's
+// own tabs): it leaves their lists; the answer still shows them what they did.
+function putOrForget(c: Conversation): void {
+  const served = store.seesWholeLine.value || store.queues.value.some((q) => q.id === c.queue.id && q.serving);
+  protocol.putConversation(c);
+  if (c.state === "waiting" && !served) {
+    store.selectedId.value = null;
+    protocol.forgetConversation(c.id);
+  }
+}
+
+export async function moveToQueue(id: number, queueId: number, note: string): Promise<void> {
+  putOrForget(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/queue", {
+    params: { path: { conversation_id: id } }, body: { queue_id: queueId, note: note.trim() },
+  })));
+}
+
+export type Rejection = "duplicate" | "spam" | "abuse" | "other";
+
+export async function reject(id: number, rejection: Rejection, note: string): Promise<void> {
+  protocol.putConversation(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/reject", {
+    params: { path: { conversation_id: id } }, body: { rejection, note: note.trim() },
+  })));
 }
 
 // --- Cases (docs/protocol.md §11) --------------------------------------------------------

@@ -28,7 +28,8 @@ export type ServerEvent =
   | { type: "message.ack"; ref: Ref; client_message_id: string; duplicate: boolean; message: Message }
   | { type: "receipt.ack"; ref: Ref }
   | { type: "conversation.updated"; conversation: Conversation }
-  | { type: "queue.left"; conversation_id: number; state: "active" | "ended" }
+  | { type: "queue.left"; conversation_id: number; state: "waiting" | "active" | "ended" }
+  | { type: "queues.changed" }
   | { type: "receipt.updated"; conversation_id: number; side: "customer" | "agent"; delivered_seq: number; read_seq: number }
   | { type: "typing"; conversation_id: number; sender: "customer" | "agent"; is_typing: boolean }
   | { type: "session.resync" }
@@ -147,6 +148,14 @@ export function putConversation(c: Conversation): void {
   store.conversations.value = new Map(store.conversations.value).set(c.id, c);
 }
 
+// No longer this member of staff's to see in a list (the open one stays on screen).
+export function forgetConversation(id: number): void {
+  if (store.selectedId.value === id || !store.conversations.value.has(id)) return;
+  const next = new Map(store.conversations.value);
+  next.delete(id);
+  store.conversations.value = next;
+}
+
 function updateConversation(id: number, change: (c: Conversation) => Partial<Conversation>): void {
   const c = store.conversations.value.get(id);
   if (c) putConversation({ ...c, ...change(c) });
@@ -200,9 +209,14 @@ function apply(event: ServerEvent): void {
         break;
       }
       case "queue.left":
-        // Taken by a colleague (or by us: our own snapshot says so) or ended.
+        // Taken by a colleague (or by us: our own snapshot says so), ended, or moved to another
+        // queue (still waiting: whoever serves that queue too gets its snapshot right after).
         // (Whole-line readers also get the new snapshot, on their line audience.)
-        updateConversation(event.conversation_id, (c) => (c.state === "waiting" ? { state: event.state } : {}));
+        if (event.state === "waiting") forgetConversation(event.conversation_id);
+        else updateConversation(event.conversation_id, (c) => (c.state === "waiting" ? { state: event.state } : {}));
+        break;
+      case "queues.changed": // enabled on a queue or granted a channel, or no longer: read Pending again
+        hooks.ready();
         break;
       case "receipt.updated":
         updateConversation(event.conversation_id, (c) =>

@@ -13,6 +13,7 @@ export type CaseRow = Json<paths["/api/staff/cases"]["get"]>["cases"][number];
 export type CaseDetail = Json<paths["/api/staff/cases/{case_id}"]["get"]>;
 export type CaseStatusOption = Json<paths["/api/staff/case-statuses"]["get"]>[number];
 export type TopicOption = Json<paths["/api/staff/topics"]["get"]>[number];
+export type QueueOption = Json<paths["/api/staff/queues"]["get"]>[number];
 export type Tab = "waiting" | "active" | "ended" | "line";
 // The console's two modules (seed 001: Cases sits below Conversations in the first column).
 export type Module = "conversations" | "cases";
@@ -77,6 +78,8 @@ export const module = signal<Module>("conversations");
 // The line's case statuses and active topics, read once after sign-in.
 export const caseStatuses = signal<readonly CaseStatusOption[]>([]);
 export const topics = signal<readonly TopicOption[]>([]);
+// The line's queues, and which this member of staff serves (docs/protocol.md §12).
+export const queues = signal<readonly QueueOption[]>([]);
 // Who handles cases in the line: the agent filter of whole-line readers.
 export const lineHandlers = signal<readonly { id: number; name: string }[]>([]);
 export interface CaseFilters {

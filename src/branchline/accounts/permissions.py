@@ -32,6 +32,8 @@ class Action(StrEnum):
     TYPING = "typing"
     TOPIC = "conversation.topic_set"  # move its case to another topic (and case type), during it
     CONTINUE = "conversation.continue"  # write to its (authenticated) customer again, after it ended
+    QUEUE = "conversation.queue_set"  # move it to another queue of its line, to wait there
+    REJECT = "conversation.reject"  # end it as a duplicate, spam..., instead of taking it up
 
 
 class CaseAction(StrEnum):
@@ -40,7 +42,7 @@ class CaseAction(StrEnum):
 
 
 # Roles that see every conversation of their line(s) of business. Agents see their own,
-# the ones they took part in, and their queue.
+# the ones they took part in, and what waits in the queues they serve (docs/adr/0019).
 WHOLE_LINE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR})
 # Roles that take conversations from the queue and write to customers.
 HANDLING_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})
@@ -76,26 +78,29 @@ def _customer_verdict(principal, action: Action, conversation):
     return _forbidden(_("Customers cannot do this."), "staff_only")
 
 
-def _staff_may_view(scope: StaffScope, action: Action, conversation, participated: bool) -> bool:
+def _staff_may_view(scope: StaffScope, action: Action, conversation, participated: bool, serves: bool) -> bool:
     in_line = conversation.line_of_business_id in scope.line_of_business_ids
-    if scope.whole_line or (action is Action.ACCEPT and scope.role in HANDLING_ROLES):
-        # Whoever could have taken it from the queue hears "already taken", not "not found".
+    if scope.whole_line:
         return in_line
+    if action is Action.ACCEPT and scope.role in HANDLING_ROLES:
+        # Whoever could have taken it from its queue hears "already taken", not "not found".
+        return in_line and serves
     return (conversation.assigned_agent_id == scope.user_id or participated
-            or (in_line and conversation.state == "waiting"))
+            or (in_line and serves and conversation.state == "waiting"))
 
 
-def can(principal, action: Action, conversation, *, participated: bool = False):
+def can(principal, action: Action, conversation, *, participated: bool = False, serves: bool = False):
     """None if `principal` may do `action` on `conversation`, else the error to raise.
 
-    `participated`: the principal is (or was) a participant; callers that have not
-    looked pass False and get the stricter answer."""
+    `participated`: the principal is (or was) a participant; `serves`: they are enabled on
+    the conversation's queue and granted its channel (routing, docs/adr/0019). Callers that
+    have not looked pass False and get the stricter answer."""
     if principal is None:
         return NotFound(code="conversation_not_found")
     if principal.is_customer:
         return _customer_verdict(principal, action, conversation)
     scope = staff_scope(principal)
-    if not _staff_may_view(scope, action, conversation, participated):
+    if not _staff_may_view(scope, action, conversation, participated, serves):
         return NotFound(code="conversation_not_found")
     if action is Action.VIEW:
         return None
@@ -114,7 +119,9 @@ def can(principal, action: Action, conversation, *, participated: bool = False):
         return _forbidden(_("Take or join the conversation before writing in it."), "not_a_participant")
     if action is Action.CONTINUE:
         return None  # any handling role that sees it; the action checks the customer and state
-    if action in (Action.END, Action.RELEASE, Action.TRANSFER, Action.TOPIC):
+    if action in (Action.QUEUE, Action.REJECT) and conversation.state == "waiting":
+        return None  # whoever may take it from its queue may also send it elsewhere, or reject it
+    if action in (Action.END, Action.RELEASE, Action.TRANSFER, Action.TOPIC, Action.QUEUE, Action.REJECT):
         if is_assigned or supervises:
             return None
         return _forbidden(_("Only the agent handling the conversation, or a supervisor, can do this."),

@@ -1,5 +1,6 @@
-"""Administration pages of this app (accounts/administration.py): case types, topics and
-case statuses, each within the administrator's lines of business."""
+"""Administration pages of this app (accounts/administration.py): case types, topics (and the
+queue each sends its conversations to) and case statuses, each within the administrator's
+lines of business."""
 from django.contrib import admin
 
 from branchline.accounts.administration import ScopedAdmin, site
@@ -19,12 +20,12 @@ class CaseTypeAdmin(ScopedAdmin):
 @admin.register(Topic, site=site)
 class TopicAdmin(ScopedAdmin):
     line_path = "case_type__line_of_business"
-    line_fields = ("case_type",)
-    list_display = ("name", "case_type", "is_active", "position")
+    line_fields = ("case_type", "queue")
+    list_display = ("name", "case_type", "queue", "is_active", "position")
     list_filter = ("is_active", ("case_type", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("case_type",)
+    list_select_related = ("case_type", "queue")
     search_fields = ("name",)
-    fields = ("name", "case_type", "is_active", "position")
+    fields = ("name", "case_type", "queue", "is_active", "position")
 
 
 @admin.register(CaseStatus, site=site)

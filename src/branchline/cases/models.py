@@ -26,12 +26,19 @@ class Topic(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # Where its new conversations wait (routing.Queue); none: its line's default queue.
+    queue = models.ForeignKey("routing.Queue", on_delete=models.PROTECT, null=True, blank=True, related_name="topics",
+                              help_text=_("Where its new conversations wait. Empty: the line's default queue."))
 
     class Meta:
         ordering = ["position", "name"]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.queue_id and self.case_type_id and self.queue.line_of_business_id != self.case_type.line_of_business_id:
+            raise ValidationError({"queue": _("Choose a queue of the case type's line of business.")})
 
 
 class CaseStatus(models.Model):

@@ -10,6 +10,7 @@ from branchline.contacts.schemas import CustomerRef
 from branchline.core import ratelimit
 from branchline.core.errors import InvalidInput
 from branchline.core.schemas import ErrorOut, already_shaped
+from branchline.routing.selectors import queues_of_line, served_queue_ids
 
 from . import actions, selectors
 from .models import ConversationState
@@ -18,7 +19,10 @@ from .schemas import (
     CustomerConversationOut,
     CustomerSendIn,
     MessagePage,
+    QueueIn,
+    QueueOut,
     ReceiptIn,
+    RejectIn,
     SendOut,
     StaffConversationOut,
     StaffMessagePage,
@@ -226,6 +230,39 @@ def staff_transfer(request, conversation_id: int, payload: TransferIn):
     actions.conversation_transfer(principal=request.principal, conversation_id=conversation_id,
                                   to_user_id=payload.to_user_id, note=payload.note)
     return staff_view(request.principal, conversation_id)
+
+
+def acted_on(conversation_id: int) -> dict:
+    """The conversation as it is after an action that may have taken it out of its actor's
+    sight (sent to a queue they do not serve): what they just did, shown to them once."""
+    conversation, unread = selectors.conversation_snapshot_for_staff(conversation_id)
+    return conversation_for_staff(conversation, unread_count=unread)
+
+
+@router.post("/staff/conversations/{conversation_id}/queue", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
+             summary="Send the conversation to another queue of its line, to wait there")
+def staff_queue_set(request, conversation_id: int, payload: QueueIn):
+    conversation = actions.conversation_queue_set(principal=request.principal, conversation_id=conversation_id,
+                                                  queue_id=payload.queue_id, note=payload.note)
+    return acted_on(conversation.id)
+
+
+@router.post("/staff/conversations/{conversation_id}/reject", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
+             summary="End the conversation as a duplicate, spam, abuse or for another reason")
+def staff_reject(request, conversation_id: int, payload: RejectIn):
+    conversation = actions.conversation_reject(principal=request.principal, conversation_id=conversation_id,
+                                               rejection=payload.rejection, note=payload.note)
+    return acted_on(conversation.id)
+
+
+@router.get("/staff/queues", auth=staff_auth, response={200: list[QueueOut], **ERRORS}, tags=["staff"],
+            summary="The queues of your line of business, and which you serve")
+def staff_queues(request):
+    serving = set(served_queue_ids(request.principal.id).values_list("queue_id", flat=True))
+    return [{"id": q.id, "name": q.name, "is_default": q.is_default, "serving": q.id in serving}
+            for q in queues_of_line(request.principal.line_of_business_id)]
 
 
 @router.post("/staff/conversations/{conversation_id}/messages", auth=staff_auth,

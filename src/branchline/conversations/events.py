@@ -2,7 +2,7 @@
 of this app; subscribers are listed in branchline/subscriptions.py).
 
 Events carry the conversation's routing facts as they were at the change (customer,
-watchers, state, line of business), so a subscriber that tells sockets needs no query to
+watchers, state, line of business, queue and channel), so a subscriber that tells sockets needs no query to
 know who to tell."""
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -17,6 +17,8 @@ class ConversationEvent(DomainEvent):
     conversation_id: int
     customer_id: int
     line_of_business_id: int
+    queue_id: int  # where it waits (routing.Queue): with channel_id, its queue audience
+    channel_id: int
     state: str
     watchers: tuple[int, ...] = ()
 
@@ -40,6 +42,15 @@ class ConversationChanged(ConversationEvent):
 
     staff_only: ClassVar[bool] = False
     also_tell: tuple[int, ...] = ()
+    from_queue_id: int | None = None  # it moved from this queue, whose audience must hear it left
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationQueued(ConversationChanged):
+    """Moved to another queue of its line (from `from_queue_id`), to wait there."""
+
+    name = "conversation.queued"
+    with_note: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +70,7 @@ class ConversationAccepted(ConversationChanged):
 class ConversationEnded(ConversationChanged):
     name = "conversation.ended"
     reason: str
+    rejection: str = ""  # with reason "rejected": duplicate, spam, abuse or other
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,6 +22,16 @@ class EndReason(models.TextChoices):
     CUSTOMER_LEFT = "customer_left", _("The customer left")
     # The post-resolve window had passed when the customer wrote again (docs/protocol.md §11).
     CASE_RESOLVED = "case_resolved", _("Its case was resolved")
+    REJECTED = "rejected", _("Rejected by the agent")
+
+
+class Rejection(models.TextChoices):
+    """Why staff rejected a conversation instead of taking it up (conversation_reject)."""
+
+    DUPLICATE = "duplicate", _("A duplicate")
+    SPAM = "spam", _("Spam")
+    ABUSE = "abuse", _("Abusive")
+    OTHER = "other", _("Another reason")
 
 
 class Conversation(models.Model):
@@ -32,6 +42,8 @@ class Conversation(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="conversations")
     topic = models.ForeignKey("cases.Topic", on_delete=models.PROTECT, related_name="conversations")
     channel = models.ForeignKey("connectors.Channel", on_delete=models.PROTECT, related_name="conversations")
+    # Where it waits (routing.Queue, of its line of business): who may see and take it.
+    queue = models.ForeignKey("routing.Queue", on_delete=models.PROTECT, related_name="conversations", db_index=False)
     # Copied from the topic's case type when the conversation starts: queues and staff
     # visibility are per line of business, and this keeps those reads free of joins.
     line_of_business = models.ForeignKey(
@@ -60,6 +72,7 @@ class Conversation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+    rejection = models.CharField(max_length=16, choices=Rejection.choices, blank=True)  # with end_reason "rejected"
     # Written by every public message, so it is in no index: PostgreSQL then updates the
     # row in place (a HOT update) instead of adding an entry to each of its indexes, the
     # largest part of a message's database time. An agent's own lists are short and sorted
@@ -71,6 +84,7 @@ class Conversation(models.Model):
             models.Index(fields=["line_of_business", "state", "created_at"]),
             models.Index(fields=["assigned_agent", "state"], name="conversation_agent_state"),
             models.Index(fields=["customer", "state"]),
+            models.Index(fields=["queue", "state"], name="conversation_queue_state"),
         ]
 
 
@@ -139,6 +153,8 @@ class SystemCode(models.TextChoices):
     CASE_STATUS = "case_status"  # staff: "Anna set the case's status to Resolved."
     TOPIC_CHANGED = "topic_changed"  # staff: "Anna changed the topic to Loans (Loans)."
     OUTBOUND = "outbound"  # staff: "Anna started this conversation with the customer."
+    QUEUED = "queued"  # staff: "Anna moved the conversation to the Mortgages queue."
+    REJECTED = "rejected"  # staff: "Anna rejected the conversation: Spam."
 
 
 class Message(models.Model):
@@ -195,13 +211,23 @@ class Message(models.Model):
             models.Index(fields=["subject"], condition=models.Q(subject__isnull=False), name="message_subject"),
         ]
 
+    def line_and_note(self) -> tuple[str, str]:
+        """A system line's body: what its line names, and the note staff added to it (a
+        transfer's body is all note; a queue's or rejection's name, then the note)."""
+        if self.system_code == SystemCode.TRANSFERRED:
+            return "", self.body
+        if self.system_code in (SystemCode.QUEUED, SystemCode.REJECTED):
+            named, _, note = self.body.partition("\n")
+            return named, note
+        return self.body, ""
+
     def text(self, author_name: str | None = None, subject_name: str | None = None) -> str:
         """What a person reads: the body, or a system line in the reader's language."""
         if self.kind != Kind.SYSTEM:
             return self.body
         names = {"agent": author_name or (self.author.display_name if self.author_id else ""),
                  "receiver": subject_name or (self.subject.display_name if self.subject_id else ""),
-                 "customer": self.body or gettext("The customer"), "body": self.body}
+                 "customer": self.body or gettext("The customer"), "body": Message.line_and_note(self)[0]}
         line = {
             SystemCode.AGENT_JOINED: gettext("%(agent)s joined the conversation."),
             SystemCode.ENDED: gettext("The conversation has ended."),
@@ -216,5 +242,9 @@ class Message(models.Model):
             SystemCode.CASE_STATUS: gettext("%(agent)s set the case's status to %(body)s."),
             SystemCode.TOPIC_CHANGED: gettext("%(agent)s changed the topic to %(body)s."),
             SystemCode.OUTBOUND: gettext("%(agent)s started this conversation with the customer."),
+            # The body holds the queue's name at the time.
+            SystemCode.QUEUED: gettext("%(agent)s moved the conversation to the %(body)s queue."),
+            # The body holds the reason's label, and the agent's comment after it.
+            SystemCode.REJECTED: gettext("%(agent)s rejected the conversation: %(body)s"),
         }.get(self.system_code)
         return line % names if line else self.body

@@ -2,7 +2,7 @@
 and resync, so a message looks the same however a client receives it."""
 from branchline.core.wire import timestamp
 
-from .models import Conversation, Message, Sender, SystemCode, Visibility
+from .models import Conversation, Kind, Message, Sender, Visibility
 
 
 def _names(message: Message, names: dict | None) -> tuple[str | None, str | None]:
@@ -49,8 +49,9 @@ def message_for_staff(message, *, names: dict | None = None) -> dict:
         "author": {"id": message.author_id, "name": author} if message.author_id else None,
         "agent_name": author if message.sender != Sender.CUSTOMER else None,
         "text": Message.text(message, author, subject),
-        # A system line's own words (the note of a transfer, for its receiver), else null.
-        "note": (message.body or None) if message.system_code == SystemCode.TRANSFERRED else None,
+        # A system line's own words (the note of a transfer, for its receiver; of a move to
+        # another queue; of a rejection), else null.
+        "note": (Message.line_and_note(message)[1] or None) if message.kind == Kind.SYSTEM else None,
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id,
         "created_at": timestamp(message.created_at),
@@ -93,6 +94,9 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
                         "resolved": conversation.case.status.is_resolved},
         "outbound": conversation.outbound,
         "channel": conversation.channel.kind,
+        "queue": {"id": conversation.queue_id, "name": conversation.queue.name},
+        "end_reason": conversation.end_reason or None,
+        "rejection": conversation.rejection or None,
         "customer": {
             "id": customer.id,
             "name": customer.display_name,

@@ -104,6 +104,9 @@ class StaffConversationOut(Schema):
     case_status: CaseStatusRef
     outbound: bool = Field(description="Started by an agent writing to the customer (Continue conversation)")
     channel: str
+    queue: TopicRef = Field(description="Where it waits (or waited) to be taken")
+    end_reason: str | None = Field(description="agent, customer_left, case_resolved or rejected, once ended")
+    rejection: str | None = Field(description="Why it was rejected: duplicate, spam, abuse or other")
     customer: StaffCustomerRef
     assigned_agent: AgentRef | None
     last_seq: int
@@ -134,6 +137,23 @@ class TransferIn(Schema):
     note: str = Field("", description="For the receiver only (staff-only note); up to 4000 characters")
 
 
+class QueueIn(Schema):
+    queue_id: int
+    note: str = Field("", description="Staff-only, with the line naming the queue; up to 4000 characters")
+
+
+class RejectIn(Schema):
+    rejection: str = Field(description="duplicate, spam, abuse or other (other needs a note)")
+    note: str = Field("", description="Staff-only; up to 4000 characters")
+
+
+class QueueOut(Schema):
+    id: int
+    name: str
+    is_default: bool
+    serving: bool = Field(description="You are enabled on it: you see what waits there (from your channels)")
+
+
 class StaffRef(Schema):
     id: int
     name: str
@@ -155,6 +175,14 @@ class ReceiptFrame(ReceiptIn, OnConversation):
 
 
 class TransferFrame(TransferIn, OnConversation):
+    pass
+
+
+class QueueFrame(QueueIn, OnConversation):
+    pass
+
+
+class RejectFrame(RejectIn, OnConversation):
     pass
 
 

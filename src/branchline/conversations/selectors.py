@@ -15,10 +15,11 @@ from branchline.accounts.principals import Principal
 from branchline.core import sql
 from branchline.core.errors import Forbidden, NotFound
 from branchline.core.ids import MAX_ID, parse_id  # noqa: F401 - re-exported: callers name them here
+from branchline.routing.selectors import granted_channel_ids, served_queue_ids, serves
 
 from .models import Conversation, ConversationState, Message, Participant, Sender, Visibility
 
-RELATED = ("topic", "case__case_type", "case__status", "customer", "assigned_agent", "channel")
+RELATED = ("topic", "case__case_type", "case__status", "customer", "assigned_agent", "channel", "queue")
 # What a message's wire shapes read (payloads.py): pages are read as plain rows in plain
 # SQL (core/sql.py), not as model instances through the ORM, which cost most of a 50-item
 # page's time (bench/README.md, "History paging").
@@ -88,12 +89,18 @@ def _participated(user_id: int):
     return Participant.objects.filter(user_id=user_id).values("conversation_id")
 
 
+def _served_q(user_id: int) -> Q:
+    """Waiting in a queue `user_id` serves, from a channel they are granted."""
+    return Q(state=ConversationState.WAITING, queue_id__in=served_queue_ids(user_id),
+             channel_id__in=granted_channel_ids(user_id))
+
+
 def _staff_q(scope: StaffScope) -> Q:
     in_line = Q(line_of_business_id__in=scope.line_of_business_ids)
     if scope.whole_line:
         return in_line
     return (Q(assigned_agent_id=scope.user_id) | Q(pk__in=_participated(scope.user_id))
-            | (in_line & Q(state=ConversationState.WAITING)))
+            | (in_line & _served_q(scope.user_id)))
 
 
 def conversations_visible_to(principal: Principal):
@@ -133,10 +140,15 @@ def access_conversation(principal: Principal, conversation_id, action: Action = 
     if conversation is None:
         raise NotFound(code="conversation_not_found")
     verdict = can(principal, action, conversation)
-    # Having taken part only widens what staff may do: ask the database only when the
-    # answer without it is a refusal (an assigned agent or a supervisor never pays for it).
-    if verdict is not None and has_participated(principal, conversation.id):
+    # Having taken part, or serving its queue, only widens what staff may do: ask the
+    # database only when the answer without it is a refusal (an assigned agent or a
+    # supervisor never pays for it).
+    participated = verdict is not None and has_participated(principal, conversation.id)
+    if participated:
         verdict = can(principal, action, conversation, participated=True)
+    if isinstance(verdict, NotFound) and principal is not None and principal.is_staff and serves(
+            principal.id, conversation.queue_id, conversation.channel_id):
+        verdict = can(principal, action, conversation, participated=participated, serves=True)
     if verdict is not None:
         raise verdict
     return conversation
@@ -163,7 +175,8 @@ def unread_for_staff(queryset, principal: Principal):
 def conversations_for_staff(principal: Principal, *, state: str, whole_line: bool = False, limit: int = 100,
                             customer_name: str = ""):
     """A console list with unread counts in one query. Waiting: the queues the member of
-    staff serves, newest first (so a flood of old guests never hides a new customer).
+    staff serves, from the channels they are granted (their whole line for supervisors),
+    newest first (so a flood of old guests never hides a new customer).
     Active and ended: the ones they handle or handled; with `whole_line`, every one of
     their line(s) of business (supervisors watching live, administrators, auditors).
     `customer_name`: only signed-in customers whose name holds it (finding whom to write to
@@ -176,8 +189,10 @@ def conversations_for_staff(principal: Principal, *, state: str, whole_line: boo
         queryset = Conversation.objects.filter(state=state, line_of_business_id__in=scope.line_of_business_ids)
         queryset = queryset.order_by("-last_message_at")
     elif state == ConversationState.WAITING:
-        queryset = Conversation.objects.filter(state=state, line_of_business_id__in=scope.line_of_business_ids)
-        queryset = queryset.order_by("-created_at", "-id")
+        queryset = Conversation.objects.filter(line_of_business_id__in=scope.line_of_business_ids)
+        if not scope.whole_line:
+            queryset = queryset.filter(_served_q(scope.user_id))
+        queryset = queryset.filter(state=state).order_by("-created_at", "-id")
     elif state == ConversationState.ACTIVE:
         queryset = Conversation.objects.filter(state=state).filter(
             Q(assigned_agent_id=scope.user_id)

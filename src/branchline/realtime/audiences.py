@@ -14,9 +14,10 @@ def staff(user_id: int) -> str:
     return f"staff:{user_id}"
 
 
-def queue(line_of_business_id: int) -> str:
-    """Staff of a line of business: who sees its waiting conversations."""
-    return f"queue:{line_of_business_id}"
+def queue(queue_id: int, channel_id: int) -> str:
+    """Staff who see what waits in a queue from a channel: its members granted the channel,
+    and the whole line's supervisors, administrators and auditors (routing.selectors.queue_pairs)."""
+    return f"queue:{queue_id}:{channel_id}"
 
 
 def line(line_of_business_id: int) -> str:
@@ -29,13 +30,14 @@ def is_customer_audience(key: str) -> bool:
     return key.startswith("customer:")
 
 
-def of_principal(principal) -> tuple[str, ...]:
-    """The audiences a principal's sockets join."""
+def of_principal(principal, queue_pairs=frozenset()) -> tuple[str, ...]:
+    """The audiences a principal's sockets join; `queue_pairs`: the (queue, channel) pairs
+    whose waiting conversations a member of staff sees (read from the database when the
+    socket opens, and again at each sign-in re-check)."""
     if principal.is_customer:
         return (customer(principal.id),)
     keys = [staff(principal.id)]
-    if principal.line_of_business_id:
-        keys.append(queue(principal.line_of_business_id))
-        if staff_scope(principal).whole_line:
-            keys.append(line(principal.line_of_business_id))
+    if principal.line_of_business_id and staff_scope(principal).whole_line:
+        keys.append(line(principal.line_of_business_id))
+    keys += [queue(queue_id, channel_id) for queue_id, channel_id in sorted(queue_pairs)]
     return tuple(keys)

@@ -73,7 +73,7 @@ class Connection:
     # costs little besides what the ASGI server keeps for it (bench/README.md).
     __slots__ = ("_send", "principal", "cursors", "queue_max", "out", "wakeup", "closed", "syncing", "held",
                  "to_fetch", "syncer", "budget", "drained", "session", "session_key", "writer",
-                 "active_at")
+                 "active_at", "audiences")
 
     def __init__(self, send, principal, *, queue_max: int):
         self._send = send
@@ -94,6 +94,7 @@ class Connection:
         self.session: str | None = None
         self.session_key: str | None = None
         self.active_at = float("-inf")  # when this socket last told the staff session of activity
+        self.audiences: tuple[str, ...] = ()  # the registry's keys for it (set by the gateway)
         self.writer = asyncio.create_task(self._write_loop())
 
     # --- sending -------------------------------------------------------------------

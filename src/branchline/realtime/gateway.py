@@ -197,9 +197,10 @@ async def _session(scope, receive, send, limits) -> None:
     signed_in = await _hello(scope, receive, send, limits)
     if signed_in is None:
         return
-    principal, session, session_key, resume = signed_in
+    principal, session, session_key, resume, keys = signed_in
     connection = Connection(send, principal, queue_max=limits["SOCKET_SEND_QUEUE_MAX"])
     connection.session, connection.session_key = session, session_key
+    connection.audiences = keys
     # Joined before the resume read, so nothing published meanwhile is missed: it is
     # held until the read is sent, then placed by number.
     connection.syncing = True
@@ -218,9 +219,9 @@ async def _session(scope, receive, send, limits) -> None:
             asyncio.ensure_future(_safe(db(handlers.customer_left, principal)))
 
 
-async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | None, dict[int, int]] | None:
-    """Authenticate within a few seconds: the principal, its sign-in and the resume map;
-    None once the socket has been refused."""
+async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | None, dict[int, int], tuple] | None:
+    """Authenticate within a few seconds: the principal, its sign-in, the resume map and its
+    audiences; None once the socket has been refused."""
     try:
         message = await asyncio.wait_for(receive(), limits["HELLO_TIMEOUT_SECONDS"])
     except asyncio.TimeoutError:
@@ -237,6 +238,7 @@ async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | No
         await db(_within_allow_list, socket_surface(is_customer=hello.get("token") is not None), address)
         principal, session, session_key = await db(authenticate, _headers(scope), hello)
         principal = replace(principal, address=address)  # for the audit trail
+        (keys,) = await db(handlers.audiences_of, [principal])
         resume = handlers.parse_resume(hello.get("resume"))
         cap = limits["SOCKETS_PER_CUSTOMER" if principal.is_customer else "SOCKETS_PER_STAFF"]
         if registry.sockets_of(principal) >= cap:
@@ -244,7 +246,7 @@ async def _hello(scope, receive, send, limits) -> tuple[Principal, str, str | No
     except DomainError as exc:
         await _refuse(send, exc)
         return None
-    return principal, session, session_key, resume
+    return principal, session, session_key, resume, keys
 
 
 async def _ready(connection: Connection, resume: dict[int, int]) -> None:

@@ -7,14 +7,18 @@ from branchline.conversations.payloads import conversation_for_customer, message
 from branchline.conversations.schemas import (
     CustomerSendIn,
     OnConversation,
+    QueueFrame,
     ReceiptFrame,
+    RejectFrame,
     StaffSendFrame,
     TransferFrame,
     TypingFrame,
 )
 from branchline.core.errors import InvalidInput, NotFound
 from branchline.core.schemas import parse
+from branchline.routing.selectors import queue_pairs
 
+from . import audiences
 from .connection import Connection, db
 
 MAX_RESUME = 200
@@ -37,6 +41,13 @@ def parse_resume(raw) -> dict[int, int]:
             raise InvalidInput(_("resume values are the last seq seen (0 to 2^63-1)."), code="resume_invalid")
         cursors[conversation_id] = value
     return cursors
+
+
+def audiences_of(principals: list[Principal]) -> list[tuple[str, ...]]:
+    """Each principal's audiences, their queues included (two or three queries in all)."""
+    pairs = queue_pairs(principals)
+    return [audiences.of_principal(p, pairs.get(p.id, frozenset()) if p.is_staff else frozenset())
+            for p in principals]
 
 
 def ready_payload(principal: Principal, resume: dict[int, int]) -> dict:
@@ -84,6 +95,8 @@ def _send_message(principal: Principal, frame: dict) -> tuple[dict, bool]:
 # transfer), answered with `action.ack` after commit.
 _STAFF_ACTIONS = {f"conversation.{name}": action for name, (action, _summary) in actions.STATE_CHANGES.items()}
 _STAFF_ACTIONS["conversation.transfer"] = actions.conversation_transfer
+_STAFF_ACTIONS["conversation.queue"] = actions.conversation_queue_set
+_STAFF_ACTIONS["conversation.reject"] = actions.conversation_reject
 
 
 def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
@@ -93,6 +106,14 @@ def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
         transfer = parse(TransferFrame, frame)
         return actions.conversation_transfer(principal=principal, conversation_id=transfer.conversation_id,
                                              to_user_id=transfer.to_user_id, note=transfer.note).id
+    if kind == "conversation.queue":
+        queue = parse(QueueFrame, frame)
+        return actions.conversation_queue_set(principal=principal, conversation_id=queue.conversation_id,
+                                              queue_id=queue.queue_id, note=queue.note).id
+    if kind == "conversation.reject":
+        reject = parse(RejectFrame, frame)
+        return actions.conversation_reject(principal=principal, conversation_id=reject.conversation_id,
+                                           rejection=reject.rejection, note=reject.note).id
     return _STAFF_ACTIONS[kind](principal=principal, conversation_id=parse(OnConversation, frame).conversation_id).id
 
 

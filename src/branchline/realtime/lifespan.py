@@ -22,6 +22,7 @@ from branchline.conversations.actions import (
 )
 from branchline.core.memory import freeze_startup_objects
 
+from . import handlers
 from .bus import get_bus
 from .connection import db
 from .gateway import CLOSE_POLICY, outside_allow_lists, signed_in_verdicts
@@ -51,6 +52,7 @@ async def heartbeat_loop() -> None:
             last_recheck = time.monotonic()
             try:
                 await close_signed_out()
+                await refresh_queue_audiences()
                 await db(sign_ins_purge)
             except Exception:
                 log.exception("sign-in re-check failed; retrying next beat")
@@ -80,6 +82,18 @@ async def close_signed_out() -> None:
         if outside:
             connection.send_event("error", error=IpNotAllowed().as_dict())
             connection.close(code=CLOSE_POLICY)
+
+
+async def refresh_queue_audiences() -> None:
+    """A member of staff enabled on a queue or granted a channel, or no longer, hears its
+    waiting conversations from the next re-check on (HTTP reads check at once): their
+    sockets move to the new queue audiences and get `queues.changed`, to read Pending again."""
+    staff = [c for c in registry.connections if c.principal.is_staff and not c.closed]
+    if not staff:
+        return
+    for connection, keys in zip(staff, await db(handlers.audiences_of, [c.principal for c in staff])):
+        if registry.move(connection, keys):
+            connection.send_event("queues.changed")
 
 
 class InProcessWorker:

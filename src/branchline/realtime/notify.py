@@ -67,7 +67,7 @@ def staff_audiences(event: ConversationEvent, *, also: tuple[int, ...] = (), but
     """Staff following a conversation live: its watchers, and its queue while it waits."""
     keys = [audiences.staff(user_id) for user_id in dict.fromkeys((*event.watchers, *also)) if user_id != but]
     if event.state == ConversationState.WAITING:
-        keys.append(audiences.queue(event.line_of_business_id))
+        keys.append(audiences.queue(event.queue_id, event.channel_id))
     return tuple(keys)
 
 
@@ -97,11 +97,16 @@ def conversation_changed(event: ConversationChanged) -> None:
     # it, in its queue and its line) gets it once.
     staff = [audiences.staff(u) for u in dict.fromkeys((*conversation.watchers, *event.also_tell))]
     staff.append(audiences.line(conversation.line_of_business_id))
-    queue = audiences.queue(conversation.line_of_business_id)
+    queue = audiences.queue(conversation.queue_id, conversation.channel_id)
+    left = []  # the queue audiences it is no longer waiting for
+    if event.from_queue_id is not None and event.from_queue_id != conversation.queue_id:
+        left.append(audiences.queue(event.from_queue_id, conversation.channel_id))
     if conversation.state == ConversationState.WAITING:
         staff.append(queue)
     elif not event.staff_only:  # a staff-only change moves nothing in or out of the queue
-        send(Envelope("queue.left", (queue,), {"conversation_id": cid, "state": conversation.state},
+        left.append(queue)
+    if left:
+        send(Envelope("queue.left", tuple(left), {"conversation_id": cid, "state": conversation.state},
                       conversation_id=cid))
     send(Envelope("conversation.updated", tuple(staff), staff_view, conversation_id=cid))
 

@@ -20,18 +20,33 @@ class Registry:
         self.by_address: dict[str, int] = {}  # open sockets per client address, hello or not
 
     def add(self, connection: Connection) -> None:
+        """Register an open socket in its audiences (`connection.audiences`, set by the gateway)."""
         self.connections.add(connection)
-        for key in audiences.of_principal(connection.principal):
+        for key in connection.audiences:
             self.by_audience[key].add(connection)
 
     def remove(self, connection: Connection) -> None:
         self.connections.discard(connection)
-        for key in audiences.of_principal(connection.principal):
+        self._leave(connection, connection.audiences)
+
+    def _leave(self, connection: Connection, keys) -> None:
+        for key in keys:
             members = self.by_audience.get(key)
             if members is not None:
                 members.discard(connection)
                 if not members:
                     del self.by_audience[key]
+
+    def move(self, connection: Connection, keys: tuple[str, ...]) -> bool:
+        """The socket's audiences become `keys` (a member of staff's queues or channels
+        changed); True if they changed."""
+        if connection not in self.connections or set(keys) == set(connection.audiences):
+            return False
+        self._leave(connection, set(connection.audiences) - set(keys))
+        connection.audiences = keys
+        for key in keys:
+            self.by_audience[key].add(connection)
+        return True
 
     def address_opened(self, address: str) -> int:
         """Count a socket opened from `address`; return how many are open from it now."""

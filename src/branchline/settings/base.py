@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "branchline.contacts",
     "branchline.cases",
     "branchline.connectors",
+    "branchline.routing",
     "branchline.conversations",
     "branchline.realtime",
     "branchline.audit",

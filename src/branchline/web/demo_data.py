@@ -7,12 +7,16 @@ from django.utils import timezone
 
 from branchline.accounts.actions import demo_customers_issuer
 from branchline.accounts.models import LineOfBusiness, Role, User
+from branchline.accounts.permissions import HANDLING_ROLES
 from branchline.accounts.principals import Principal
 from branchline.cases.actions import case_statuses_ensure
 from branchline.cases.models import Case, CaseStatus, CaseType, Topic
+from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
+from branchline.routing.actions import queue_default_ensure
+from branchline.routing.models import ChannelGrant, Queue, QueueMember
 
 DEMO_PASSWORD = "branchline-demo"
 
@@ -73,6 +77,28 @@ HISTORY = {
     ],
 }
 
+# The line's queues besides its default one, who serves each (the default: every agent and
+# the supervisor), and the topics that send their conversations there.
+QUEUES = {"Mortgages": ("ben", "olga", "supervisor")}  # Anna does not see mortgage questions
+QUEUE_OF_TOPIC = {"Mortgage": "Mortgages"}
+
+
+def _queues(lob: LineOfBusiness, staff: dict[str, User]) -> dict[str, Queue]:
+    """The default queue and QUEUES, their members, and every handling member of staff
+    granted the web channel."""
+    handling = [user for user in staff.values() if user.role in HANDLING_ROLES]
+    queues = {None: queue_default_ensure(lob.id)}
+    for name in QUEUES:
+        queues[name], _ = Queue.objects.get_or_create(line_of_business=lob, name=name)
+    QueueMember.objects.bulk_create([QueueMember(queue=queues[None], user=user) for user in handling]
+                                    + [QueueMember(queue=queues[name], user=staff[username])
+                                       for name, usernames in QUEUES.items() for username in usernames],
+                                    ignore_conflicts=True)
+    ChannelGrant.objects.bulk_create([ChannelGrant(user=user, channel=channel_web()) for user in handling],
+                                     ignore_conflicts=True)
+    return queues
+
+
 # Where the agent left each past case (the Cases module shows them); the rest stay in "Open".
 CASE_STATUSES = {("jan.kowalski", "Cards"): "Resolved", ("jan.kowalski", "Mortgage"): "Waiting for the customer",
                  ("maria.silva", "Accounts"): "Resolved"}
@@ -93,10 +119,12 @@ def seed() -> dict:
             user.save(update_fields=["password"])
         staff[username] = user
     case_statuses_ensure(lob.id)
+    queues = _queues(lob, staff)
     topics = {}
     for position, (topic_name, case_type_name) in enumerate(TOPICS):
         case_type, _ = CaseType.objects.get_or_create(line_of_business=lob, name=case_type_name)
-        topic, _ = Topic.objects.get_or_create(name=topic_name, defaults={"case_type": case_type, "position": position})
+        topic, _ = Topic.objects.get_or_create(name=topic_name, defaults={
+            "case_type": case_type, "position": position, "queue": queues.get(QUEUE_OF_TOPIC.get(topic_name))})
         topics[topic_name] = topic
     past = []
     for subject, name, email in CUSTOMERS:

@@ -9,12 +9,16 @@ import { Composer } from "./Composer";
 import { ContinueDialog } from "./ContinueDialog";
 import { HistoryPanel } from "./HistoryPanel";
 import { Messages } from "./Messages";
+import { QueueDialog } from "./QueueDialog";
+import { RejectDialog } from "./RejectDialog";
 import { Tabs, type TabItem } from "./Tabs";
 import { TransferDialog } from "./TransferDialog";
 
 type View = "conversation" | "history";
 
-function Actions({ c, onTransfer, onContinue }: { c: Conversation; onTransfer: () => void; onContinue: () => void }) {
+type Dialog = "transfer" | "continue" | "queue" | "reject";
+
+function Actions({ c, open }: { c: Conversation; open: (d: Dialog) => void }) {
   if (!handles.value) return <p class="hint read-only">{_("Read only")}</p>;
   const mine = isMine(c);
   const following = isFollowing(c);
@@ -24,13 +28,23 @@ function Actions({ c, onTransfer, onContinue }: { c: Conversation; onTransfer: (
   return (
     <div class="actions">
       {c.state === "waiting" && <button type="button" class="button primary" id="accept" onClick={() => accept(c.id)}>{_("Accept")}</button>}
+      {(c.state === "waiting" || handling) && (
+        <button type="button" class="button" id="move-queue" aria-haspopup="dialog" onClick={() => open("queue")}>
+          {_("Move to queue")}
+        </button>
+      )}
+      {(c.state === "waiting" || handling) && (
+        <button type="button" class="button" id="reject" aria-haspopup="dialog" onClick={() => open("reject")}>
+          {_("Reject")}
+        </button>
+      )}
       {isSupervisor.value && c.state === "active" && !following && (
         <button type="button" class="button" id="join" onClick={() => join(c.id)}>{_("Join")}</button>
       )}
       {isSupervisor.value && following && !mine && (
         <button type="button" class="button" id="leave" onClick={() => leave(c.id)}>{_("Leave")}</button>
       )}
-      {handling && <button type="button" class="button" id="transfer" aria-haspopup="dialog" onClick={onTransfer}>{_("Transfer")}</button>}
+      {handling && <button type="button" class="button" id="transfer" aria-haspopup="dialog" onClick={() => open("transfer")}>{_("Transfer")}</button>}
       {handling && (
         <button type="button" class="button" id="release"
                 onClick={confirmed(_("Return this conversation to the queue for another agent?"), () => release(c.id))}>
@@ -44,7 +58,7 @@ function Actions({ c, onTransfer, onContinue }: { c: Conversation; onTransfer: (
       )}
       {/* Outbound: only a customer signed in with the bank can be written to after the end (seed 000). */}
       {c.state === "ended" && c.customer.authenticated && (
-        <button type="button" class="button primary" id="continue" aria-haspopup="dialog" onClick={onContinue}>
+        <button type="button" class="button primary" id="continue" aria-haspopup="dialog" onClick={() => open("continue")}>
           {_("Continue conversation")}
         </button>
       )}
@@ -54,13 +68,16 @@ function Actions({ c, onTransfer, onContinue }: { c: Conversation; onTransfer: (
 
 export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: number }) {
   const view = useSignal<View>("conversation");
-  const transferring = useSignal(false);
-  const continuing = useSignal(false);
+  const dialog = useSignal<Dialog | null>(null);
+  const close = () => { dialog.value = null; };
   const mine = isMine(c);
   const writes = handles.value && (mine || isFollowing(c)); // notes: also after the end
   const guest = c.customer.authenticated ? "" : ` (${_("guest")})`;
   const handler = c.assigned_agent && !mine ? format("handled by %s", c.assigned_agent.name) : "";
-  const sub = [stateLabel(c.state), c.outbound ? _("started by the bank") : "", handler].filter(Boolean).join(" · ");
+  const queue = c.state === "waiting" ? format("in the %s queue", c.queue.name) : "";
+  const rejected = c.rejection ? _("rejected") : "";
+  const sub = [stateLabel(c.state), queue, rejected, c.outbound ? _("started by the bank") : "", handler]
+    .filter(Boolean).join(" · ");
   // What the bank's sign-in says of the customer, as far as its claim mapping shows it.
   const details = c.customer.details.map((d) => `${d.label}: ${d.value}`).join(" · ");
   const views: TabItem<View>[] = [
@@ -76,7 +93,7 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
           <p class="chat-sub" id="detail-sub">{sub}</p>
           <CaseControls c={c} />
         </div>
-        <Actions c={c} onTransfer={() => { transferring.value = true; }} onContinue={() => { continuing.value = true; }} />
+        <Actions c={c} open={(d) => { dialog.value = d; }} />
       </header>
       <p class="notice" id="notice" role="alert">{notice.value}</p>
       <Tabs label={_("Views of the conversation")} prefix="view" items={views} selected={view.value}
@@ -91,8 +108,10 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
         {writes && <Composer conversationId={c.id} maxChars={maxChars} canReply={c.state === "active"} />}
       </div>
       {view.value === "history" && <HistoryPanel c={c} />}
-      {transferring.value && <TransferDialog c={c} onClose={() => { transferring.value = false; }} />}
-      {continuing.value && <ContinueDialog c={c} onClose={() => { continuing.value = false; }} />}
+      {dialog.value === "transfer" && <TransferDialog c={c} onClose={close} />}
+      {dialog.value === "continue" && <ContinueDialog c={c} onClose={close} />}
+      {dialog.value === "queue" && <QueueDialog c={c} onClose={close} />}
+      {dialog.value === "reject" && <RejectDialog c={c} onClose={close} />}
     </section>
   );
 }

@@ -28,7 +28,7 @@ function Item({ c, line }: { c: Conversation; line: boolean }) {
         <span class="name">{c.customer.name}</span>
         {unread > 0 && <span class="badge unread" aria-label={format("%s unread", unread)}>{unread}</span>}
         <span class="topic">
-          {c.topic.name} · {line ? c.assigned_agent?.name : c.case_type.name}
+          {c.topic.name} · {line ? c.assigned_agent?.name : c.state === "waiting" ? c.queue.name : c.case_type.name}
         </span>
         <span class="when">{when.format(new Date(c.last_message_at))}</span>
       </button>

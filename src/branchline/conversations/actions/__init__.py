@@ -24,6 +24,7 @@ from .messages import (
     staff_message_send,
     typing_signal,
 )
+from .queueing import conversation_queue_set, conversation_reject
 from .reads import customer_data_read
 
 # The staff actions that take only a conversation: one list for the HTTP API and the socket.
@@ -39,7 +40,7 @@ __all__ = [
     "STATE_CHANGES",
     "case_status_set", "conversation_continue", "conversation_topic_set",
     "clean_body", "clean_client_message_id", "conversation_accept", "conversation_end", "conversation_join",
-    "customer_data_read",
+    "customer_data_read", "conversation_queue_set", "conversation_reject",
     "conversation_leave", "conversation_release", "conversation_transfer", "conversations_end_abandoned",
     "conversations_release_from_away_agents", "customer_message_send", "customer_sso_redeem", "customers_seen",
     "receipt_update",

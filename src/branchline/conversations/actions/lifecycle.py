@@ -17,6 +17,7 @@ from branchline.cases.actions import case_handler_add
 from branchline.contacts.models import Customer
 from branchline.core.errors import Conflict, InvalidInput, NotFound
 from branchline.events import SYSTEM, Actor, publish
+from branchline.routing.selectors import granted
 
 from ..events import (
     ConversationAccepted,
@@ -125,9 +126,9 @@ def conversation_release(*, principal: Principal, conversation_id) -> Conversati
 
 def transfer_candidates(conversation: Conversation):
     """Who may receive a conversation: active members of staff of its line of business
-    who handle conversations. (Channel grants narrow this in the Chat Center issue.)"""
-    return User.objects.filter(is_active=True, role__in=HANDLING_ROLES,
-                               line_of_business_id=conversation.line_of_business_id)
+    who handle conversations and are granted its channel."""
+    return granted(User.objects.filter(is_active=True, role__in=HANDLING_ROLES,
+                                       line_of_business_id=conversation.line_of_business_id), conversation.channel_id)
 
 
 def conversation_transfer(*, principal: Principal, conversation_id, to_user_id, note: str = "") -> Conversation:

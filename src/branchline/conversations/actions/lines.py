@@ -21,11 +21,13 @@ def system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Vis
                           names=names)
 
 
-def conversation_close(conversation: Conversation, reason: str, system_code: str, actor: Actor) -> None:
-    """End a conversation (row locked by the caller): its state, a public line, the event."""
+def conversation_close(conversation: Conversation, reason: str, system_code: str, actor: Actor, *,
+                       rejection: str = "") -> None:
+    """End a conversation (row locked by the caller): its state, a public line, the event.
+    Its agent and followers keep it among those they handled."""
     conversation.state = ConversationState.ENDED
     conversation.ended_at = timezone.now()
-    conversation.end_reason = reason
-    conversation.save(update_fields=["state", "ended_at", "end_reason"])
+    conversation.end_reason, conversation.rejection = reason, rejection
+    conversation.save(update_fields=["state", "ended_at", "end_reason", "rejection"])
     system_line(conversation.id, system_code, actor=actor)
-    publish(ConversationEnded(actor=actor, reason=reason, **streams.routing(conversation)))
+    publish(ConversationEnded(actor=actor, reason=reason, rejection=rejection, **streams.routing(conversation)))

@@ -18,6 +18,7 @@ from branchline.contacts.models import Customer
 from branchline.core import ratelimit, sql
 from branchline.core.errors import Conflict, InvalidInput, NotFound
 from branchline.events import Actor, publish
+from branchline.routing.actions import queue_default_ensure
 
 from ..events import ConversationStarted, ReceiptUpdated, TypingChanged
 from ..models import (
@@ -199,12 +200,14 @@ def _started(customer: Customer, topic: Topic) -> Conversation:
 
 def conversation_open(*, customer: Customer, topic: Topic, **fields) -> Conversation:
     """A new conversation of the customer on `topic` (its customer a participant), in the
-    customer's open case of the topic's case type or a new case; `fields` for the rest
+    customer's open case of the topic's case type or a new case, waiting in the topic's
+    queue (or its line's default queue); `fields` for the rest
     (outbound: its state and agent). Call inside the caller's transaction, the customer's
     row locked."""
     case = case_open_for_conversation(customer=customer, topic=topic)
+    queue_id = topic.queue_id or queue_default_ensure(case.line_of_business_id).id
     started = Conversation.objects.create(customer=customer, case=case, topic=topic, channel=channel_web(),
-                                          line_of_business_id=case.line_of_business_id, **fields)
+                                          line_of_business_id=case.line_of_business_id, queue_id=queue_id, **fields)
     Participant.objects.create(conversation=started, role=ParticipantRole.CUSTOMER)
     return started
 

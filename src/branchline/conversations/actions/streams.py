@@ -20,7 +20,8 @@ from ..models import Conversation, Message, Visibility
 
 # What the allocation returns: enough to store the item and name its audiences.
 _RETURNED = sql.Columns(Conversation, ("id", "last_seq", "last_staff_seq", "state", "customer_id",
-                                       "assigned_agent_id", "line_of_business_id", "watchers"))
+                                       "assigned_agent_id", "line_of_business_id", "queue_id", "channel_id",
+                                       "watchers"))
 _INSERTED = tuple(f for f in Message._meta.concrete_fields if not f.primary_key)
 
 
@@ -151,5 +152,6 @@ def append(where: str, params: list, *, actor: Actor, names: dict | None = None,
 def routing(conversation: Conversation) -> dict:
     """The routing facts every conversation event carries (conversations/events.py)."""
     return {"conversation_id": conversation.id, "customer_id": conversation.customer_id,
-            "line_of_business_id": conversation.line_of_business_id, "state": conversation.state,
+            "line_of_business_id": conversation.line_of_business_id, "queue_id": conversation.queue_id,
+            "channel_id": conversation.channel_id, "state": conversation.state,
             "watchers": tuple(conversation.watchers or ())}
