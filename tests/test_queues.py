@@ -316,3 +316,57 @@ def test_forbidden_is_what_staff_who_see_it_get(world):
         actions.conversation_queue_set(principal=principal(world.auditor), conversation_id=cid,
                                        queue_id=world.queue2.id)
     assert refused.value.code == "role_read_only"
+
+
+# --- auto-close (an injected clock, never a sleep) ----------------------------------------------
+
+def test_a_conversation_without_a_customer_message_for_its_channels_hours_closes(world, capture_events):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    customer = factories.customer()
+    cid = _waiting(world, customer=customer)
+    actions.conversation_accept(principal=principal(world.agent), conversation_id=cid)
+    wrote_at = Conversation.objects.get(pk=cid).customer_active_at
+    # The agent writing does not keep it open; the customer writing does.
+    actions.staff_message_send(principal=principal(world.agent), conversation_id=cid, body="Anything else?",
+                               client_message_id="a-1")
+    assert Conversation.objects.get(pk=cid).customer_active_at == wrote_at
+    assert actions.conversations_close_inactive(now=wrote_at + timedelta(hours=23, minutes=59)) == 0
+    client = factories.staff_browser(world.agent)
+    closes = client.get(f"/api/staff/conversations/{cid}").json()["closes_at"]
+    assert closes == (wrote_at + timedelta(hours=24)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # Twenty hours on, the customer writes again: the day starts over from that message.
+    Conversation.objects.filter(pk=cid).update(customer_active_at=timezone.now() - timedelta(hours=20))
+    before = timezone.now()
+    actions.customer_message_send(principal=principal(customer), body="Still there?", client_message_id="c-late")
+    moved = Conversation.objects.get(pk=cid).customer_active_at
+    assert moved >= before
+    assert actions.conversations_close_inactive(now=moved + timedelta(hours=5)) == 0
+    with capture_events() as events:
+        assert actions.conversations_close_inactive(now=moved + timedelta(hours=24, seconds=1)) == 1
+        assert actions.conversations_close_inactive(now=moved + timedelta(hours=48)) == 0  # idempotent
+    conversation = Conversation.objects.get(pk=cid)
+    assert (conversation.state, conversation.end_reason) == (ConversationState.ENDED, EndReason.INACTIVE)
+    line = Message.objects.get(conversation_id=cid, system_code=SystemCode.AUTO_CLOSED)
+    assert (line.visibility, line.text()) == ("public", "The conversation was closed after 24 hours without a message.")
+    assert {e["t"] for e in events} == {"message.created", "conversation.updated", "queue.left"}
+    assert client.get(f"/api/staff/conversations/{cid}").json()["closes_at"] is None
+
+
+def test_auto_close_follows_each_channels_hours_and_zero_means_never(world):
+    from datetime import timedelta
+
+    cid = _waiting(world)
+    started = Conversation.objects.get(pk=cid).customer_active_at
+    web = channel_web()
+    web.auto_close_hours = 0
+    web.save(update_fields=["auto_close_hours"])
+    assert actions.conversations_close_inactive(now=started + timedelta(days=30)) == 0
+    web.auto_close_hours = 2
+    web.save(update_fields=["auto_close_hours"])
+    assert actions.conversations_close_inactive(now=started + timedelta(hours=1, minutes=59)) == 0
+    assert actions.conversations_close_inactive(now=started + timedelta(hours=2, seconds=1)) == 1
+    line = Message.objects.get(conversation_id=cid, system_code=SystemCode.AUTO_CLOSED)
+    assert line.text() == "The conversation was closed after 2 hours without a message."

@@ -69,6 +69,8 @@ for stored in (second, reply, note):
 row = Conversation.objects.get(pk=first.conversation_id)
 out["numbers"] = [second.seq, second.staff_seq, reply.seq, reply.staff_seq, note.seq, note.staff_seq,
                   row.last_seq, row.last_staff_seq, row.last_message_at == reply.created_at]
+# Auto-close counts from the customer's last message: theirs moves it, the agent's reply does not.
+out["customer_active_at"] = row.customer_active_at == second.created_at
 out["count"] = Message.objects.filter(conversation_id=first.conversation_id).exclude(kind="system").count()
 out["prepared"] = sorted(prepared)
 # An over-long value is refused by the column, not cut (an explicit CAST to varchar(n) would cut it).
@@ -100,5 +102,6 @@ def test_a_message_in_an_open_conversation_is_one_statement_that_reads_back_thro
     # accept wrote "joined" at 2; the customer's message 3, the reply 4, the note only staff 5.
     assert out["numbers"] == [3, 3, 4, 4, None, 5, 4, 5, True]
     assert out["count"] == 4
+    assert out["customer_active_at"] is True
     assert "WITH" in out["prepared"] and "SELECT" not in out["prepared"]  # not the ORM's
     assert out["too_long"] == "refused"

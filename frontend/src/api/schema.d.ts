@@ -1659,6 +1659,11 @@ export interface components {
             /** Channel */
             channel: string;
             /**
+             * Closes At
+             * @description When auto-close ends it unless the customer writes first (its channel's hours after their last message)
+             */
+            closes_at: string | null;
+            /**
              * Created At
              * Format: date-time
              */

@@ -204,6 +204,7 @@ document.addEventListener("visibilitychange", () => {
 });
 
 export function start(): void {
+  setInterval(() => { store.clock.value = Date.now(); }, 30_000);
   protocol.connect({
     ready: () => {
       void loadLists().catch(showError);

@@ -14,3 +14,12 @@ export const formatN = (singular: string, plural: string, count: number, ...valu
 // A conversation's state as staff read it.
 const STATES: Record<string, string> = { waiting: "Waiting", active: "In progress", ended: "Ended" };
 export const stateLabel = (state: string) => gettext(STATES[state] ?? state);
+
+// A span of time, to the minute, as "23 h 5 min" or "40 min", in the reader's language.
+export function duration(ms: number): string {
+  const minutes = Math.ceil(ms / 60_000);
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (!hours) return interpolate(gettext("%s min"), [rest]);
+  return rest ? interpolate(gettext("%s h %s min"), [hours, rest]) : interpolate(gettext("%s h"), [hours]);
+}

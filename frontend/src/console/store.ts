@@ -68,6 +68,8 @@ export const typing = signal<ReadonlySet<number>>(new Set());
 export const listsLoaded = signal(false); // the first list load has answered
 export const tab = signal<Tab>("active");
 export const selectedId = signal<number | null>(null);
+// The time now, moved on every 30 s (actions.start): what counts down re-renders with it.
+export const clock = signal(Date.now());
 // Ended: only signed-in customers whose name holds this (finding whom to write to again).
 export const endedQuery = signal("");
 // Customer id -> what has been read of their history.

@@ -10,8 +10,8 @@ from .models import Channel
 @admin.register(Channel, site=site)
 class ChannelAdmin(ScopedAdmin):
     line_path = None  # bank-wide
-    list_display = ("name", "kind", "is_enabled", "priority")
-    fields = ("kind", "name", "is_enabled", "priority")
+    list_display = ("name", "kind", "is_enabled", "priority", "auto_close_hours")
+    fields = ("kind", "name", "is_enabled", "priority", "auto_close_hours")
     readonly_fields = ("kind",)
 
     def has_add_permission(self, request):

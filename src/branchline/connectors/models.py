@@ -14,6 +14,11 @@ class Channel(models.Model):
     is_enabled = models.BooleanField(default=True)
     # Lower is served first when queues compete (routing issue).
     priority = models.PositiveSmallIntegerField(default=100)
+    # A conversation from this channel closes after this long without a message from the
+    # customer (conversations_close_inactive); 0: never.
+    auto_close_hours = models.PositiveSmallIntegerField(
+        _("close after hours without a customer message"), default=24,
+        help_text=_("A conversation with no message from the customer for this many hours is closed. 0: never."))
 
     def __str__(self):
         return self.name

@@ -23,6 +23,7 @@ class EndReason(models.TextChoices):
     # The post-resolve window had passed when the customer wrote again (docs/protocol.md §11).
     CASE_RESOLVED = "case_resolved", _("Its case was resolved")
     REJECTED = "rejected", _("Rejected by the agent")
+    INACTIVE = "inactive", _("No message from the customer for too long")
 
 
 class Rejection(models.TextChoices):
@@ -78,6 +79,9 @@ class Conversation(models.Model):
     # largest part of a message's database time. An agent's own lists are short and sorted
     # after the (assigned_agent, state) range read.
     last_message_at = models.DateTimeField(default=timezone.now)
+    # When the customer last wrote (or it started): its channel's auto-close counts from here.
+    # Written by the customer's sends in the same UPDATE as the numbers; in no index, as above.
+    customer_active_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
@@ -85,6 +89,9 @@ class Conversation(models.Model):
             models.Index(fields=["assigned_agent", "state"], name="conversation_agent_state"),
             models.Index(fields=["customer", "state"]),
             models.Index(fields=["queue", "state"], name="conversation_queue_state"),
+            # The auto-close sweep's walk over what is open, channel by channel: few rows, and
+            # none of its columns change with a message (sends stay HOT updates).
+            models.Index(fields=["channel"], condition=~models.Q(state="ended"), name="conversation_open_channel"),
         ]
 
 
@@ -155,6 +162,7 @@ class SystemCode(models.TextChoices):
     OUTBOUND = "outbound"  # staff: "Anna started this conversation with the customer."
     QUEUED = "queued"  # staff: "Anna moved the conversation to the Mortgages queue."
     REJECTED = "rejected"  # staff: "Anna rejected the conversation: Spam."
+    AUTO_CLOSED = "auto_closed"  # public: "The conversation was closed after 24 hours without a message."
 
 
 class Message(models.Model):
@@ -246,5 +254,7 @@ class Message(models.Model):
             SystemCode.QUEUED: gettext("%(agent)s moved the conversation to the %(body)s queue."),
             # The body holds the reason's label, and the agent's comment after it.
             SystemCode.REJECTED: gettext("%(agent)s rejected the conversation: %(body)s"),
+            # The body holds the channel's number of hours at the time.
+            SystemCode.AUTO_CLOSED: gettext("The conversation was closed after %(body)s hours without a message."),
         }.get(self.system_code)
         return line % names if line else self.body

@@ -1,8 +1,10 @@
 """The wire shapes of conversations and messages, shared by the JSON API, socket events
 and resync, so a message looks the same however a client receives it."""
+from datetime import timedelta
+
 from branchline.core.wire import timestamp
 
-from .models import Conversation, Kind, Message, Sender, Visibility
+from .models import Conversation, ConversationState, Kind, Message, Sender, Visibility
 
 
 def _names(message: Message, names: dict | None) -> tuple[str | None, str | None]:
@@ -79,6 +81,15 @@ def conversation_for_customer(conversation: Conversation) -> dict:
     }
 
 
+def closes_at(conversation: Conversation):
+    """When auto-close ends it if the customer does not write (its channel's hours after
+    they last did); None once ended or when the channel never auto-closes."""
+    hours = conversation.channel.auto_close_hours
+    if conversation.state == ConversationState.ENDED or not hours:
+        return None
+    return conversation.customer_active_at + timedelta(hours=hours)
+
+
 def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> dict:
     """The staff view. `read_seq` is the reader's own mark (staff numbers) when the
     caller annotated it as `my_read_seq`."""
@@ -116,4 +127,5 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
         "accepted_at": timestamp(conversation.accepted_at),
         "ended_at": timestamp(conversation.ended_at),
         "last_message_at": timestamp(conversation.last_message_at),
+        "closes_at": timestamp(closes_at(conversation)),
     }

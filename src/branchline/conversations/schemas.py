@@ -120,6 +120,8 @@ class StaffConversationOut(Schema):
     accepted_at: datetime | None
     ended_at: datetime | None
     last_message_at: datetime
+    closes_at: datetime | None = Field(description="When auto-close ends it unless the customer writes first "
+                                                   "(its channel's hours after their last message)")
 
 
 class MessagePage(Schema):

@@ -15,6 +15,7 @@ from branchline.accounts.actions import sign_ins_purge
 from branchline.accounts.allow_lists import IpNotAllowed
 from branchline.audit.actions import audit_prune_all
 from branchline.conversations.actions import (
+    conversations_close_inactive,
     conversations_end_abandoned,
     conversations_release_from_away_agents,
     customers_seen,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 async def heartbeat_loop() -> None:
     grace = settings.BRANCHLINE["ANONYMOUS_GRACE_SECONDS"]
     interval = max(0.5, grace / 3)
-    last_recheck = time.monotonic()
+    last_recheck = last_auto_close = time.monotonic()
     # The first pruning a minute after start (a process restarted within the hour still
     # prunes), then every AUDIT_PRUNE_EVERY_SECONDS.
     last_prune = time.monotonic() - settings.BRANCHLINE["AUDIT_PRUNE_EVERY_SECONDS"] + 60
@@ -56,6 +57,12 @@ async def heartbeat_loop() -> None:
                 await db(sign_ins_purge)
             except Exception:
                 log.exception("sign-in re-check failed; retrying next beat")
+        if time.monotonic() - last_auto_close >= settings.BRANCHLINE["AUTO_CLOSE_EVERY_SECONDS"]:
+            last_auto_close = time.monotonic()
+            try:
+                await db(conversations_close_inactive)
+            except Exception:
+                log.exception("auto-close failed; retrying at its next turn")
         if time.monotonic() - last_prune >= settings.BRANCHLINE["AUDIT_PRUNE_EVERY_SECONDS"]:
             last_prune = time.monotonic()
             try:

@@ -310,6 +310,8 @@ BRANCHLINE = {
     # A staff session ends after this long without activity (accounts/staff_sessions.py).
     "STAFF_IDLE_MINUTES": int(os.environ.get("BRANCHLINE_STAFF_IDLE_MINUTES", "30")),
     "SIGN_IN_RECHECK_SECONDS": int(os.environ.get("BRANCHLINE_SIGN_IN_RECHECK_SECONDS", "60")),
+    # How often each process looks for conversations to auto-close (their channel's hours).
+    "AUTO_CLOSE_EVERY_SECONDS": int(os.environ.get("BRANCHLINE_AUTO_CLOSE_EVERY_SECONDS", "60")),
     # Staff's second factor: "required" (production refuses anything else) or "optional"
     # (only those who set one up are asked for it; the demo and the tests).
     "STAFF_SECOND_FACTOR": os.environ.get("BRANCHLINE_STAFF_SECOND_FACTOR", "required"),

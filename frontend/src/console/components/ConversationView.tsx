@@ -2,8 +2,8 @@
 // handles it), and two views: the conversation itself and the customer's whole history.
 import { useSignal } from "@preact/signals";
 import { accept, end, join, leave, notice, release } from "../actions";
-import { _, format, stateLabel } from "../i18n";
-import { handles, isFollowing, isMine, isSupervisor, selectedTyping, type Conversation } from "../store";
+import { _, duration, format, stateLabel } from "../i18n";
+import { clock, handles, isFollowing, isMine, isSupervisor, selectedTyping, type Conversation } from "../store";
 import { CaseControls } from "./CaseControls";
 import { Composer } from "./Composer";
 import { ContinueDialog } from "./ContinueDialog";
@@ -76,7 +76,10 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
   const handler = c.assigned_agent && !mine ? format("handled by %s", c.assigned_agent.name) : "";
   const queue = c.state === "waiting" ? format("in the %s queue", c.queue.name) : "";
   const rejected = c.rejection ? _("rejected") : "";
-  const sub = [stateLabel(c.state), queue, rejected, c.outbound ? _("started by the bank") : "", handler]
+  // Auto-close: the time left before the channel closes it if the customer does not write.
+  const left = c.closes_at ? Math.max(0, new Date(c.closes_at).getTime() - clock.value) : null;
+  const closes = left === null ? "" : format("closes in %s", duration(left));
+  const sub = [stateLabel(c.state), queue, rejected, c.outbound ? _("started by the bank") : "", handler, closes]
     .filter(Boolean).join(" · ");
   // What the bank's sign-in says of the customer, as far as its claim mapping shows it.
   const details = c.customer.details.map((d) => `${d.label}: ${d.value}`).join(" · ");

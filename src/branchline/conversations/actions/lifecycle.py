@@ -14,6 +14,7 @@ from branchline.accounts.models import User
 from branchline.accounts.permissions import HANDLING_ROLES, Action
 from branchline.accounts.principals import Principal
 from branchline.cases.actions import case_handler_add
+from branchline.connectors.models import Channel
 from branchline.contacts.models import Customer
 from branchline.core.errors import Conflict, InvalidInput, NotFound
 from branchline.events import SYSTEM, Actor, publish
@@ -219,6 +220,28 @@ def conversations_end_abandoned(*, grace_seconds: int | None = None) -> int:
                 conversation_close(conversation, EndReason.CUSTOMER_LEFT, SystemCode.CUSTOMER_LEFT, SYSTEM)
                 ended += 1
     return ended
+
+
+def conversations_close_inactive(*, now=None) -> int:
+    """Auto-close (docs/protocol.md §9): an open conversation whose customer has not written
+    for its channel's `auto_close_hours` (0: never) ends, `end_reason` `inactive`, with a
+    public `auto_closed` line. Idempotent and safe in several processes at once: each
+    conversation is locked (one another process holds is skipped) and checked again.
+    `now`: the clock, for tests."""
+    now = now or timezone.now()
+    closed = 0
+    for channel_id, hours in Channel.objects.filter(auto_close_hours__gt=0).values_list("id", "auto_close_hours"):
+        cutoff = now - timedelta(hours=hours)
+        idle = Q(channel_id=channel_id, customer_active_at__lt=cutoff) & ~Q(state=ConversationState.ENDED)
+        for conversation_id in list(Conversation.objects.filter(idle).values_list("pk", flat=True)[:500]):
+            with transaction.atomic():
+                conversation = (Conversation.objects.select_for_update(no_key=True, skip_locked=True)
+                                .filter(idle, pk=conversation_id).first())
+                if conversation is not None:
+                    conversation_close(conversation, EndReason.INACTIVE, SystemCode.AUTO_CLOSED, SYSTEM,
+                                       body=str(hours))
+                    closed += 1
+    return closed
 
 
 def _away_q(cutoff) -> Q:

@@ -22,12 +22,12 @@ def system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Vis
 
 
 def conversation_close(conversation: Conversation, reason: str, system_code: str, actor: Actor, *,
-                       rejection: str = "") -> None:
-    """End a conversation (row locked by the caller): its state, a public line, the event.
-    Its agent and followers keep it among those they handled."""
+                       rejection: str = "", body: str = "") -> None:
+    """End a conversation (row locked by the caller): its state, a public line (`body`: what
+    its text names), the event. Its agent and followers keep it among those they handled."""
     conversation.state = ConversationState.ENDED
     conversation.ended_at = timezone.now()
     conversation.end_reason, conversation.rejection = reason, rejection
     conversation.save(update_fields=["state", "ended_at", "end_reason", "rejection"])
-    system_line(conversation.id, system_code, actor=actor)
+    system_line(conversation.id, system_code, actor=actor, body=body)
     publish(ConversationEnded(actor=actor, reason=reason, rejection=rejection, **streams.routing(conversation)))

@@ -155,7 +155,8 @@ def _conversation_start(principal: Principal, topic_id, client_message_id,
     if customer is None:
         raise NotFound()
     cutoff = _post_resolve_cutoff()
-    conversation = streams.allocate(_open_of_customer(), _open_params(customer.id, cutoff), public=True)
+    conversation = streams.allocate(_open_of_customer(), _open_params(customer.id, cutoff), public=True,
+                                    customer=True)
     if conversation is not None:  # started meanwhile
         return conversation, False, None
     existing = Message.objects.filter(customer_id=customer.id, sender=Sender.CUSTOMER,
@@ -167,7 +168,7 @@ def _conversation_start(principal: Principal, topic_id, client_message_id,
     if stale is not None and not _resolved_before(stale.case_id, cutoff):
         # Its case was reopened since the check (status changes lock the conversation first):
         # the message joins it after all.
-        return streams.allocate_by_id(stale.id, public=True), False, None
+        return streams.allocate_by_id(stale.id, public=True, customer=True), False, None
     if stale is not None:  # open, but its case was resolved before the post-resolve window
         conversation_close(stale, EndReason.CASE_RESOLVED, SystemCode.ENDED, actor)
         if topic_id is None:  # the new case is on the same topic, unless the customer chose one
@@ -195,7 +196,7 @@ def _topic(topic_id) -> Topic:
 
 def _started(customer: Customer, topic: Topic) -> Conversation:
     """The customer's new conversation on `topic`, waiting, its next numbers taken."""
-    return streams.allocate_by_id(conversation_open(customer=customer, topic=topic).id, public=True)
+    return streams.allocate_by_id(conversation_open(customer=customer, topic=topic).id, public=True, customer=True)
 
 
 def conversation_open(*, customer: Customer, topic: Topic, **fields) -> Conversation:

@@ -16,7 +16,7 @@ from branchline.core import sql
 from branchline.events import Actor, has_durable_subscribers, publish
 
 from ..events import MessageAdded
-from ..models import Conversation, Message, Visibility
+from ..models import Conversation, Message, Sender, Visibility
 
 # What the allocation returns: enough to store the item and name its audiences.
 _RETURNED = sql.Columns(Conversation, ("id", "last_seq", "last_staff_seq", "state", "customer_id",
@@ -25,23 +25,31 @@ _RETURNED = sql.Columns(Conversation, ("id", "last_seq", "last_staff_seq", "stat
 _INSERTED = tuple(f for f in Message._meta.concrete_fields if not f.primary_key)
 
 
-def _allocate_sql(where: str, public: bool) -> str:
+def _allocate_sql(where: str, public: bool, customer: bool = False) -> str:
     def column(name):
         return sql.column(Conversation, name)
 
     bumps = [f"{column('last_staff_seq')} = {column('last_staff_seq')} + 1"]
     if public:  # notes take no public number and do not count as conversation activity
         bumps += [f"{column('last_seq')} = {column('last_seq')} + 1", f"{column('last_message_at')} = %s"]
+    if customer:  # the customer wrote: the channel's auto-close counts from now
+        bumps.append(f"{column('customer_active_at')} = %s")
     return (f"UPDATE {sql.table(Conversation)} SET {', '.join(bumps)} "
             f"WHERE {where.format(table=sql.table(Conversation))} RETURNING {_RETURNED.sql()}")
 
 
-def allocate(where: str, params: list, *, public: bool) -> Conversation | None:
+def _moments(now, public: bool, customer: bool) -> list:
+    """The allocation's SET parameters: last_message_at, then customer_active_at."""
+    return [connection.ops.adapt_datetimefield_value(now)] * (int(public) + int(customer))
+
+
+def allocate(where: str, params: list, *, public: bool, customer: bool = False) -> Conversation | None:
     """Take the next staff number (and public number, for a public item) of the one open
-    conversation `where` selects, locking its row until commit. None if none matches."""
+    conversation `where` selects, locking its row until commit. None if none matches.
+    `customer`: the item is the customer's message (it moves customer_active_at)."""
     now = timezone.now()
-    found = sql.fetch(("allocate", where, public), lambda: _allocate_sql(where, public),
-                      [connection.ops.adapt_datetimefield_value(now), *params] if public else params)
+    found = sql.fetch(("allocate", where, public, customer), lambda: _allocate_sql(where, public, customer),
+                      [*_moments(now, public, customer), *params])
     if not found:
         return None
     conversation = _RETURNED.instance(found[0])
@@ -50,8 +58,8 @@ def allocate(where: str, params: list, *, public: bool) -> Conversation | None:
     return conversation
 
 
-def allocate_by_id(conversation_id: int, *, public: bool) -> Conversation:
-    return allocate("id = %s", [conversation_id], public=public)
+def allocate_by_id(conversation_id: int, *, public: bool, customer: bool = False) -> Conversation:
+    return allocate("id = %s", [conversation_id], public=public, customer=customer)
 
 
 def _insert_sql() -> str:
@@ -100,7 +108,7 @@ def _unbounded(field) -> str:
     return field.cast_db_type(connection)
 
 
-def _append_sql(where: str, public: bool) -> str:
+def _append_sql(where: str, public: bool, customer: bool) -> str:
     """UPDATE ... RETURNING and INSERT ... SELECT from it, in one statement (PostgreSQL's
     data-modifying WITH): it commits as a whole or not at all, like the transaction it
     replaces. Parameters are cast to their column's type, as INSERT ... SELECT does not
@@ -114,7 +122,7 @@ def _append_sql(where: str, public: bool) -> str:
         return f"CAST(%s AS {_unbounded(field)})"
 
     columns = ", ".join(sql.quote(f.column) for f in _INSERTED)
-    return (f"WITH c AS ({_allocate_sql(where, public)}), "
+    return (f"WITH c AS ({_allocate_sql(where, public, customer)}), "
             f"m AS (INSERT INTO {sql.table(Message)} ({columns}) SELECT {', '.join(value(f) for f in _INSERTED)} "
             f"FROM c RETURNING {sql.quote(Message._meta.pk.column)}) "
             f"SELECT {sql.Columns(Conversation, _RETURNED.names, 'c').sql()}, m.{sql.quote(Message._meta.pk.column)} "
@@ -127,20 +135,20 @@ def append(where: str, params: list, *, actor: Actor, names: dict | None = None,
     with nothing written, if no conversation matches."""
     message = Message(created_at=timezone.now(), **fields)
     public = message.visibility == Visibility.PUBLIC
+    customer = message.sender == Sender.CUSTOMER
     # One statement where the database can, and where publishing after it is safe: an
     # event with durable subscribers must be enqueued inside the change's transaction.
     if connection.vendor != "postgresql" or has_durable_subscribers(MessageAdded):
         with transaction.atomic():
-            conversation = allocate(where, params, public=public)
+            conversation = allocate(where, params, public=public, customer=customer)
             return None if conversation is None else insert(conversation, actor=actor, names=names, **fields)
-    now = connection.ops.adapt_datetimefield_value(message.created_at)
     values = [f.get_db_prep_save(getattr(message, f.attname), connection) for f in _INSERTED
               if f.attname not in _FROM_ALLOCATION]
     # Outside a transaction the statement is one; inside the caller's, a savepoint keeps a
     # refused insert (a retried client id) from breaking it.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        found = sql.fetch(("append", where, public), lambda: _append_sql(where, public),
-                          [now, *params, *values] if public else [*params, *values])
+        found = sql.fetch(("append", where, public, customer), lambda: _append_sql(where, public, customer),
+                          [*_moments(message.created_at, public, customer), *params, *values])
     if not found:
         return None
     conversation = _RETURNED.instance(found[0])
