@@ -396,7 +396,7 @@ def test_a_guest_who_signs_in_mid_chat_keeps_the_conversation_and_the_agent_sees
     seen = agent.get(f"/api/staff/conversations/{conversation_id}").json()
     assert seen["customer"] == {"id": jan["customer"]["id"], "name": "Jan Kowalski", "authenticated": True,
                                 "details": [{"label": "Customer number", "value": "100200"},
-                                            {"label": "Segment", "value": "Premium"}]}
+                                            {"label": "Segment", "value": "Premium"}], "barred": False}
     # What the claim mapping shows is for staff: the customer's own views do not carry it.
     assert "details" not in jan["customer"] and "Customer number" not in json.dumps(me)
     to_customer = [e for e in events if any(a.startswith("customer:") for a in e["a"])]

@@ -12,6 +12,7 @@ from django.test import Client
 
 from branchline.accounts.permissions import Action
 from branchline.cases.models import Case, CaseHandler
+from branchline.contacts.models import Customer
 from branchline.conversations import actions, selectors
 from branchline.conversations.models import Conversation, Message, Participant
 from branchline.core.errors import DomainError
@@ -51,6 +52,7 @@ ENTRY_POINTS = {
     Action.QUEUE: lambda p, cid, w: actions.conversation_queue_set(principal=p, conversation_id=cid,
                                                                    queue_id=w.queue2.id, note="Mortgage question"),
     Action.REJECT: lambda p, cid, w: actions.conversation_reject(principal=p, conversation_id=cid, rejection="spam"),
+    Action.BAR: lambda p, cid, w: actions.customer_bar(principal=p, conversation_id=cid, reason="Abusive language"),
 }
 
 # An active conversation of the line of business, handled by `assigned`.
@@ -71,6 +73,7 @@ ACTIVE = {
     Action.CONTINUE: ["404",   "403:staff_only", "404",   "404",               "403:customer_not_authenticated", "403:customer_not_authenticated", "403:role_read_only", "403:role_read_only"],
     Action.QUEUE:    ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.REJECT:   ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.BAR:      ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
 }
 # The same conversation while it waits in the queue.
 WAITING = {
@@ -90,6 +93,7 @@ WAITING = {
     # sees nothing of it).
     Action.QUEUE:    ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.REJECT:   ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.BAR:      ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
 }
 
 
@@ -101,7 +105,7 @@ def test_every_action_has_a_row():
 def _snapshot():
     return (list(Conversation.objects.order_by("pk").values()), list(Message.objects.order_by("pk").values()),
             list(Participant.objects.order_by("pk").values()), list(Case.objects.order_by("pk").values()),
-            list(CaseHandler.objects.order_by("pk").values()))
+            list(CaseHandler.objects.order_by("pk").values()), list(Customer.objects.order_by("pk").values()))
 
 
 def _principals(world, customer):

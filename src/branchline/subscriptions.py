@@ -18,12 +18,15 @@ SUBSCRIPTIONS = Subscriptions(
         conversations.ConversationChanged: (notify.conversation_changed,),
         conversations.ReceiptUpdated: (notify.receipt_updated,),
         conversations.TypingChanged: (notify.typing_changed,),
+        conversations.StaffViewing: (notify.staff_viewing,),
         accounts.SessionEnded: (notify.session_ended,),
     },
     durable={
         # Every change of who handles a conversation, or of its state (a message is its
         # own record and is not audited twice).
         conversations.ConversationChanged: (record_event,),
+        # Who barred which customer, and who lifted it.
+        conversations.CustomerBarred: (record_event,),
         # Who read which customer's data (staff only; once per reader, customer, kind and window).
         conversations.CustomerDataRead: (record_event,),
         # Security: who was kept out, and who changed who may come in.

@@ -202,3 +202,17 @@ class StaffApi:
         self.post(f"/api/staff/conversations/{conversation_id}/accept")
         self.post(f"/api/staff/conversations/{conversation_id}/messages",
                   {"body": text, "client_message_id": str(uuid.uuid4())})
+
+
+def agent_takes_a_guest(browser, base_url: str, errors: list[str], frames: list[str], text: str,
+                        username: str = "anna"):
+    """A guest writes `text` on Cards; the agent signs in and accepts it from Waiting.
+    Returns (the guest's context, the guest's page, the agent's page, the conversation id)."""
+    context, customer = guest_opens_chat(browser, base_url, errors, frames=frames)
+    guest_writes(customer, text, topic="Cards")
+    conversation = StaffApi(base_url, username).waiting()[0]["id"]
+    agent = agent_signs_in(browser, base_url, errors, username=username)
+    agent.click("#tab-waiting")
+    agent.click(f'#list button[data-id="{conversation}"]')
+    agent.click("#accept")
+    return context, customer, agent, conversation

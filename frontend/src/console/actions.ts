@@ -64,6 +64,7 @@ export async function select(id: number): Promise<void> {
     store.selectedId.value = id;
     store.module.value = "conversations";
   });
+  protocol.view(id);
   if (!store.threads.value.get(id)?.loaded) {
     const page = await unwrap(api.GET("/api/staff/conversations/{conversation_id}/messages", {
       params: { path: { conversation_id: id }, query: { limit: PAGE_SIZE } },
@@ -227,6 +228,7 @@ function putOrForget(c: Conversation): void {
   protocol.putConversation(c);
   if (c.state === "waiting" && !served) {
     store.selectedId.value = null;
+    protocol.view(null);
     protocol.forgetConversation(c.id);
   }
 }
@@ -301,7 +303,41 @@ export async function continueConversation(conversationId: number, topicId: numb
 
 export function showModule(which: store.Module): void {
   store.module.value = which;
+  protocol.view(which === "conversations" ? store.selectedId.value : null);
   if (which === "cases" && !store.caseList.value.loaded) loadCases(true).catch(showError);
+  if (which === "contacts" && !store.contactList.value.loaded) loadContacts(true).catch(showError);
+}
+
+// --- Contacts (docs/protocol.md §13) -------------------------------------------------------
+
+export async function loadContacts(fresh: boolean): Promise<void> {
+  const filters = store.contactFilters.value;
+  const before = fresh ? undefined : store.contactList.value.nextBeforeId ?? undefined;
+  const page = await unwrap(api.GET("/api/staff/contacts", {
+    params: { query: { q: filters.q || undefined, barred: filters.barred, before_id: before, limit: PAGE_SIZE } },
+  }));
+  store.contactList.value = {
+    contacts: fresh ? page.contacts : [...store.contactList.value.contacts, ...page.contacts],
+    nextBeforeId: page.next_before_id, loaded: true,
+  };
+}
+
+// The customer's messages are dropped from now on; their open conversation ends.
+export async function bar(id: number, reason: string): Promise<void> {
+  protocol.putConversation(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/bar", {
+    params: { path: { conversation_id: id } }, body: { reason: reason.trim() },
+  })));
+  store.contactList.value = { ...store.contactList.value, loaded: false }; // read again when next shown
+}
+
+export async function unbar(customerId: number): Promise<void> {
+  const contact = await unwrap(api.POST("/api/staff/contacts/{customer_id}/unbar", {
+    params: { path: { customer_id: customerId } },
+  }));
+  store.contactList.value = {
+    ...store.contactList.value,
+    contacts: store.contactList.value.contacts.map((c) => (c.id === contact.id ? contact : c)),
+  };
 }
 
 // One more page of the Cases module's table (`fresh`: from the newest, after a filter change).

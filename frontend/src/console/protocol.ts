@@ -31,7 +31,8 @@ export type ServerEvent =
   | { type: "queue.left"; conversation_id: number; state: "waiting" | "active" | "ended" }
   | { type: "queues.changed" }
   | { type: "receipt.updated"; conversation_id: number; side: "customer" | "agent"; delivered_seq: number; read_seq: number }
-  | { type: "typing"; conversation_id: number; sender: "customer" | "agent"; is_typing: boolean }
+  | { type: "typing"; conversation_id: number; sender: "customer" | "agent"; is_typing: boolean; author?: { id: number; name: string } }
+  | { type: "presence"; conversation_id: number; user: { id: number; name: string }; viewing: boolean; again: boolean }
   | { type: "session.resync" }
   | { type: "pong"; ref: Ref | null }
   | { type: "error"; error: ErrorBody; ref?: Ref };
@@ -40,6 +41,7 @@ type ClientFrame =
   | { type: "hello"; resume: Record<string, number> }
   | { type: "message.send"; conversation_id: number; body: string; client_message_id: string; visibility: Visibility; ref?: Ref }
   | { type: "typing"; conversation_id: number; is_typing: boolean }
+  | { type: "viewing"; conversation_id: number; is_viewing: boolean; again: boolean }
   | { type: "receipt"; conversation_id: number; delivered_seq?: number; read_seq?: number }
   | { type: "resume"; conversation_id: number; after_seq: number };
 
@@ -78,6 +80,53 @@ export async function sendMessage(conversationId: number, body: string, clientMe
   if (ack.type !== "message.ack") throw new Error(`Unexpected answer: ${ack.type}`);
   addMessages(conversationId, [ack.message]);
   return ack.message;
+}
+
+// --- Presence: who else has a conversation open ------------------------------------------
+const PRESENCE_REPEAT_MS = 30_000; // we say we are here again this often...
+const PRESENCE_LASTS_MS = 75_000; // ...and forget someone not heard of for this long
+const STAFF_TYPING_SHOWN_MS = 6_000;
+let viewed: number | null = null;
+let presenceTimer: ReturnType<typeof setInterval> | undefined;
+
+// The console shows this conversation now (null: none): the others who have it open hear it.
+export function view(conversationId: number | null): void {
+  if (viewed === conversationId) return;
+  if (viewed !== null) socket.send({ type: "viewing", conversation_id: viewed, is_viewing: false, again: false });
+  viewed = conversationId;
+  clearInterval(presenceTimer);
+  if (conversationId === null) return;
+  socket.send({ type: "viewing", conversation_id: conversationId, is_viewing: true, again: false });
+  presenceTimer = setInterval(() => {
+    socket.send({ type: "viewing", conversation_id: conversationId, is_viewing: true, again: true });
+  }, PRESENCE_REPEAT_MS);
+}
+
+function heard(conversationId: number, user: { id: number; name: string }, change: (p: store.Presence | undefined) => store.Presence | null): void {
+  if (user.id === store.me.value.id) return; // our own other tabs are not "someone else"
+  const next = new Map(store.presence.value);
+  const people = new Map(next.get(conversationId) ?? []);
+  const now = Date.now();
+  for (const [id, p] of people) if (p.until < now) people.delete(id);
+  const updated = change(people.get(user.id));
+  if (updated) people.set(user.id, updated);
+  else people.delete(user.id);
+  next.set(conversationId, people);
+  store.presence.value = next;
+}
+
+function presenceHeard(event: Extract<ServerEvent, { type: "presence" }>): void {
+  heard(event.conversation_id, event.user, (p) => (event.viewing
+    ? { name: event.user.name, until: Date.now() + PRESENCE_LASTS_MS, typingUntil: p?.typingUntil ?? 0 } : null));
+  // A newcomer does not know we are here: answer once (an answer is not answered).
+  if (event.viewing && !event.again && viewed === event.conversation_id && event.user.id !== store.me.value.id) {
+    socket.send({ type: "viewing", conversation_id: viewed, is_viewing: true, again: true });
+  }
+}
+
+function staffTyping(conversationId: number, author: { id: number; name: string }, on: boolean): void {
+  heard(conversationId, author, (p) => ({ name: author.name, until: Math.max(p?.until ?? 0, Date.now() + PRESENCE_LASTS_MS),
+                                         typingUntil: on ? Date.now() + STAFF_TYPING_SHOWN_MS : 0 }));
 }
 
 export function sendTyping(conversationId: number, isTyping: boolean): void {
@@ -190,9 +239,13 @@ function messageCreated(m: Message): void {
 function apply(event: ServerEvent): void {
   batch(() => {
     switch (event.type) {
-      case "ready":
+      case "ready": {
+        const again = viewed;
+        viewed = null; // a new socket has joined nothing yet
+        view(again);
         hooks.ready();
         break;
+      }
       case "session.resync": // the server's bus was back: re-read state, ask again for what we follow
         for (const [id, after] of Object.entries(resumeCursors())) {
           socket.send({ type: "resume", conversation_id: Number(id), after_seq: after });
@@ -228,6 +281,10 @@ function apply(event: ServerEvent): void {
         break;
       case "typing":
         if (event.sender === "customer") setTyping(event.conversation_id, event.is_typing);
+        else if (event.author) staffTyping(event.conversation_id, event.author, event.is_typing);
+        break;
+      case "presence":
+        presenceHeard(event);
         break;
     }
   });

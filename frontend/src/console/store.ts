@@ -14,9 +14,10 @@ export type CaseDetail = Json<paths["/api/staff/cases/{case_id}"]["get"]>;
 export type CaseStatusOption = Json<paths["/api/staff/case-statuses"]["get"]>[number];
 export type TopicOption = Json<paths["/api/staff/topics"]["get"]>[number];
 export type QueueOption = Json<paths["/api/staff/queues"]["get"]>[number];
+export type Contact = Json<paths["/api/staff/contacts"]["get"]>["contacts"][number];
 export type Tab = "waiting" | "active" | "ended" | "line";
 // The console's two modules (seed 001: Cases sits below Conversations in the first column).
-export type Module = "conversations" | "cases";
+export type Module = "conversations" | "cases" | "contacts";
 export type Visibility = "public" | "staff";
 export type Connection = "connecting" | "online" | "offline";
 
@@ -68,6 +69,10 @@ export const typing = signal<ReadonlySet<number>>(new Set());
 export const listsLoaded = signal(false); // the first list load has answered
 export const tab = signal<Tab>("active");
 export const selectedId = signal<number | null>(null);
+// Who else has each conversation open, and whether they type (docs/protocol.md §7, presence):
+// conversation id -> user id -> what we heard; an entry lapses unless repeated.
+export interface Presence { name: string; until: number; typingUntil: number }
+export const presence = signal<ReadonlyMap<number, ReadonlyMap<number, Presence>>>(new Map());
 // The time now, moved on every 30 s (actions.start): what counts down re-renders with it.
 export const clock = signal(Date.now());
 // Ended: only signed-in customers whose name holds this (finding whom to write to again).
@@ -82,6 +87,13 @@ export const caseStatuses = signal<readonly CaseStatusOption[]>([]);
 export const topics = signal<readonly TopicOption[]>([]);
 // The line's queues, and which this member of staff serves (docs/protocol.md §12).
 export const queues = signal<readonly QueueOption[]>([]);
+
+// --- Contacts (docs/protocol.md §13)
+export const contactList = signal<{ contacts: readonly Contact[]; nextBeforeId: number | null; loaded: boolean }>(
+  { contacts: [], nextBeforeId: null, loaded: false });
+export const contactFilters = signal<{ q?: string; barred?: boolean }>({});
+// Supervisors and administrators lift bars.
+export const managesContacts = computed(() => me.value.role === "supervisor" || me.value.role === "admin");
 // Who handles cases in the line: the agent filter of whole-line readers.
 export const lineHandlers = signal<readonly { id: number; name: string }[]>([]);
 export interface CaseFilters {

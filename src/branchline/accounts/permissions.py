@@ -34,6 +34,7 @@ class Action(StrEnum):
     CONTINUE = "conversation.continue"  # write to its (authenticated) customer again, after it ended
     QUEUE = "conversation.queue_set"  # move it to another queue of its line, to wait there
     REJECT = "conversation.reject"  # end it as a duplicate, spam..., instead of taking it up
+    BAR = "customer.bar"  # bar its customer: their messages are dropped; their conversations end
 
 
 class CaseAction(StrEnum):
@@ -119,9 +120,10 @@ def can(principal, action: Action, conversation, *, participated: bool = False, 
         return _forbidden(_("Take or join the conversation before writing in it."), "not_a_participant")
     if action is Action.CONTINUE:
         return None  # any handling role that sees it; the action checks the customer and state
-    if action in (Action.QUEUE, Action.REJECT) and conversation.state == "waiting":
+    if action in (Action.QUEUE, Action.REJECT, Action.BAR) and conversation.state == "waiting":
         return None  # whoever may take it from its queue may also send it elsewhere, or reject it
-    if action in (Action.END, Action.RELEASE, Action.TRANSFER, Action.TOPIC, Action.QUEUE, Action.REJECT):
+    if action in (Action.END, Action.RELEASE, Action.TRANSFER, Action.TOPIC, Action.QUEUE, Action.REJECT,
+                  Action.BAR):
         if is_assigned or supervises:
             return None
         return _forbidden(_("Only the agent handling the conversation, or a supervisor, can do this."),
@@ -157,6 +159,13 @@ def require_administrator(principal) -> None:
     administrators only: Forbidden `role_forbidden` for anyone else."""
     if principal is None or not principal.is_staff or principal.role != Role.ADMIN:
         raise _forbidden(_("Only administrators may do this."), "role_forbidden")
+
+
+def require_contact_manager(principal) -> None:
+    """Lifting a customer's bar is for supervisors and administrators: Forbidden
+    `role_forbidden` for anyone else."""
+    if principal is None or not principal.is_staff or principal.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise _forbidden(_("Only supervisors and administrators lift a bar."), "role_forbidden")
 
 
 def require_audit_reader(principal) -> None:

@@ -23,6 +23,12 @@ class Customer(models.Model):
     # Refreshed by the socket gateway while any socket of theirs is open; anonymous
     # conversations end once it is older than the grace period.
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Barred by staff (conversations/actions/contacts.py): their messages are dropped before
+    # they reach anyone, and counted. The name of who barred them is copied: it outlives the user.
+    barred_at = models.DateTimeField(null=True, blank=True)
+    barred_by = models.CharField(max_length=200, blank=True)
+    bar_reason = models.CharField(max_length=500, blank=True)
+    dropped_messages = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

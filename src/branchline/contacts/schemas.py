@@ -18,3 +18,4 @@ class StaffCustomerRef(CustomerRef):
 
     details: list[CustomerDetail] = Field(
         description='e.g. [{"label": "Customer number", "value": "40011872"}]')
+    barred: bool = Field(description="Their messages are dropped before they reach anyone")

@@ -157,6 +157,16 @@ class ReceiptUpdated(ConversationEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StaffViewing(ConversationEvent):
+    """Ephemeral: a member of staff opened (or left) the conversation in their console.
+    `again`: a repeat (the periodic one, or an answer to a newcomer), which is not answered."""
+
+    name = "staff.viewing"
+    is_viewing: bool
+    again: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class TypingChanged(ConversationEvent):
     """Ephemeral: someone started or stopped typing."""
 
@@ -176,3 +186,18 @@ class CustomerDataRead(DomainEvent):
     customer_id: int
     conversation_id: int
     what: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerBarred(DomainEvent):
+    """Staff barred a customer (from `conversation_id`): their messages are dropped from now
+    on and their open conversations ended (`closed`). With `barred` False: unbarred."""
+
+    name = "customer.barred"
+    subject_type = "customer"
+
+    customer_id: int
+    conversation_id: int | None
+    barred: bool
+    reason: str = ""
+    closed: tuple[int, ...] = ()

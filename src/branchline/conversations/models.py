@@ -24,6 +24,7 @@ class EndReason(models.TextChoices):
     CASE_RESOLVED = "case_resolved", _("Its case was resolved")
     REJECTED = "rejected", _("Rejected by the agent")
     INACTIVE = "inactive", _("No message from the customer for too long")
+    BARRED = "barred", _("The customer was barred")
 
 
 class Rejection(models.TextChoices):
@@ -163,6 +164,7 @@ class SystemCode(models.TextChoices):
     QUEUED = "queued"  # staff: "Anna moved the conversation to the Mortgages queue."
     REJECTED = "rejected"  # staff: "Anna rejected the conversation: Spam."
     AUTO_CLOSED = "auto_closed"  # public: "The conversation was closed after 24 hours without a message."
+    BARRED = "barred"  # staff: "Anna barred the customer: <reason>."
 
 
 class Message(models.Model):
@@ -256,5 +258,7 @@ class Message(models.Model):
             SystemCode.REJECTED: gettext("%(agent)s rejected the conversation: %(body)s"),
             # The body holds the channel's number of hours at the time.
             SystemCode.AUTO_CLOSED: gettext("The conversation was closed after %(body)s hours without a message."),
+            # The body holds the reason staff gave.
+            SystemCode.BARRED: gettext("%(agent)s barred the customer: %(body)s"),
         }.get(self.system_code)
         return line % names if line else self.body

@@ -114,6 +114,7 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
             "authenticated": customer.is_authenticated,
             "details": [{"label": claim["label"], "value": claim["value"]} for claim in (customer.claims or {}).values()
                         if isinstance(claim, dict) and {"label", "value"} <= claim.keys()],
+            "barred": customer.barred_at is not None,
         },
         "assigned_agent": {"id": agent.id, "name": agent.display_name} if agent else None,
         "last_seq": conversation.last_seq,

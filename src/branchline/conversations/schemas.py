@@ -156,6 +156,10 @@ class QueueOut(Schema):
     serving: bool = Field(description="You are enabled on it: you see what waits there (from your channels)")
 
 
+class BarIn(Schema):
+    reason: str = Field(description="Why (staff read it; up to 500 characters)")
+
+
 class StaffRef(Schema):
     id: int
     name: str
@@ -186,6 +190,15 @@ class QueueFrame(QueueIn, OnConversation):
 
 class RejectFrame(RejectIn, OnConversation):
     pass
+
+
+class BarFrame(BarIn, OnConversation):
+    pass
+
+
+class ViewingFrame(OnConversation):
+    is_viewing: bool
+    again: bool = Field(False, description="A repeat: others do not answer it")
 
 
 class TypingFrame(OnConversation):

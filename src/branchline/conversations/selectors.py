@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, StaffScope, can, staff_scope
 from branchline.accounts.principals import Principal
+from branchline.contacts.models import Customer
 from branchline.core import sql
 from branchline.core.errors import Forbidden, NotFound
 from branchline.core.ids import MAX_ID, parse_id  # noqa: F401 - re-exported: callers name them here
@@ -299,3 +300,26 @@ def messages_missed(principal: Principal, cursors: dict[int, int], *,
         missed.extend(message_rows({"conversation_id": conversation_id, f"{number}__gt": cursors[conversation_id]},
                                    order_by=number, limit=limit_per_conversation))
     return missed
+
+
+def contacts_page(principal: Principal, *, q: str = "", barred: bool | None = None, before_id: int | None = None,
+                  limit: int = 50) -> list:
+    """The Contacts page (docs/protocol.md §13), newest customer first, keyset on id: the
+    customers who wrote to the principal's line of business (supervisors, administrators,
+    auditors) or whose conversations an agent took part in. Signed-in customers, and guests
+    only while barred (a guest is one chat: there is nobody to find again). `q`: in the
+    name of a signed-in customer; `barred`: only barred (True) or not barred (False)."""
+    scope = staff_scope(principal)
+    if scope.whole_line:
+        theirs = Conversation.objects.filter(customer_id=OuterRef("pk"),
+                                             line_of_business_id__in=scope.line_of_business_ids)
+    else:
+        theirs = Conversation.objects.filter(customer_id=OuterRef("pk"), pk__in=_participated(scope.user_id))
+    customers = Customer.objects.filter(Exists(theirs)).filter(Q(is_authenticated=True) | Q(barred_at__isnull=False))
+    if q.strip():
+        customers = customers.filter(is_authenticated=True, name__icontains=q.strip())
+    if barred is not None:
+        customers = customers.filter(barred_at__isnull=not barred)
+    if before_id is not None:
+        customers = customers.filter(pk__lt=before_id)
+    return list(customers.order_by("-pk")[:limit])

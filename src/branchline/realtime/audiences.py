@@ -26,6 +26,16 @@ def line(line_of_business_id: int) -> str:
     return f"line:{line_of_business_id}"
 
 
+def viewers(conversation_id: int) -> str:
+    """Staff sockets that have the conversation open in the console (joined by a `viewing`
+    frame, after a permission check): who else is here, and typing."""
+    return f"viewers:{conversation_id}"
+
+
+def is_viewers(key: str) -> bool:
+    return key.startswith("viewers:")
+
+
 def is_customer_audience(key: str) -> bool:
     return key.startswith("customer:")
 

@@ -5,6 +5,7 @@ from branchline.accounts.principals import Principal
 from branchline.conversations import actions, selectors
 from branchline.conversations.payloads import conversation_for_customer, message_for
 from branchline.conversations.schemas import (
+    BarFrame,
     CustomerSendIn,
     OnConversation,
     QueueFrame,
@@ -13,6 +14,7 @@ from branchline.conversations.schemas import (
     StaffSendFrame,
     TransferFrame,
     TypingFrame,
+    ViewingFrame,
 )
 from branchline.core.errors import InvalidInput, NotFound
 from branchline.core.schemas import parse
@@ -20,8 +22,11 @@ from branchline.routing.selectors import queue_pairs
 
 from . import audiences
 from .connection import Connection, db
+from .registry import registry
 
 MAX_RESUME = 200
+# A staff socket's audiences: its own, its line, its queues, and the conversations it has open.
+MAX_AUDIENCES = 200
 
 
 def parse_resume(raw) -> dict[int, int]:
@@ -97,6 +102,7 @@ _STAFF_ACTIONS = {f"conversation.{name}": action for name, (action, _summary) in
 _STAFF_ACTIONS["conversation.transfer"] = actions.conversation_transfer
 _STAFF_ACTIONS["conversation.queue"] = actions.conversation_queue_set
 _STAFF_ACTIONS["conversation.reject"] = actions.conversation_reject
+_STAFF_ACTIONS["conversation.bar"] = actions.customer_bar
 
 
 def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
@@ -110,6 +116,10 @@ def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
         queue = parse(QueueFrame, frame)
         return actions.conversation_queue_set(principal=principal, conversation_id=queue.conversation_id,
                                               queue_id=queue.queue_id, note=queue.note).id
+    if kind == "conversation.bar":
+        bar = parse(BarFrame, frame)
+        actions.customer_bar(principal=principal, conversation_id=bar.conversation_id, reason=bar.reason)
+        return bar.conversation_id
     if kind == "conversation.reject":
         reject = parse(RejectFrame, frame)
         return actions.conversation_reject(principal=principal, conversation_id=reject.conversation_id,
@@ -120,6 +130,11 @@ def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
 def _typing(principal: Principal, frame: dict) -> None:
     typing = parse(TypingFrame, frame)
     actions.typing_signal(principal=principal, conversation_id=typing.conversation_id, is_typing=typing.is_typing)
+
+
+def _viewing(principal: Principal, viewing: ViewingFrame) -> int:
+    return actions.staff_viewing(principal=principal, conversation_id=viewing.conversation_id,
+                                 is_viewing=viewing.is_viewing, again=viewing.again)
 
 
 def _receipt(principal: Principal, frame: dict) -> None:
@@ -153,6 +168,14 @@ async def handle(connection: Connection, frame: dict, ref) -> None:
     elif kind in _STAFF_ACTIONS:
         conversation_id = await db(_staff_action, principal, kind, frame)
         connection.send_event("action.ack", ref=ref, action=kind, conversation_id=conversation_id)
+    elif kind == "viewing":
+        viewing = parse(ViewingFrame, frame)
+        conversation_id = await db(_viewing, principal, viewing)
+        key = audiences.viewers(conversation_id)
+        if not viewing.is_viewing:
+            registry.leave(connection, key)
+        elif not registry.join(connection, key, at_most=MAX_AUDIENCES):
+            raise InvalidInput(_("Too many conversations open on this socket."), code="too_many_open")
     elif kind == "ping":
         connection.send_event("pong", ref=ref)
     else:

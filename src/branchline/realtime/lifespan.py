@@ -23,7 +23,7 @@ from branchline.conversations.actions import (
 )
 from branchline.core.memory import freeze_startup_objects
 
-from . import handlers
+from . import audiences, handlers
 from .bus import get_bus
 from .connection import db
 from .gateway import CLOSE_POLICY, outside_allow_lists, signed_in_verdicts
@@ -99,7 +99,8 @@ async def refresh_queue_audiences() -> None:
     if not staff:
         return
     for connection, keys in zip(staff, await db(handlers.audiences_of, [c.principal for c in staff])):
-        if registry.move(connection, keys):
+        opened = tuple(key for key in connection.audiences if audiences.is_viewers(key))  # kept as they are
+        if registry.move(connection, (*keys, *opened)):
             connection.send_event("queues.changed")
 
 

@@ -12,6 +12,7 @@ from branchline.conversations.events import (
     ConversationEvent,
     MessageAdded,
     ReceiptUpdated,
+    StaffViewing,
     TypingChanged,
 )
 from branchline.conversations.models import ConversationState, Visibility
@@ -127,7 +128,15 @@ def typing_changed(event: TypingChanged) -> None:
         send(Envelope("typing", customer_audiences(event), data, conversation_id=event.conversation_id))
         data = {**data, "author": {"id": event.actor.id, "name": event.actor.name}}
     typist = event.actor.id if event.actor.kind == "staff" else None
-    send(Envelope("typing", staff_audiences(event, but=typist), data, conversation_id=event.conversation_id))
+    keys = (*staff_audiences(event, but=typist), audiences.viewers(event.conversation_id))
+    send(Envelope("typing", keys, data, conversation_id=event.conversation_id))
+
+
+def staff_viewing(event: StaffViewing) -> None:
+    """Who has the conversation open, to the others who have it open."""
+    send(Envelope("presence", (audiences.viewers(event.conversation_id),),
+                  {"conversation_id": event.conversation_id, "user": {"id": event.actor.id, "name": event.actor.name},
+                   "viewing": event.is_viewing, "again": event.again}, conversation_id=event.conversation_id))
 
 
 def session_ended(event: SessionEnded) -> None:

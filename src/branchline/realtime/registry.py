@@ -37,6 +37,22 @@ class Registry:
                 if not members:
                     del self.by_audience[key]
 
+    def join(self, connection: Connection, key: str, *, at_most: int) -> bool:
+        """Add one audience to an open socket (a conversation it has open); False, and
+        nothing joined, when it is already in `at_most` audiences."""
+        if connection not in self.connections or key in connection.audiences:
+            return connection in self.connections
+        if len(connection.audiences) >= at_most:
+            return False
+        connection.audiences = (*connection.audiences, key)
+        self.by_audience[key].add(connection)
+        return True
+
+    def leave(self, connection: Connection, key: str) -> None:
+        if key in connection.audiences:
+            connection.audiences = tuple(k for k in connection.audiences if k != key)
+            self._leave(connection, (key,))
+
     def move(self, connection: Connection, keys: tuple[str, ...]) -> bool:
         """The socket's audiences become `keys` (a member of staff's queues or channels
         changed); True if they changed."""

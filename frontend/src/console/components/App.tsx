@@ -2,6 +2,7 @@ import { notice } from "../actions";
 import { _ } from "../i18n";
 import { module, selected } from "../store";
 import { CasesView } from "./CasesView";
+import { ContactsView } from "./ContactsView";
 import { ConversationView } from "./ConversationView";
 import { Header } from "./Header";
 import { Sidebar } from "./Sidebar";
@@ -22,6 +23,7 @@ export function App({ page }: { page: Page }) {
       <Sidebar />
       <main id="main" class="pane">
         {module.value === "cases" ? <CasesView />
+         : module.value === "contacts" ? <ContactsView />
          : c ? <ConversationView c={c} maxChars={page.maxChars} key={c.id} />
            : <>
                <p class="notice" id="notice" role="alert">{notice.value}</p>

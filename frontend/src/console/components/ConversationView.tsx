@@ -3,7 +3,8 @@
 import { useSignal } from "@preact/signals";
 import { accept, end, join, leave, notice, release } from "../actions";
 import { _, duration, format, stateLabel } from "../i18n";
-import { clock, handles, isFollowing, isMine, isSupervisor, selectedTyping, type Conversation } from "../store";
+import { clock, handles, isFollowing, isMine, isSupervisor, presence, selectedTyping, type Conversation } from "../store";
+import { BarDialog } from "./BarDialog";
 import { CaseControls } from "./CaseControls";
 import { Composer } from "./Composer";
 import { ContinueDialog } from "./ContinueDialog";
@@ -16,7 +17,7 @@ import { TransferDialog } from "./TransferDialog";
 
 type View = "conversation" | "history";
 
-type Dialog = "transfer" | "continue" | "queue" | "reject";
+type Dialog = "transfer" | "continue" | "queue" | "reject" | "bar";
 
 function Actions({ c, open }: { c: Conversation; open: (d: Dialog) => void }) {
   if (!handles.value) return <p class="hint read-only">{_("Read only")}</p>;
@@ -36,6 +37,11 @@ function Actions({ c, open }: { c: Conversation; open: (d: Dialog) => void }) {
       {(c.state === "waiting" || handling) && (
         <button type="button" class="button" id="reject" aria-haspopup="dialog" onClick={() => open("reject")}>
           {_("Reject")}
+        </button>
+      )}
+      {(c.state === "waiting" || handling || (c.state === "ended" && (mine || isSupervisor.value))) && !c.customer.barred && (
+        <button type="button" class="button" id="bar" aria-haspopup="dialog" onClick={() => open("bar")}>
+          {_("Bar customer")}
         </button>
       )}
       {isSupervisor.value && c.state === "active" && !following && (
@@ -66,13 +72,27 @@ function Actions({ c, open }: { c: Conversation; open: (d: Dialog) => void }) {
   );
 }
 
+// Who else has this conversation open, and who of them is typing.
+function Presence({ id }: { id: number }) {
+  const now = Math.max(clock.value, Date.now());
+  const here = [...(presence.value.get(id)?.values() ?? [])].filter((p) => p.until > now);
+  if (!here.length) return null;
+  const typing = here.filter((p) => p.typingUntil > now).map((p) => p.name);
+  const viewing = here.filter((p) => p.typingUntil <= now).map((p) => p.name);
+  const parts = [
+    viewing.length ? format("%s also has this conversation open", viewing.join(", ")) : "",
+    typing.length ? format("%s is typing…", typing.join(", ")) : "",
+  ].filter(Boolean);
+  return <p class="presence" id="presence" aria-live="polite">{parts.join(" · ")}</p>;
+}
+
 export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: number }) {
   const view = useSignal<View>("conversation");
   const dialog = useSignal<Dialog | null>(null);
   const close = () => { dialog.value = null; };
   const mine = isMine(c);
   const writes = handles.value && (mine || isFollowing(c)); // notes: also after the end
-  const guest = c.customer.authenticated ? "" : ` (${_("guest")})`;
+  const guest = (c.customer.authenticated ? "" : ` (${_("guest")})`) + (c.customer.barred ? ` · ${_("barred")}` : "");
   const handler = c.assigned_agent && !mine ? format("handled by %s", c.assigned_agent.name) : "";
   const queue = c.state === "waiting" ? format("in the %s queue", c.queue.name) : "";
   const rejected = c.rejection ? _("rejected") : "";
@@ -98,6 +118,7 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
         </div>
         <Actions c={c} open={(d) => { dialog.value = d; }} />
       </header>
+      <Presence id={c.id} />
       <p class="notice" id="notice" role="alert">{notice.value}</p>
       <Tabs label={_("Views of the conversation")} prefix="view" items={views} selected={view.value}
             panel={(id) => `panel-${id}`} onSelect={(id) => { view.value = id; }} class="tabs view-tabs" />
@@ -115,6 +136,7 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
       {dialog.value === "continue" && <ContinueDialog c={c} onClose={close} />}
       {dialog.value === "queue" && <QueueDialog c={c} onClose={close} />}
       {dialog.value === "reject" && <RejectDialog c={c} onClose={close} />}
+      {dialog.value === "bar" && <BarDialog c={c} onClose={close} />}
     </section>
   );
 }

@@ -71,6 +71,10 @@ export function Sidebar() {
                 onClick={() => showModule(module.value === "cases" ? "conversations" : "cases")}>
           {module.value === "cases" ? _("Back to conversations") : _("Cases")}
         </button>
+        <button type="button" class="button module-button" id="contacts-link" aria-pressed={module.value === "contacts"}
+                onClick={() => showModule(module.value === "contacts" ? "conversations" : "contacts")}>
+          {module.value === "contacts" ? _("Back to conversations") : _("Contacts")}
+        </button>
       </div>
     </nav>
   );

@@ -2,6 +2,7 @@
 a page, a socket frame, a connector or a sweep (house rule 1: a test fails on database
 writes anywhere else)."""
 from .cases import case_status_set, conversation_continue, conversation_topic_set
+from .contacts import customer_bar, customer_unbar
 from .identity import customer_sso_redeem
 from .lifecycle import (
     conversation_accept,
@@ -23,6 +24,7 @@ from .messages import (
     customer_message_send,
     receipt_update,
     staff_message_send,
+    staff_viewing,
     typing_signal,
 )
 from .queueing import conversation_queue_set, conversation_reject
@@ -41,10 +43,10 @@ __all__ = [
     "STATE_CHANGES",
     "case_status_set", "conversation_continue", "conversation_topic_set",
     "clean_body", "clean_client_message_id", "conversation_accept", "conversation_end", "conversation_join",
-    "customer_data_read", "conversation_queue_set", "conversation_reject",
+    "customer_bar", "customer_unbar", "customer_data_read", "conversation_queue_set", "conversation_reject",
     "conversation_leave", "conversation_release", "conversation_transfer", "conversations_close_inactive",
     "conversations_end_abandoned",
     "conversations_release_from_away_agents", "customer_message_send", "customer_sso_redeem", "customers_seen",
     "receipt_update",
-    "staff_message_send", "staff_seen", "transfer_candidates", "typing_signal",
+    "staff_message_send", "staff_seen", "staff_viewing", "transfer_candidates", "typing_signal",
 ]

@@ -16,11 +16,11 @@ from branchline.cases.models import Case, Topic
 from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit, sql
-from branchline.core.errors import Conflict, InvalidInput, NotFound
+from branchline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from branchline.events import Actor, publish
 from branchline.routing.actions import queue_default_ensure
 
-from ..events import ConversationStarted, ReceiptUpdated, TypingChanged
+from ..events import ConversationStarted, ReceiptUpdated, StaffViewing, TypingChanged
 from ..models import (
     Conversation,
     ConversationState,
@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..selectors import access_conversation, parse_id, participant_of
 from . import streams
+from .contacts import customer_dropped
 from .lines import conversation_close
 
 CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # fullmatch: "$" would let a trailing newline in
@@ -129,6 +130,9 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
         # The common case, in one statement: their open conversation.
         message = streams.append(_open_of_customer(), _open_params(principal.id), actor=actor, **fields)
         if message is None:
+            if Customer.objects.filter(pk=principal.id, barred_at__isnull=False).exists():
+                customer_dropped(principal.id)  # it reaches nobody; counted
+                raise _barred()
             with transaction.atomic():
                 conversation, started, existing = _conversation_start(principal, topic_id, client_message_id, actor)
                 if existing:
@@ -143,6 +147,11 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
     return message, True
 
 
+def _barred() -> Forbidden:
+    return Forbidden(_("You cannot send messages here. Please contact the bank another way."),
+                     code="customer_barred")
+
+
 def _conversation_start(principal: Principal, topic_id, client_message_id,
                         actor: Actor) -> tuple[Conversation | None, bool, Message | None]:
     """The customer had no open conversation: start one (and its case) on the topic.
@@ -154,6 +163,8 @@ def _conversation_start(principal: Principal, topic_id, client_message_id,
     customer = Customer.objects.select_for_update(no_key=True).filter(pk=principal.id).first()
     if customer is None:
         raise NotFound()
+    if customer.barred_at is not None:  # barred since the check before this transaction
+        raise _barred()
     cutoff = _post_resolve_cutoff()
     conversation = streams.allocate(_open_of_customer(), _open_params(customer.id, cutoff), public=True,
                                     customer=True)
@@ -313,3 +324,17 @@ def typing_signal(*, principal: Principal, conversation_id, is_typing) -> None:
     if conversation.state == ConversationState.ENDED:
         return
     publish(TypingChanged(actor=Actor.of(principal), is_typing=is_typing, **streams.routing(conversation)))
+
+
+def staff_viewing(*, principal: Principal, conversation_id, is_viewing, again=False) -> int:
+    """Ephemeral: a member of staff who may see the conversation opened it in their console
+    (or left it); the others who have it open hear who is there (docs/protocol.md §7).
+    Nothing is stored. Returns the conversation's id."""
+    if not principal.is_staff:
+        raise Forbidden(_("Customers cannot do this."), code="staff_only")
+    if not isinstance(is_viewing, bool) or not isinstance(again, bool):
+        raise InvalidInput(_("is_viewing and again must be true or false."), code="viewing_invalid")
+    conversation = access_conversation(principal, conversation_id, related=False)
+    publish(StaffViewing(actor=Actor.of(principal), is_viewing=is_viewing, again=again,
+                         **streams.routing(conversation)))
+    return conversation.id
