@@ -18,6 +18,7 @@ from branchline.core.errors import DomainError, NotFound, Unauthorized, Unavaila
 from branchline.core.middleware import json_error
 from branchline.core.outage import QuietLog
 from branchline.core.schemas import invalid
+from branchline.knowledge.api import router as knowledge_router
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ api.add_router("", cases_router)
 api.add_router("", conversations_router)
 api.add_router("", case_router)
 api.add_router("", contact_router)
+api.add_router("", knowledge_router)
 api.add_router("", audit_router)
 
 

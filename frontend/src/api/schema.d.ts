@@ -808,6 +808,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/quick-answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your line's quick answers, by category */
+        get: operations["branchline_knowledge_api_staff_quick_answers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/session": {
         parameters: {
             query?: never;
@@ -1623,6 +1640,17 @@ export interface components {
              * @description You are enabled on it: you see what waits there (from your channels)
              */
             serving: boolean;
+        };
+        /** QuickAnswerOut */
+        QuickAnswerOut: {
+            /** Body */
+            body: string;
+            /** Category */
+            category: string;
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
         };
         /** ReceiptIn */
         ReceiptIn: {
@@ -6484,6 +6512,44 @@ export interface operations {
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_knowledge_api_staff_quick_answers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickAnswerOut"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

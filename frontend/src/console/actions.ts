@@ -211,6 +211,7 @@ export function start(): void {
       void loadLists().catch(showError);
       if (!store.caseStatuses.value.length) void loadCaseOptions().catch(showError);
       if (store.handles.value) void loadQueues().catch(showError);
+      if (store.handles.value && !store.quickAnswers.value.length) void loadQuickAnswers().catch(showError);
     },
   });
 }
@@ -306,6 +307,16 @@ export function showModule(which: store.Module): void {
   protocol.view(which === "conversations" ? store.selectedId.value : null);
   if (which === "cases" && !store.caseList.value.loaded) loadCases(true).catch(showError);
   if (which === "contacts" && !store.contactList.value.loaded) loadContacts(true).catch(showError);
+}
+
+// --- Quick answers (docs/protocol.md §14) --------------------------------------------------
+
+export async function loadQuickAnswers(): Promise<void> {
+  store.quickAnswers.value = await unwrap(api.GET("/api/staff/quick-answers"));
+}
+
+export function insertIntoComposer(text: string): void {
+  store.composerInsert.value = text;
 }
 
 // --- Contacts (docs/protocol.md §13) -------------------------------------------------------

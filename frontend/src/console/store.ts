@@ -15,6 +15,7 @@ export type CaseStatusOption = Json<paths["/api/staff/case-statuses"]["get"]>[nu
 export type TopicOption = Json<paths["/api/staff/topics"]["get"]>[number];
 export type QueueOption = Json<paths["/api/staff/queues"]["get"]>[number];
 export type Contact = Json<paths["/api/staff/contacts"]["get"]>["contacts"][number];
+export type QuickAnswer = Json<paths["/api/staff/quick-answers"]["get"]>[number];
 export type Tab = "waiting" | "active" | "ended" | "line";
 // The console's two modules (seed 001: Cases sits below Conversations in the first column).
 export type Module = "conversations" | "cases" | "contacts";
@@ -87,6 +88,11 @@ export const caseStatuses = signal<readonly CaseStatusOption[]>([]);
 export const topics = signal<readonly TopicOption[]>([]);
 // The line's queues, and which this member of staff serves (docs/protocol.md §12).
 export const queues = signal<readonly QueueOption[]>([]);
+
+// The line's quick answers (docs/protocol.md §14), read once after sign-in.
+export const quickAnswers = signal<readonly QuickAnswer[]>([]);
+// Text the composer takes in at its caret (a quick answer inserted), then clears.
+export const composerInsert = signal<string | null>(null);
 
 // --- Contacts (docs/protocol.md §13)
 export const contactList = signal<{ contacts: readonly Contact[]; nextBeforeId: number | null; loaded: boolean }>(

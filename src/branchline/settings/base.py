@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "branchline.cases",
     "branchline.connectors",
     "branchline.routing",
+    "branchline.knowledge",
     "branchline.conversations",
     "branchline.realtime",
     "branchline.audit",

@@ -15,6 +15,7 @@ from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
+from branchline.knowledge.models import QuickAnswer
 from branchline.routing.actions import queue_default_ensure
 from branchline.routing.models import ChannelGrant, Queue, QueueMember
 
@@ -99,6 +100,20 @@ def _queues(lob: LineOfBusiness, staff: dict[str, User]) -> dict[str, Queue]:
     return queues
 
 
+# The line's quick answers: (category, title, text).
+QUICK_ANSWERS = [
+    ("Greetings", "Hello", "Good morning, thank you for writing to us. How can I help you today?"),
+    ("Greetings", "Anything else?", "Is there anything else I can help you with?"),
+    ("Greetings", "Goodbye", "Thank you for contacting the bank. Have a good day!"),
+    ("Cards", "Card blocked after wrong PINs",
+     "Your card was blocked after three wrong PIN entries. I have lifted the block: please try again shortly."),
+    ("Cards", "Lost or stolen card",
+     "I have blocked your card so nobody can use it. A new card will reach you within 5 working days."),
+    ("Mortgages", "Documents for an application",
+     "For a mortgage application we need proof of income for the last 3 months, your ID and the property details."),
+]
+
+
 # Where the agent left each past case (the Cases module shows them); the rest stay in "Open".
 CASE_STATUSES = {("jan.kowalski", "Cards"): "Resolved", ("jan.kowalski", "Mortgage"): "Waiting for the customer",
                  ("maria.silva", "Accounts"): "Resolved"}
@@ -120,6 +135,9 @@ def seed() -> dict:
         staff[username] = user
     case_statuses_ensure(lob.id)
     queues = _queues(lob, staff)
+    for position, (category, title, body) in enumerate(QUICK_ANSWERS):
+        QuickAnswer.objects.get_or_create(line_of_business=lob, category=category, title=title,
+                                          defaults={"body": body, "position": position})
     topics = {}
     for position, (topic_name, case_type_name) in enumerate(TOPICS):
         case_type, _ = CaseType.objects.get_or_create(line_of_business=lob, name=case_type_name)

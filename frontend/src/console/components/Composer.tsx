@@ -7,7 +7,8 @@ import { useEffect, useRef } from "preact/hooks";
 import { lengthStatus } from "@widget/text.js";
 import { composerError, send, typed } from "../actions";
 import { _, format } from "../i18n";
-import type { Visibility } from "../store";
+import { composerInsert, type Visibility } from "../store";
+import { matching } from "./QuickAnswers";
 
 const WORDING = {
   public: {
@@ -33,6 +34,24 @@ export function Composer({ conversationId, maxChars, canReply }: {
   const length = lengthStatus(body.value, maxChars);
 
   useEffect(() => box.current?.focus(), [conversationId]);
+
+  // A quick answer inserted ("Insert", or chosen after "/"): at the caret, to edit before sending.
+  const inserted = composerInsert.value;
+  useEffect(() => {
+    if (inserted === null) return;
+    composerInsert.value = null;
+    const el = box.current;
+    const slash = body.value.startsWith("/") ? body.value.length : null; // "/words" is replaced whole
+    const [start, end] = slash !== null ? [0, slash] : [el?.selectionStart ?? body.value.length, el?.selectionEnd ?? body.value.length];
+    body.value = body.value.slice(0, start) + inserted + body.value.slice(end);
+    requestAnimationFrame(() => { el?.focus(); el?.setSelectionRange(start + inserted.length, start + inserted.length); });
+  }, [inserted]);
+
+  // "/" then words: the quick answers that match, chosen with the arrow keys and Enter.
+  const slashQuery = mode === "public" && body.value.startsWith("/") && !body.value.includes("\n") ? body.value.slice(1) : null;
+  const suggestions = slashQuery === null ? [] : matching(slashQuery).slice(0, 6);
+  const highlighted = useSignal(0);
+  const pick = Math.min(highlighted.value, Math.max(0, suggestions.length - 1));
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -77,11 +96,32 @@ export function Composer({ conversationId, maxChars, canReply }: {
         <textarea id="body" ref={box} rows={2} placeholder={_(words.placeholder)} value={body.value}
                   aria-describedby="mode-hint body-counter composer-error" aria-invalid={length.over || undefined}
                   onInput={(e) => { body.value = e.currentTarget.value; if (mode === "public") typed(conversationId); }}
+                  aria-autocomplete="list" aria-controls={suggestions.length ? "quick-suggestions" : undefined}
+                  aria-activedescendant={suggestions.length ? `quick-suggestion-${suggestions[pick].id}` : undefined}
                   onKeyDown={(e) => {
-                    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.currentTarget.form!.requestSubmit(); }
+                    if (suggestions.length && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+                      e.preventDefault();
+                      highlighted.value = (pick + (e.key === "ArrowDown" ? 1 : suggestions.length - 1)) % suggestions.length;
+                    } else if (suggestions.length && e.key === "Enter" && !e.shiftKey) {
+                      e.preventDefault();
+                      composerInsert.value = suggestions[pick].body;
+                      highlighted.value = 0;
+                    } else if (suggestions.length && e.key === "Escape") {
+                      body.value = "";
+                    } else if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.currentTarget.form!.requestSubmit(); }
                   }} />
         <button type="submit" class="button primary" id="send">{_(words.send)}</button>
       </div>
+      {suggestions.length > 0 && (
+        <ul class="quick-suggestions" id="quick-suggestions" role="listbox" aria-label={_("Quick answers")}>
+          {suggestions.map((a, i) => (
+            <li key={a.id} id={`quick-suggestion-${a.id}`} role="option" aria-selected={i === pick}
+                onMouseDown={(e) => { e.preventDefault(); composerInsert.value = a.body; }}>
+              <strong>{a.title}</strong> <span class="hint">{a.category}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <p id="body-counter" class={`counter${length.over ? " over" : ""}`} aria-live="polite" hidden={!length.show}>
         {length.show ? format("%s / %s characters", length.length, maxChars) : ""}
       </p>

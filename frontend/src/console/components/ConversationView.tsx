@@ -1,15 +1,18 @@
 // The open conversation: who and what it is, what you may do with it (by role and by who
 // handles it), and two views: the conversation itself and the customer's whole history.
 import { useSignal } from "@preact/signals";
-import { accept, end, join, leave, notice, release } from "../actions";
+import { accept, end, join, leave, notice, release, send, showError } from "../actions";
 import { _, duration, format, stateLabel } from "../i18n";
-import { clock, handles, isFollowing, isMine, isSupervisor, presence, selectedTyping, type Conversation } from "../store";
+import {
+  clock, handles, isFollowing, isMine, isSupervisor, presence, quickAnswers, selectedTyping, type Conversation,
+} from "../store";
 import { BarDialog } from "./BarDialog";
 import { CaseControls } from "./CaseControls";
 import { Composer } from "./Composer";
 import { ContinueDialog } from "./ContinueDialog";
 import { HistoryPanel } from "./HistoryPanel";
 import { Messages } from "./Messages";
+import { QUICK_ANSWER_TYPE, QuickAnswers } from "./QuickAnswers";
 import { QueueDialog } from "./QueueDialog";
 import { RejectDialog } from "./RejectDialog";
 import { Tabs, type TabItem } from "./Tabs";
@@ -89,9 +92,11 @@ function Presence({ id }: { id: number }) {
 export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: number }) {
   const view = useSignal<View>("conversation");
   const dialog = useSignal<Dialog | null>(null);
+  const dropping = useSignal(false);
   const close = () => { dialog.value = null; };
   const mine = isMine(c);
   const writes = handles.value && (mine || isFollowing(c)); // notes: also after the end
+  const replies = writes && c.state === "active";
   const guest = (c.customer.authenticated ? "" : ` (${_("guest")})`) + (c.customer.barred ? ` · ${_("barred")}` : "");
   const handler = c.assigned_agent && !mine ? format("handled by %s", c.assigned_agent.name) : "";
   const queue = c.state === "waiting" ? format("in the %s queue", c.queue.name) : "";
@@ -120,18 +125,43 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
       </header>
       <Presence id={c.id} />
       <p class="notice" id="notice" role="alert">{notice.value}</p>
+      <div class="detail-body">
+      <div class="detail-main">
       <Tabs label={_("Views of the conversation")} prefix="view" items={views} selected={view.value}
             panel={(id) => `panel-${id}`} onSelect={(id) => { view.value = id; }} class="tabs view-tabs" />
       {/* The conversation stays mounted while the history is shown: a half-written reply survives. */}
       <div class="conversation-panel" id="panel-conversation" role="tabpanel" aria-labelledby="view-conversation"
            hidden={view.value !== "conversation"}>
-        <Messages c={c} shown={view.value === "conversation"} />
+        <div class={`drop-to-send${dropping.value ? " dropping" : ""}`} id="drop-to-send"
+             onDragOver={(e) => {
+               if (!replies || !e.dataTransfer?.types.includes(QUICK_ANSWER_TYPE)) return;
+               e.preventDefault(); // a quick answer dropped here is sent as it is
+               dropping.value = true;
+             }}
+             onDragLeave={() => { dropping.value = false; }}
+             onDrop={(e) => {
+               dropping.value = false;
+               const answer = quickAnswers.value.find((a) => String(a.id) === e.dataTransfer?.getData(QUICK_ANSWER_TYPE));
+               if (!replies || !answer) return;
+               e.preventDefault();
+               send(c.id, answer.body, "public").catch(showError);
+             }}>
+          <Messages c={c} shown={view.value === "conversation"} />
+          {dropping.value && <p class="drop-hint">{_("Drop to send it now")}</p>}
+        </div>
         <p class="typing" id="typing" aria-live="polite">
           {selectedTyping.value ? format("%s is typing…", c.customer.name) : ""}
         </p>
         {writes && <Composer conversationId={c.id} maxChars={maxChars} canReply={c.state === "active"} />}
       </div>
       {view.value === "history" && <HistoryPanel c={c} />}
+      </div>
+      {handles.value && (
+        <aside class="interaction-panel" id="interaction-panel" aria-label={_("Interaction panel")}>
+          <QuickAnswers conversationId={c.id} canReply={replies} />
+        </aside>
+      )}
+      </div>
       {dialog.value === "transfer" && <TransferDialog c={c} onClose={close} />}
       {dialog.value === "continue" && <ContinueDialog c={c} onClose={close} />}
       {dialog.value === "queue" && <QueueDialog c={c} onClose={close} />}
