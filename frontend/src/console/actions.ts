@@ -3,6 +3,7 @@
 import { batch, effect, signal } from "@preact/signals";
 import { api, ApiError, unwrap } from "../api/client";
 import { _ } from "./i18n";
+import * as attention from "./attention";
 import * as protocol from "./protocol";
 import * as store from "./store";
 import type { Candidate, Conversation, Tab, Visibility } from "./store";
@@ -57,7 +58,11 @@ export function selectTab(tab: Tab): void {
   if (tab === "ended") loadLists().catch(showError);
 }
 
+// The open conversation survives a reload of the page (this tab only).
+const SELECTED_KEY = "branchline.selected";
+
 export async function select(id: number): Promise<void> {
+  sessionStorage.setItem(SELECTED_KEY, String(id));
   batch(() => {
     composerError.value = "";
     notice.value = "";
@@ -207,13 +212,35 @@ document.addEventListener("visibilitychange", () => {
 export function start(): void {
   setInterval(() => { store.clock.value = Date.now(); }, 30_000);
   protocol.connect({
+    arrived: (c, message) => {
+      if (!store.handles.value) return; // who only reads is not called to act
+      const open = (id: number) => { void select(id).catch(showError); };
+      if (message) attention.customerWrote(c, message.text, open);
+      else attention.newConversation(c, open);
+    },
     ready: () => {
-      void loadLists().catch(showError);
+      void loadLists().then(reopen).catch(showError);
       if (!store.caseStatuses.value.length) void loadCaseOptions().catch(showError);
       if (store.handles.value) void loadQueues().catch(showError);
       if (store.handles.value && !store.quickAnswers.value.length) void loadQuickAnswers().catch(showError);
     },
   });
+}
+
+// After a reload: the conversation that was open, if it still may be seen.
+async function reopen(): Promise<void> {
+  const saved = Number(sessionStorage.getItem(SELECTED_KEY));
+  if (!saved || store.selectedId.value !== null) return;
+  try {
+    if (!store.conversations.value.has(saved)) {
+      protocol.putConversation(await unwrap(api.GET("/api/staff/conversations/{conversation_id}", {
+        params: { path: { conversation_id: saved } },
+      })));
+    }
+    await select(saved);
+  } catch {
+    sessionStorage.removeItem(SELECTED_KEY); // gone, or no longer ours to see
+  }
 }
 
 // --- Queues (docs/protocol.md §12) ---------------------------------------------------------

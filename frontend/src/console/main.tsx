@@ -2,6 +2,7 @@
 // from the API and the socket, through the store.
 import { render } from "preact";
 import { start } from "./actions";
+import { install as installShortcuts } from "./shortcuts";
 import { App } from "./components/App";
 import { handles, me, tab } from "./store";
 
@@ -12,3 +13,4 @@ if (!handles.value) tab.value = "line"; // administrators and auditors read the 
 root.replaceChildren();
 render(<App page={{ roleLabel: data.roleLabel ?? "", signOutUrl: data.signOutUrl ?? "", auditUrl: data.auditUrl ?? "", adminUrl: data.adminUrl ?? "", maxChars: Number(data.messageMax) }} />, root);
 start();
+installShortcuts();

@@ -62,8 +62,11 @@ const socket = new Connection<ClientFrame, ServerEvent>({
 });
 interface Hooks {
   ready: () => void; // after every (re)connection and resync: re-read the lists
+  // Something for the agent's attention: a conversation newly waiting (message null), or a
+  // customer's message in one they handle.
+  arrived: (c: Conversation, message: Message | null) => void;
 }
-let hooks: Hooks = { ready: () => {} };
+let hooks: Hooks = { ready: () => {}, arrived: () => {} };
 
 export function connect(on: Hooks): void {
   hooks = on;
@@ -233,6 +236,7 @@ function messageCreated(m: Message): void {
   // Delivered to this agent's console; read is decided by what is on screen (actions.ts).
   if (m.sender === "customer" && c.state === "active" && store.isMine(c)) {
     socket.send({ type: "receipt", conversation_id: c.id, delivered_seq: cursorOf(m) });
+    hooks.arrived(c, m);
   }
 }
 
@@ -259,6 +263,7 @@ function apply(event: ServerEvent): void {
         const known = store.conversations.value.get(event.conversation.id);
         if (known && lastCursorOf(event.conversation) < lastCursorOf(known)) break; // stale snapshot (§7)
         putConversation(event.conversation);
+        if (event.conversation.state === "waiting" && known?.state !== "waiting") hooks.arrived(event.conversation, null);
         break;
       }
       case "queue.left":

@@ -5,6 +5,8 @@ import { CasesView } from "./CasesView";
 import { ContactsView } from "./ContactsView";
 import { ConversationView } from "./ConversationView";
 import { Header } from "./Header";
+import { helpShown } from "../shortcuts";
+import { ShortcutsDialog } from "./ShortcutsDialog";
 import { Sidebar } from "./Sidebar";
 
 export interface Page {
@@ -30,6 +32,7 @@ export function App({ page }: { page: Page }) {
                <p class="empty" id="empty">{_("Choose a conversation, or take one from Waiting.")}</p>
              </>}
       </main>
+      {helpShown.value && <ShortcutsDialog />}
     </>
   );
 }

@@ -1,6 +1,8 @@
 import { csrfToken } from "../../api/client";
+import { alerts, setAlerts } from "../attention";
 import { _ } from "../i18n";
-import { connection, me } from "../store";
+import { helpShown } from "../shortcuts";
+import { connection, handles, me } from "../store";
 
 const STATUS = { connecting: "Connecting…", online: "Connected", offline: "Reconnecting…" } as const;
 
@@ -18,6 +20,15 @@ export function Header({ roleLabel, signOutUrl, auditUrl, adminUrl }: Links) {
           {adminUrl && <a class="link-button" id="admin-link" href={adminUrl}>{_("Administration")}</a>}
         </nav>
       )}
+      {handles.value && (
+        <button type="button" class="link-button" id="alerts-toggle" aria-pressed={alerts.value}
+                title={_("Sound and desktop notifications for new conversations and messages")}
+                onClick={() => setAlerts(!alerts.value)}>
+          {alerts.value ? _("Notifications on") : _("Notifications off")}
+        </button>
+      )}
+      <button type="button" class="link-button" id="shortcuts-link" aria-haspopup="dialog"
+              onClick={() => { helpShown.value = true; }}>{_("Shortcuts")}</button>
       <span class="me">{me.value.name} · {roleLabel}</span>
       <form method="post" action={signOutUrl} id="sign-out">
         <input type="hidden" name="csrfmiddlewaretoken" value={csrfToken()} />
