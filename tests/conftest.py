@@ -7,6 +7,7 @@ import pytest
 import uvicorn
 
 from branchline.connectors.actions import channel_web
+from branchline.conversations.models import Tag
 from branchline.realtime.bus import set_bus
 from branchline.routing.actions import queue_default_ensure
 from branchline.routing.models import Queue
@@ -67,6 +68,7 @@ def world(db):
         queue = queue_default_ensure(lob.id)  # where the line's conversations wait; the agents serve it
         queue_audience = f"queue:{queue.id}:{channel_web().id}"
         queue2 = Queue.objects.create(line_of_business=lob, name="Mortgages")  # nobody serves it yet
+        tag = Tag.objects.create(line_of_business=lob, name="Complaint")
 
     return World
 

@@ -10,7 +10,7 @@ from branchline.audit.models import AuditRecord
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, ConversationState, EndReason, Message, SystemCode
-from branchline.core.errors import Forbidden, InvalidInput, NotFound
+from branchline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from branchline.realtime import handlers
 from tests import factories
 from tests.factories import principal
@@ -154,3 +154,30 @@ def test_barring_over_http_and_the_socket(world):
     assert Conversation.objects.get(pk=cid2).end_reason == EndReason.BARRED
     unbar = factories.post_json(factories.staff_browser(world.supervisor), f"/api/staff/contacts/{_other.id}/unbar", {})
     assert (unbar.status_code, unbar.json()["barred"]) == (200, False)
+
+
+def test_the_review_cases_of_barring(world):
+    # A NUL in the reason is a clear refusal, not a database error.
+    customer, cid = _chat(world)
+    with pytest.raises(InvalidInput) as nul:
+        actions.customer_bar(principal=principal(world.agent), conversation_id=cid, reason="a\x00b")
+    assert nul.value.code == "reason_invalid"
+    # A waiting one barred by an agent of its queue stays among theirs; a retry is no error.
+    guest, waiting = _chat(world, factories.customer(), accept=False)
+    actions.customer_bar(principal=principal(world.agent2), conversation_id=waiting, reason="Spam")
+    actions.customer_bar(principal=principal(world.agent2), conversation_id=waiting, reason="Spam")
+    ended = factories.staff_browser(world.agent2).get("/api/staff/conversations", {"state": "ended"}).json()
+    assert waiting in [c["id"] for c in ended]
+    # What they sent before the bar is still theirs to retry: answered as a duplicate, not counted.
+    before = Message.objects.filter(conversation_id=waiting, sender="customer").first()
+    again, created = actions.customer_message_send(principal=principal(guest), body=before.body,
+                                                   client_message_id=before.client_message_id)
+    assert (again.id, created, Customer.objects.get(pk=guest.id).dropped_messages) == (before.id, False, 0)
+    # Nobody continues a conversation with a barred customer.
+    actions.conversation_end(principal=principal(world.agent), conversation_id=cid)
+    actions.customer_bar(principal=principal(world.agent), conversation_id=cid, reason="Abuse")
+    with pytest.raises(Conflict) as continued:
+        actions.conversation_continue(principal=principal(world.agent), conversation_id=cid, topic_id=world.topic.id,
+                                      body="Hello again")
+    assert continued.value.code == "customer_barred"
+    assert customer.id

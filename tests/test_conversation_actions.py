@@ -190,7 +190,8 @@ def test_typing_goes_to_the_other_side_only(world, capture_events):
     with capture_events() as events:
         actions.typing_signal(principal=principal(customer), conversation_id=message.conversation_id, is_typing=True)
         actions.typing_signal(principal=principal(world.agent), conversation_id=message.conversation_id, is_typing=True)
-    assert [e["a"] for e in events] == [[f"staff:{world.agent.id}"], [f"customer:{customer.id}"]]
+    viewers = f"viewers:{message.conversation_id}"  # staff who have it open (tests/test_presence.py)
+    assert [e["a"] for e in events] == [[f"staff:{world.agent.id}", viewers], [f"customer:{customer.id}"], [viewers]]
     with pytest.raises(InvalidInput):
         actions.typing_signal(principal=principal(customer), conversation_id=message.conversation_id, is_typing="yes")
 

@@ -53,6 +53,7 @@ ENTRY_POINTS = {
                                                                    queue_id=w.queue2.id, note="Mortgage question"),
     Action.REJECT: lambda p, cid, w: actions.conversation_reject(principal=p, conversation_id=cid, rejection="spam"),
     Action.BAR: lambda p, cid, w: actions.customer_bar(principal=p, conversation_id=cid, reason="Abusive language"),
+    Action.TAG: lambda p, cid, w: actions.conversation_tag_set(principal=p, conversation_id=cid, tag_id=w.tag.id),
 }
 
 # An active conversation of the line of business, handled by `assigned`.
@@ -74,6 +75,7 @@ ACTIVE = {
     Action.QUEUE:    ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.REJECT:   ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.BAR:      ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.TAG:      ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
 }
 # The same conversation while it waits in the queue.
 WAITING = {
@@ -94,6 +96,7 @@ WAITING = {
     Action.QUEUE:    ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.REJECT:   ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.BAR:      ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.TAG:      ["404",   "403:staff_only", "404",   "403:not_a_participant", "403:not_a_participant", "ok",              "403:role_read_only",    "403:role_read_only"],
 }
 
 
@@ -105,7 +108,8 @@ def test_every_action_has_a_row():
 def _snapshot():
     return (list(Conversation.objects.order_by("pk").values()), list(Message.objects.order_by("pk").values()),
             list(Participant.objects.order_by("pk").values()), list(Case.objects.order_by("pk").values()),
-            list(CaseHandler.objects.order_by("pk").values()), list(Customer.objects.order_by("pk").values()))
+            list(CaseHandler.objects.order_by("pk").values()), list(Customer.objects.order_by("pk").values()),
+            list(Conversation.tags.through.objects.order_by("pk").values()))
 
 
 def _principals(world, customer):

@@ -370,3 +370,42 @@ def test_auto_close_follows_each_channels_hours_and_zero_means_never(world):
     assert actions.conversations_close_inactive(now=started + timedelta(hours=2, seconds=1)) == 1
     line = Message.objects.get(conversation_id=cid, system_code=SystemCode.AUTO_CLOSED)
     assert line.text() == "The conversation was closed after 2 hours without a message."
+
+
+def test_having_taken_part_is_not_enough_to_move_reject_or_bar_what_waits_elsewhere(world):
+    cid = _waiting(world)
+    actions.conversation_accept(principal=principal(world.agent), conversation_id=cid)
+    actions.conversation_queue_set(principal=principal(world.agent), conversation_id=cid, queue_id=world.queue2.id)
+    agent = principal(world.agent)  # took part in it, does not serve Mortgages
+    for act in (lambda: actions.conversation_queue_set(principal=agent, conversation_id=cid, queue_id=world.queue.id),
+                lambda: actions.conversation_reject(principal=agent, conversation_id=cid, rejection="spam"),
+                lambda: actions.customer_bar(principal=agent, conversation_id=cid, reason="Spam")):
+        with pytest.raises(Forbidden) as refused:
+            act()
+        assert refused.value.code == "not_serving"
+    assert Conversation.objects.get(pk=cid).state == ConversationState.WAITING
+
+
+def test_a_membership_of_another_lines_queue_opens_no_socket_audience(world):
+    other_queue = Queue.objects.get(line_of_business=world.other_lob, is_default=True)
+    QueueMember.objects.create(queue=other_queue, user=world.agent)  # as a bank-wide admin might
+    (keys,) = handlers.audiences_of([principal(world.agent)])
+    assert not any(key.startswith(f"queue:{other_queue.id}:") for key in keys)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        QueueMember(queue=other_queue, user=world.agent2).full_clean()
+
+
+def test_a_socket_keeps_open_only_what_its_member_of_staff_may_still_see(world):
+    cid = _waiting(world)
+    other = _waiting(world)
+    key, gone = f"viewers:{cid}", f"viewers:{other}"
+    actions.conversation_accept(principal=principal(world.agent2), conversation_id=other)  # out of agent's sight
+    assert handlers.still_visible([principal(world.agent)], [(key, gone)]) == [(key,)]
+    # Leaving one no longer in sight is quietly done; opening it is refused.
+    from branchline.conversations.schemas import ViewingFrame
+
+    handlers._viewing(principal(world.agent), ViewingFrame(conversation_id=other, is_viewing=False))
+    with pytest.raises(NotFound):
+        handlers._viewing(principal(world.agent), ViewingFrame(conversation_id=other, is_viewing=True))

@@ -7,6 +7,7 @@ from branchline.accounts.administration import site as administration
 from branchline.api import api
 from branchline.cases import admin as _cases_admin  # noqa: F401
 from branchline.connectors import admin as _connectors_admin  # noqa: F401
+from branchline.conversations import admin as _conversations_admin  # noqa: F401
 from branchline.knowledge import admin as _knowledge_admin  # noqa: F401
 from branchline.routing import admin as _routing_admin  # noqa: F401
 from branchline.web import views

@@ -1,6 +1,7 @@
-"""Quick answers in real chromium (issue 8, seed 004): Anna drags one into her reply, edits it
-and sends it; drags another onto the conversation, which sends it at once; and finds a third
-with "/" from the keyboard. The guest reads each as an ordinary reply."""
+"""Quick answers and tags in real chromium (issue 8, seed 004): Anna drags one quick answer into
+her reply, edits it and sends it; drags another onto the conversation, which sends it at once;
+finds a third with "/" from the keyboard; then tags the conversation from the line's list. The
+guest reads each answer as an ordinary reply."""
 import pytest
 from playwright.sync_api import expect
 
@@ -43,6 +44,17 @@ def test_a_quick_answer_dragged_to_edit_and_one_dragged_to_send(browser, demo_se
     expect(anna.locator("#quick-suggestions [role=option]")).to_have_count(1)
     anna.press("#body", "Enter")
     expect(anna.locator("#body")).to_have_value("Thank you for contacting the bank. Have a good day!")
+
+    # A tag from the line's list, in the same panel; an agent cannot invent one.
+    anna.fill("#tag-name", "Complaint")
+    anna.press("#tag-name", "Enter")
+    expect(anna.locator("#tag-error")).to_have_text("")
+    expect(anna.locator("#tag-chips .tag-chip")).to_have_text(["Complaint×"])
+    anna.fill("#tag-name", "Angry")
+    anna.press("#tag-name", "Enter")
+    expect(anna.locator("#tag-error")).to_contain_text("There is no such tag")
+    anna.get_by_role("button", name="Take off the tag Complaint").click()
+    expect(anna.locator("#tag-chips .tag-chip")).to_have_count(0)
 
     assert errors == [], "errors in the pages:\n" + "\n".join(errors)
     context.close()

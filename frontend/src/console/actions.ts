@@ -279,14 +279,16 @@ export async function reject(id: number, rejection: Rejection, note: string): Pr
 
 // The line's statuses and topics: the case header's choices and the Cases module's filters.
 export async function loadCaseOptions(): Promise<void> {
-  const [statuses, topics, handlers] = await Promise.all([
+  const [statuses, topics, handlers, tags] = await Promise.all([
     unwrap(api.GET("/api/staff/case-statuses")), unwrap(api.GET("/api/staff/topics")),
     store.seesWholeLine.value ? unwrap(api.GET("/api/staff/line-handlers")) : Promise.resolve([]),
+    unwrap(api.GET("/api/staff/tags")),
   ]);
   batch(() => {
     store.caseStatuses.value = statuses;
     store.topics.value = topics;
     store.lineHandlers.value = handlers;
+    store.tags.value = tags;
   });
 }
 
@@ -334,6 +336,31 @@ export function showModule(which: store.Module): void {
   protocol.view(which === "conversations" ? store.selectedId.value : null);
   if (which === "cases" && !store.caseList.value.loaded) loadCases(true).catch(showError);
   if (which === "contacts" && !store.contactList.value.loaded) loadContacts(true).catch(showError);
+}
+
+// --- Tags (docs/protocol.md §15) -------------------------------------------------------------
+
+// Puts the tag named `name` on the conversation; one not on the line's list is added to it
+// first, for those who may (supervisors, administrators).
+export async function tagByName(id: number, name: string): Promise<void> {
+  const wanted = name.trim().toLocaleLowerCase();
+  const find = () => store.tags.value.find((t) => t.name.toLocaleLowerCase() === wanted);
+  if (!find()) store.tags.value = await unwrap(api.GET("/api/staff/tags")); // added by someone meanwhile?
+  let tag = find();
+  if (!tag) {
+    if (!store.createsTags.value) throw new Error(_("There is no such tag. Ask a supervisor to add it."));
+    tag = await unwrap(api.POST("/api/staff/tags", { body: { name } }));
+    store.tags.value = [...store.tags.value, tag].sort((a, b) => a.name.localeCompare(b.name));
+  }
+  protocol.putConversation(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/tags", {
+    params: { path: { conversation_id: id } }, body: { tag_id: tag.id },
+  })));
+}
+
+export async function untag(id: number, tagId: number): Promise<void> {
+  protocol.putConversation(await unwrap(api.DELETE("/api/staff/conversations/{conversation_id}/tags/{tag_id}", {
+    params: { path: { conversation_id: id, tag_id: tagId } },
+  })));
 }
 
 // --- Quick answers (docs/protocol.md §14) --------------------------------------------------

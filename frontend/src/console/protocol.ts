@@ -200,6 +200,9 @@ export function putConversation(c: Conversation): void {
   store.conversations.value = new Map(store.conversations.value).set(c.id, c);
 }
 
+// Conversations that just left one of our queues for another: not "new" when they reappear.
+const movedAway = new Set<number>();
+
 // No longer this member of staff's to see in a list (the open one stays on screen).
 export function forgetConversation(id: number): void {
   if (store.selectedId.value === id || !store.conversations.value.has(id)) return;
@@ -263,14 +266,19 @@ function apply(event: ServerEvent): void {
         const known = store.conversations.value.get(event.conversation.id);
         if (known && lastCursorOf(event.conversation) < lastCursorOf(known)) break; // stale snapshot (§7)
         putConversation(event.conversation);
-        if (event.conversation.state === "waiting" && known?.state !== "waiting") hooks.arrived(event.conversation, null);
+        if (event.conversation.state === "waiting" && known?.state !== "waiting" && !movedAway.delete(event.conversation.id)) {
+          hooks.arrived(event.conversation, null);
+        }
         break;
       }
       case "queue.left":
         // Taken by a colleague (or by us: our own snapshot says so), ended, or moved to another
         // queue (still waiting: whoever serves that queue too gets its snapshot right after).
         // (Whole-line readers also get the new snapshot, on their line audience.)
-        if (event.state === "waiting") forgetConversation(event.conversation_id);
+        if (event.state === "waiting") {
+          forgetConversation(event.conversation_id);
+          movedAway.add(event.conversation_id); // its snapshot in another queue we serve is no news
+        }
         else updateConversation(event.conversation_id, (c) => (c.state === "waiting" ? { state: event.state } : {}));
         break;
       case "queues.changed": // enabled on a queue or granted a channel, or no longer: read Pending again

@@ -16,6 +16,7 @@ export type TopicOption = Json<paths["/api/staff/topics"]["get"]>[number];
 export type QueueOption = Json<paths["/api/staff/queues"]["get"]>[number];
 export type Contact = Json<paths["/api/staff/contacts"]["get"]>["contacts"][number];
 export type QuickAnswer = Json<paths["/api/staff/quick-answers"]["get"]>[number];
+export type TagOption = Json<paths["/api/staff/tags"]["get"]>[number];
 export type Tab = "waiting" | "active" | "ended" | "line";
 // The console's two modules (seed 001: Cases sits below Conversations in the first column).
 export type Module = "conversations" | "cases" | "contacts";
@@ -89,6 +90,9 @@ export const topics = signal<readonly TopicOption[]>([]);
 // The line's queues, and which this member of staff serves (docs/protocol.md §12).
 export const queues = signal<readonly QueueOption[]>([]);
 
+// The line's tags (docs/protocol.md §15); supervisors and administrators add to them inline.
+export const tags = signal<readonly TagOption[]>([]);
+export const createsTags = computed(() => me.value.role === "supervisor" || me.value.role === "admin");
 // The line's quick answers (docs/protocol.md §14), read once after sign-in.
 export const quickAnswers = signal<readonly QuickAnswer[]>([]);
 // Text the composer takes in at its caret (a quick answer inserted), then clears.
@@ -109,6 +113,7 @@ export interface CaseFilters {
   created_from?: string;
   created_to?: string;
   q?: string;
+  tag_id?: number;
 }
 export const caseFilters = signal<CaseFilters>({});
 // The Cases module's table: the pages read so far, newest first, and where the next begins.

@@ -35,6 +35,7 @@ class Action(StrEnum):
     QUEUE = "conversation.queue_set"  # move it to another queue of its line, to wait there
     REJECT = "conversation.reject"  # end it as a duplicate, spam..., instead of taking it up
     BAR = "customer.bar"  # bar its customer: their messages are dropped; their conversations end
+    TAG = "conversation.tag"  # put a tag on it, or take one off
 
 
 class CaseAction(StrEnum):
@@ -114,6 +115,10 @@ def can(principal, action: Action, conversation, *, participated: bool = False, 
         return None  # any handling role that sees it; the action checks the state
     if action is Action.JOIN:
         return None if supervises else _forbidden(_("Only supervisors join conversations."), "supervisor_only")
+    if action is Action.TAG:  # as notes: those handling or following it, after its end too; supervisors
+        if is_assigned or is_watching or participated or supervises:
+            return None
+        return _forbidden(_("Take or join the conversation before writing in it."), "not_a_participant")
     if action in (Action.SEND, Action.NOTE, Action.TYPING):
         if is_assigned or is_watching:
             return None
@@ -121,7 +126,11 @@ def can(principal, action: Action, conversation, *, participated: bool = False, 
     if action is Action.CONTINUE:
         return None  # any handling role that sees it; the action checks the customer and state
     if action in (Action.QUEUE, Action.REJECT, Action.BAR) and conversation.state == "waiting":
-        return None  # whoever may take it from its queue may also send it elsewhere, or reject it
+        # Whoever may take it from its queue may also send it elsewhere, or reject it; having
+        # taken part in it once (then sent it to a queue they do not serve) is not enough.
+        if supervises or (serves and conversation.line_of_business_id in scope.line_of_business_ids):
+            return None
+        return _forbidden(_("Only those who serve its queue can do this while it waits."), "not_serving")
     if action in (Action.END, Action.RELEASE, Action.TRANSFER, Action.TOPIC, Action.QUEUE, Action.REJECT,
                   Action.BAR):
         if is_assigned or supervises:
@@ -166,6 +175,13 @@ def require_contact_manager(principal) -> None:
     `role_forbidden` for anyone else."""
     if principal is None or not principal.is_staff or principal.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise _forbidden(_("Only supervisors and administrators lift a bar."), "role_forbidden")
+
+
+def require_tag_creator(principal) -> None:
+    """Adding a tag to the line's list from the console is for supervisors and
+    administrators (who keep the list in the administration): Forbidden `role_forbidden`."""
+    if principal is None or not principal.is_staff or principal.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise _forbidden(_("Only supervisors and administrators add tags to the list."), "role_forbidden")
 
 
 def require_audit_reader(principal) -> None:

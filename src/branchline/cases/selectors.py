@@ -50,6 +50,7 @@ class CaseFilters:
     created_to: date | None = None  # inclusive
     q: str = ""  # the customer's name, or "#<case id>"
     resolved: bool | None = None
+    tag_id: int | None = None  # one of its conversations carries this tag
 
 
 def _day_start(day: date) -> datetime:
@@ -81,6 +82,8 @@ def cases_page(principal: Principal, filters: CaseFilters, *, before_id: int | N
     else:
         rows, prefix, key = Case.objects.filter(line_of_business_id__in=scope.line_of_business_ids), "", "id"
     rows = rows.filter(**{prefix + name: value for name, value in _conditions(filters).items()})
+    if filters.tag_id is not None:
+        rows = rows.filter(_tagged(filters.tag_id, key))
     if before_id is not None:
         rows = rows.filter(**{f"{key}__lt": before_id})
     found = rows.order_by(f"-{key}").values(*(prefix + field for field in CASE_FIELDS))[:limit]
@@ -129,11 +132,18 @@ def _conditions(filters: CaseFilters) -> dict:
     return {name: value for name, value in conditions.items() if value is not None}
 
 
+def _tagged(tag_id: int, key: str) -> Exists:
+    """One of the case's conversations carries the tag (the case named by the outer `key`)."""
+    return Exists(Case.objects.filter(pk=OuterRef(key), conversations__tags__id=tag_id))
+
+
 def _dated_page(scope, handler: int | None, filters: CaseFilters, *, before_id: int | None, limit: int) -> list[dict]:
     """A range of days, newest first, walks the creation times' index, (line, created_at) or
     created_at: id order would walk every case newer than the range first (a million, for
     last year's). Pages in (created_at, id) order; the cursor is still the last case's id."""
     rows = Case.objects.filter(**_conditions(filters))
+    if filters.tag_id is not None:
+        rows = rows.filter(_tagged(filters.tag_id, "pk"))
     if scope.whole_line:
         rows = rows.filter(line_of_business_id__in=scope.line_of_business_ids)
     for user_id in {handler, filters.agent_id} - {None}:

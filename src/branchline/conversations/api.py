@@ -9,6 +9,7 @@ from branchline.accounts.permissions import Action
 from branchline.contacts.schemas import CustomerRef
 from branchline.core import ratelimit
 from branchline.core.errors import InvalidInput
+from branchline.core.ids import MAX_ID
 from branchline.core.schemas import ErrorOut, already_shaped
 from branchline.routing.selectors import queues_of_line, served_queue_ids
 
@@ -19,6 +20,7 @@ from .schemas import (
     CustomerConversationOut,
     CustomerSendIn,
     MessagePage,
+    NewTagIn,
     QueueIn,
     QueueOut,
     ReceiptIn,
@@ -29,6 +31,8 @@ from .schemas import (
     StaffRef,
     StaffSendIn,
     StaffSendOut,
+    TagIn,
+    TopicRef,
     TransferIn,
 )
 
@@ -137,6 +141,7 @@ class StaffListQuery(Schema):
                                    "administrators, auditors)")
     q: str = Field("", max_length=100, pattern=r"^[^\x00]*$",
                    description="Only signed-in customers whose name holds this")
+    tag_id: int | None = Field(None, ge=1, le=MAX_ID, description="Only those carrying this tag")
 
 
 def staff_view(principal, conversation_id):
@@ -151,7 +156,8 @@ def staff_view(principal, conversation_id):
 def staff_conversations(request, query: Query[StaffListQuery]):
     return [conversation_for_staff(c, unread_count=c.unread)
             for c in selectors.conversations_for_staff(request.principal, state=query.state,
-                                                      whole_line=query.scope == "line", customer_name=query.q)]
+                                                      whole_line=query.scope == "line", customer_name=query.q,
+                                                      tag_id=query.tag_id)]
 
 
 @router.get("/staff/conversations/{conversation_id}", auth=staff_auth,
@@ -255,6 +261,34 @@ def staff_reject(request, conversation_id: int, payload: RejectIn):
     conversation = actions.conversation_reject(principal=request.principal, conversation_id=conversation_id,
                                                rejection=payload.rejection, note=payload.note)
     return acted_on(conversation.id)
+
+
+@router.get("/staff/tags", auth=staff_auth, response={200: list[TopicRef], **ERRORS}, tags=["staff"],
+            summary="Your line's tags")
+def staff_tags(request):
+    return [{"id": t.id, "name": t.name} for t in selectors.tags_of_line(request.principal.line_of_business_id)]
+
+
+@router.post("/staff/tags", auth=staff_auth, response={200: TopicRef, **ERRORS}, tags=["staff"],
+             summary="Supervisors and administrators: add a tag to your line's list (or find it)")
+def staff_tag_create(request, payload: NewTagIn):
+    tag = actions.tag_create(principal=request.principal, name=payload.name)
+    return {"id": tag.id, "name": tag.name}
+
+
+@router.post("/staff/conversations/{conversation_id}/tags", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["staff"], summary="Put a tag on the conversation")
+def staff_tag_add(request, conversation_id: int, payload: TagIn):
+    actions.conversation_tag_set(principal=request.principal, conversation_id=conversation_id, tag_id=payload.tag_id)
+    return staff_view(request.principal, conversation_id)
+
+
+@router.delete("/staff/conversations/{conversation_id}/tags/{tag_id}", auth=staff_auth,
+               response={200: StaffConversationOut, **ERRORS}, tags=["staff"],
+               summary="Take a tag off the conversation")
+def staff_tag_remove(request, conversation_id: int, tag_id: int):
+    actions.conversation_tag_set(principal=request.principal, conversation_id=conversation_id, tag_id=tag_id, on=False)
+    return staff_view(request.principal, conversation_id)
 
 
 @router.get("/staff/queues", auth=staff_auth, response={200: list[QueueOut], **ERRORS}, tags=["staff"],

@@ -70,6 +70,7 @@ class CasesQuery(Schema):
     status_id: int | None = Field(None, **ID)
     resolved: bool | None = Field(None, description="Only open (false) or only resolved (true) cases")
     case_type_id: int | None = Field(None, **ID)
+    tag_id: int | None = Field(None, description="One of its conversations carries this tag", **ID)
     agent_id: int | None = Field(None, description="Cases this member of staff was or is assigned to", **ID)
     created_from: date | None = None
     created_to: date | None = Field(None, description="Inclusive")
@@ -85,7 +86,7 @@ def staff_cases(request, query: Query[CasesQuery]):
         raise InvalidInput(_("limit must be between 1 and %(max)s.") % {"max": PAGE_MAX}, code="limit_invalid")
     filters = cases.CaseFilters(status_id=query.status_id, case_type_id=query.case_type_id, agent_id=query.agent_id,
                                 created_from=query.created_from, created_to=query.created_to, q=query.q,
-                                resolved=query.resolved)
+                                resolved=query.resolved, tag_id=query.tag_id)
     found = cases.cases_page(request.principal, filters, before_id=query.before_id, limit=query.limit + 1)
     return already_shaped(case_page_body(found, query.limit))
 

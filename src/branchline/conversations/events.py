@@ -147,6 +147,17 @@ class ConversationContinued(ConversationChanged):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConversationTagged(ConversationChanged):
+    """A tag was put on the conversation (`added`) or taken off. Staff only."""
+
+    name = "conversation.tagged"
+    staff_only = True
+    tag_id: int
+    tag: str
+    added: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiptUpdated(ConversationEvent):
     """A side's delivered/read summary moved forward (in public numbers)."""
 

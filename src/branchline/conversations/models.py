@@ -6,6 +6,7 @@ The database is the source of truth for real time. A conversation has two dense 
 clients resume by number and the gateway fills gaps from here."""
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,27 @@ class Rejection(models.TextChoices):
     SPAM = "spam", _("Spam")
     ABUSE = "abuse", _("Abusive")
     OTHER = "other", _("Another reason")
+
+
+class Tag(models.Model):
+    """A label staff put on conversations (and so on their cases), from the list the line's
+    administrators keep; supervisors and administrators may add one to the list inline."""
+
+    line_of_business = models.ForeignKey("accounts.LineOfBusiness", on_delete=models.PROTECT, related_name="tags",
+                                         verbose_name=_("line of business"))
+    name = models.CharField(_("name"), max_length=50)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=200, blank=True)  # a name, copied: it outlives the user
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), "line_of_business",
+                                               name="tag_unique_name")]
+
+    def __str__(self):
+        return self.name
 
 
 class Conversation(models.Model):
@@ -80,6 +102,7 @@ class Conversation(models.Model):
     # largest part of a message's database time. An agent's own lists are short and sorted
     # after the (assigned_agent, state) range read.
     last_message_at = models.DateTimeField(default=timezone.now)
+    tags = models.ManyToManyField(Tag, related_name="conversations", blank=True)
     # When the customer last wrote (or it started): its channel's auto-close counts from here.
     # Written by the customer's sends in the same UPDATE as the numbers; in no index, as above.
     customer_active_at = models.DateTimeField(default=timezone.now)

@@ -106,6 +106,7 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
         "outbound": conversation.outbound,
         "channel": conversation.channel.kind,
         "queue": {"id": conversation.queue_id, "name": conversation.queue.name},
+        "tags": [{"id": tag.id, "name": tag.name} for tag in conversation.tags.all()],
         "end_reason": conversation.end_reason or None,
         "rejection": conversation.rejection or None,
         "customer": {

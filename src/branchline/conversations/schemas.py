@@ -4,6 +4,7 @@ from ninja import Field, Schema
 
 from branchline.cases.schemas import CaseStatusRef
 from branchline.contacts.schemas import StaffCustomerRef
+from branchline.core.ids import MAX_ID
 
 
 class MessageOut(Schema):
@@ -105,6 +106,7 @@ class StaffConversationOut(Schema):
     outbound: bool = Field(description="Started by an agent writing to the customer (Continue conversation)")
     channel: str
     queue: TopicRef = Field(description="Where it waits (or waited) to be taken")
+    tags: list[TopicRef] = Field(description="By name")
     end_reason: str | None = Field(description="agent, customer_left, case_resolved or rejected, once ended")
     rejection: str | None = Field(description="Why it was rejected: duplicate, spam, abuse or other")
     customer: StaffCustomerRef
@@ -160,6 +162,14 @@ class BarIn(Schema):
     reason: str = Field(description="Why (staff read it; up to 500 characters)")
 
 
+class TagIn(Schema):
+    tag_id: int = Field(ge=1, le=MAX_ID)
+
+
+class NewTagIn(Schema):
+    name: str = Field(description="Up to 50 characters")
+
+
 class StaffRef(Schema):
     id: int
     name: str
@@ -199,6 +209,10 @@ class BarFrame(BarIn, OnConversation):
 class ViewingFrame(OnConversation):
     is_viewing: bool
     again: bool = Field(False, description="A repeat: others do not answer it")
+
+
+class TagFrame(TagIn, OnConversation):
+    on: bool = Field(True, description="Put it on (true) or take it off (false)")
 
 
 class TypingFrame(OnConversation):

@@ -18,7 +18,7 @@ from branchline.core.errors import Forbidden, NotFound
 from branchline.core.ids import MAX_ID, parse_id  # noqa: F401 - re-exported: callers name them here
 from branchline.routing.selectors import granted_channel_ids, served_queue_ids, serves
 
-from .models import Conversation, ConversationState, Message, Participant, Sender, Visibility
+from .models import Conversation, ConversationState, Message, Participant, Sender, Tag, Visibility
 
 RELATED = ("topic", "case__case_type", "case__status", "customer", "assigned_agent", "channel", "queue")
 # What a message's wire shapes read (payloads.py): pages are read as plain rows in plain
@@ -147,7 +147,8 @@ def access_conversation(principal: Principal, conversation_id, action: Action = 
     participated = verdict is not None and has_participated(principal, conversation.id)
     if participated:
         verdict = can(principal, action, conversation, participated=True)
-    if isinstance(verdict, NotFound) and principal is not None and principal.is_staff and serves(
+    if verdict is not None and principal is not None and principal.is_staff and (
+            isinstance(verdict, NotFound) or conversation.state == ConversationState.WAITING) and serves(
             principal.id, conversation.queue_id, conversation.channel_id):
         verdict = can(principal, action, conversation, participated=participated, serves=True)
     if verdict is not None:
@@ -174,14 +175,14 @@ def unread_for_staff(queryset, principal: Principal):
 
 
 def conversations_for_staff(principal: Principal, *, state: str, whole_line: bool = False, limit: int = 100,
-                            customer_name: str = ""):
+                            customer_name: str = "", tag_id: int | None = None):
     """A console list with unread counts in one query. Waiting: the queues the member of
     staff serves, from the channels they are granted (their whole line for supervisors),
     newest first (so a flood of old guests never hides a new customer).
     Active and ended: the ones they handle or handled; with `whole_line`, every one of
     their line(s) of business (supervisors watching live, administrators, auditors).
     `customer_name`: only signed-in customers whose name holds it (finding whom to write to
-    again from Ended)."""
+    again from Ended); `tag_id`: only those carrying that tag."""
     scope = staff_scope(principal)
     if whole_line:
         if not scope.whole_line:
@@ -205,7 +206,9 @@ def conversations_for_staff(principal: Principal, *, state: str, whole_line: boo
         queryset = queryset.order_by("-last_message_at")
     if customer_name.strip():
         queryset = queryset.filter(customer__is_authenticated=True, customer__name__icontains=customer_name.strip())
-    return list(unread_for_staff(queryset.select_related(*RELATED), principal)[:limit])
+    if tag_id is not None:
+        queryset = queryset.filter(tags__id=tag_id)
+    return list(unread_for_staff(queryset.select_related(*RELATED).prefetch_related("tags"), principal)[:limit])
 
 
 def staff_unread_count(conversation: Conversation, read_seq: int) -> int:
@@ -323,3 +326,7 @@ def contacts_page(principal: Principal, *, q: str = "", barred: bool | None = No
     if before_id is not None:
         customers = customers.filter(pk__lt=before_id)
     return list(customers.order_by("-pk")[:limit])
+
+
+def tags_of_line(line_of_business_id: int | None) -> list:
+    return list(Tag.objects.filter(line_of_business_id=line_of_business_id)) if line_of_business_id else []

@@ -12,11 +12,12 @@ from branchline.conversations.schemas import (
     ReceiptFrame,
     RejectFrame,
     StaffSendFrame,
+    TagFrame,
     TransferFrame,
     TypingFrame,
     ViewingFrame,
 )
-from branchline.core.errors import InvalidInput, NotFound
+from branchline.core.errors import DomainError, InvalidInput, NotFound
 from branchline.core.schemas import parse
 from branchline.routing.selectors import queue_pairs
 
@@ -25,8 +26,8 @@ from .connection import Connection, db
 from .registry import registry
 
 MAX_RESUME = 200
-# A staff socket's audiences: its own, its line, its queues, and the conversations it has open.
-MAX_AUDIENCES = 200
+# The conversations a staff socket may have open at once (its viewers audiences).
+MAX_OPEN = 50
 
 
 def parse_resume(raw) -> dict[int, int]:
@@ -53,6 +54,18 @@ def audiences_of(principals: list[Principal]) -> list[tuple[str, ...]]:
     pairs = queue_pairs(principals)
     return [audiences.of_principal(p, pairs.get(p.id, frozenset()) if p.is_staff else frozenset())
             for p in principals]
+
+
+def still_visible(principals: list[Principal], opened: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Of each socket's viewers keys, those whose conversation its principal may still see
+    (a query per socket that has any open)."""
+    kept = []
+    for principal, keys in zip(principals, opened):
+        ids = {int(key.rsplit(":", 1)[1]): key for key in keys}
+        visible = set(selectors.conversations_visible_to(principal).filter(pk__in=list(ids))
+                      .values_list("pk", flat=True)) if ids else set()
+        kept.append(tuple(key for cid, key in ids.items() if cid in visible))
+    return kept
 
 
 def ready_payload(principal: Principal, resume: dict[int, int]) -> dict:
@@ -103,6 +116,7 @@ _STAFF_ACTIONS["conversation.transfer"] = actions.conversation_transfer
 _STAFF_ACTIONS["conversation.queue"] = actions.conversation_queue_set
 _STAFF_ACTIONS["conversation.reject"] = actions.conversation_reject
 _STAFF_ACTIONS["conversation.bar"] = actions.customer_bar
+_STAFF_ACTIONS["conversation.tag"] = actions.conversation_tag_set
 
 
 def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
@@ -116,6 +130,10 @@ def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
         queue = parse(QueueFrame, frame)
         return actions.conversation_queue_set(principal=principal, conversation_id=queue.conversation_id,
                                               queue_id=queue.queue_id, note=queue.note).id
+    if kind == "conversation.tag":
+        tag = parse(TagFrame, frame)
+        return actions.conversation_tag_set(principal=principal, conversation_id=tag.conversation_id,
+                                            tag_id=tag.tag_id, on=tag.on).id
     if kind == "conversation.bar":
         bar = parse(BarFrame, frame)
         actions.customer_bar(principal=principal, conversation_id=bar.conversation_id, reason=bar.reason)
@@ -132,9 +150,14 @@ def _typing(principal: Principal, frame: dict) -> None:
     actions.typing_signal(principal=principal, conversation_id=typing.conversation_id, is_typing=typing.is_typing)
 
 
-def _viewing(principal: Principal, viewing: ViewingFrame) -> int:
-    return actions.staff_viewing(principal=principal, conversation_id=viewing.conversation_id,
-                                 is_viewing=viewing.is_viewing, again=viewing.again)
+def _viewing(principal: Principal, viewing: ViewingFrame) -> None:
+    try:
+        actions.staff_viewing(principal=principal, conversation_id=viewing.conversation_id,
+                              is_viewing=viewing.is_viewing, again=viewing.again)
+    except DomainError:
+        if viewing.is_viewing:
+            raise
+        # Leaving something no longer in sight: said to nobody, and not an error.
 
 
 def _receipt(principal: Principal, frame: dict) -> None:
@@ -170,12 +193,14 @@ async def handle(connection: Connection, frame: dict, ref) -> None:
         connection.send_event("action.ack", ref=ref, action=kind, conversation_id=conversation_id)
     elif kind == "viewing":
         viewing = parse(ViewingFrame, frame)
-        conversation_id = await db(_viewing, principal, viewing)
-        key = audiences.viewers(conversation_id)
-        if not viewing.is_viewing:
+        key = audiences.viewers(viewing.conversation_id)
+        if not viewing.is_viewing:  # leaving needs no permission: it may have gone out of sight meanwhile
             registry.leave(connection, key)
-        elif not registry.join(connection, key, at_most=MAX_AUDIENCES):
+        elif registry.open_count(connection) >= MAX_OPEN and key not in connection.audiences:
             raise InvalidInput(_("Too many conversations open on this socket."), code="too_many_open")
+        await db(_viewing, principal, viewing)  # the permission check first: nothing reaches it before
+        if viewing.is_viewing:
+            registry.join(connection, key)
     elif kind == "ping":
         connection.send_event("pong", ref=ref)
     else:

@@ -94,13 +94,15 @@ async def close_signed_out() -> None:
 async def refresh_queue_audiences() -> None:
     """A member of staff enabled on a queue or granted a channel, or no longer, hears its
     waiting conversations from the next re-check on (HTTP reads check at once): their
-    sockets move to the new queue audiences and get `queues.changed`, to read Pending again."""
+    sockets move to the new queue audiences and get `queues.changed`, to read Pending again.
+    A conversation a socket has open but may no longer see leaves its viewers audiences too."""
     staff = [c for c in registry.connections if c.principal.is_staff and not c.closed]
     if not staff:
         return
-    for connection, keys in zip(staff, await db(handlers.audiences_of, [c.principal for c in staff])):
-        opened = tuple(key for key in connection.audiences if audiences.is_viewers(key))  # kept as they are
-        if registry.move(connection, (*keys, *opened)):
+    opened = [tuple(key for key in c.audiences if audiences.is_viewers(key)) for c in staff]
+    still = await db(handlers.still_visible, [c.principal for c in staff], opened)
+    for connection, keys, kept in zip(staff, await db(handlers.audiences_of, [c.principal for c in staff]), still):
+        if registry.move(connection, (*keys, *kept)):
             connection.send_event("queues.changed")
 
 

@@ -37,16 +37,16 @@ class Registry:
                 if not members:
                     del self.by_audience[key]
 
-    def join(self, connection: Connection, key: str, *, at_most: int) -> bool:
-        """Add one audience to an open socket (a conversation it has open); False, and
-        nothing joined, when it is already in `at_most` audiences."""
-        if connection not in self.connections or key in connection.audiences:
-            return connection in self.connections
-        if len(connection.audiences) >= at_most:
-            return False
-        connection.audiences = (*connection.audiences, key)
-        self.by_audience[key].add(connection)
-        return True
+    def join(self, connection: Connection, key: str) -> None:
+        """Add one audience to an open socket (a conversation it has open)."""
+        if connection in self.connections and key not in connection.audiences:
+            connection.audiences = (*connection.audiences, key)
+            self.by_audience[key].add(connection)
+
+    @staticmethod
+    def open_count(connection: Connection) -> int:
+        """How many conversations the socket has open (its viewers audiences)."""
+        return sum(1 for key in connection.audiences if audiences.is_viewers(key))
 
     def leave(self, connection: Connection, key: str) -> None:
         if key in connection.audiences:

@@ -7,6 +7,7 @@ An agent sees and takes the waiting conversations of the queues they are enabled
 administrators and auditors see every queue of their line. A transfer goes only to someone
 granted the conversation's channel."""
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,10 @@ class QueueMember(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_memberships",
                              verbose_name=_("member of staff"), db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    def clean(self):
+        if self.queue_id and self.user_id and self.user.line_of_business_id != self.queue.line_of_business_id:
+            raise ValidationError({"user": _("Choose a member of staff of the queue's line of business.")})
 
     class Meta:
         verbose_name = _("queue member")

@@ -33,6 +33,7 @@ def queue_pairs(principals) -> dict[int, frozenset[tuple[int, int]]]:
     staff = [p for p in principals if p.is_staff]
     whole = {p.id: p.line_of_business_id for p in staff if staff_scope(p).whole_line and p.line_of_business_id}
     agents = [p.id for p in staff if p.id not in whole]
+    line_of = {p.id: p.line_of_business_id for p in staff}
     pairs: dict[int, frozenset] = {p.id: frozenset() for p in staff}
     if whole:
         channels = list(Channel.objects.values_list("id", flat=True))
@@ -44,8 +45,11 @@ def queue_pairs(principals) -> dict[int, frozenset[tuple[int, int]]]:
             pairs[user_id] = frozenset((q, c) for q in by_line.get(line_id, ()) for c in channels)
     if agents:
         queues: dict[int, list[int]] = {}
-        for user_id, queue_id in QueueMember.objects.filter(user_id__in=agents).values_list("user_id", "queue_id"):
-            queues.setdefault(user_id, []).append(queue_id)
+        memberships = QueueMember.objects.filter(user_id__in=agents).values_list("user_id", "queue_id",
+                                                                                 "queue__line_of_business_id")
+        for user_id, queue_id, line_id in memberships:
+            if line_id == line_of[user_id]:  # a queue of another line shows nothing (as over HTTP)
+                queues.setdefault(user_id, []).append(queue_id)
         channels_of: dict[int, list[int]] = {}
         for user_id, channel_id in ChannelGrant.objects.filter(user_id__in=agents).values_list("user_id", "channel_id"):
             channels_of.setdefault(user_id, []).append(channel_id)

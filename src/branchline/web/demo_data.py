@@ -14,7 +14,7 @@ from branchline.cases.models import Case, CaseStatus, CaseType, Topic
 from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
-from branchline.conversations.models import Conversation, Message
+from branchline.conversations.models import Conversation, Message, Tag
 from branchline.knowledge.models import QuickAnswer
 from branchline.routing.actions import queue_default_ensure
 from branchline.routing.models import ChannelGrant, Queue, QueueMember
@@ -100,6 +100,7 @@ def _queues(lob: LineOfBusiness, staff: dict[str, User]) -> dict[str, Queue]:
     return queues
 
 
+TAGS = ["Complaint", "Fraud suspicion", "VIP"]
 # The line's quick answers: (category, title, text).
 QUICK_ANSWERS = [
     ("Greetings", "Hello", "Good morning, thank you for writing to us. How can I help you today?"),
@@ -135,6 +136,8 @@ def seed() -> dict:
         staff[username] = user
     case_statuses_ensure(lob.id)
     queues = _queues(lob, staff)
+    for name in TAGS:
+        Tag.objects.get_or_create(line_of_business=lob, name=name)
     for position, (category, title, body) in enumerate(QUICK_ANSWERS):
         QuickAnswer.objects.get_or_create(line_of_business=lob, category=category, title=title,
                                           defaults={"body": body, "position": position})

@@ -6,7 +6,8 @@ import { useEffect } from "preact/hooks";
 import { loadCases, loadMoreTimeline, openCaseById, setCaseStatus, showError, notice } from "../actions";
 import { _, format, stateLabel } from "../i18n";
 import {
-  caseFilters, caseList, caseStatuses, caseTypes, changesCases, lineHandlers, me, openCase, seesWholeLine, type CaseFilters,
+  caseFilters, caseList, caseStatuses, caseTypes, changesCases, lineHandlers, me, openCase, seesWholeLine, tags,
+  type CaseFilters,
 } from "../store";
 import { Item } from "./Messages";
 
@@ -39,6 +40,13 @@ function Filters() {
                 onChange={(e) => set({ case_type_id: number(e.currentTarget.value) })}>
           <option value="">{_("Any")}</option>
           {caseTypes.value.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+        </select>
+      </label>
+      <label>{_("Tag")}
+        <select id="case-filter-tag" value={draft.value.tag_id ?? ""}
+                onChange={(e) => set({ tag_id: number(e.currentTarget.value) })}>
+          <option value="">{_("Any")}</option>
+          {tags.value.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
         </select>
       </label>
       {seesWholeLine.value && (

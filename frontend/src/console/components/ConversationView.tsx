@@ -16,6 +16,7 @@ import { QUICK_ANSWER_TYPE, QuickAnswers } from "./QuickAnswers";
 import { QueueDialog } from "./QueueDialog";
 import { RejectDialog } from "./RejectDialog";
 import { Tabs, type TabItem } from "./Tabs";
+import { TagsPanel } from "./TagsPanel";
 import { TransferDialog } from "./TransferDialog";
 
 type View = "conversation" | "history";
@@ -158,6 +159,7 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
       </div>
       {handles.value && (
         <aside class="interaction-panel" id="interaction-panel" aria-label={_("Interaction panel")}>
+          <TagsPanel c={c} mayTag={writes || isSupervisor.value} />
           <QuickAnswers conversationId={c.id} canReply={replies} />
         </aside>
       )}

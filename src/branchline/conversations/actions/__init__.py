@@ -29,6 +29,7 @@ from .messages import (
 )
 from .queueing import conversation_queue_set, conversation_reject
 from .reads import customer_data_read
+from .tags import conversation_tag_set, tag_create
 
 # The staff actions that take only a conversation: one list for the HTTP API and the socket.
 STATE_CHANGES = {
@@ -43,7 +44,8 @@ __all__ = [
     "STATE_CHANGES",
     "case_status_set", "conversation_continue", "conversation_topic_set",
     "clean_body", "clean_client_message_id", "conversation_accept", "conversation_end", "conversation_join",
-    "customer_bar", "customer_unbar", "customer_data_read", "conversation_queue_set", "conversation_reject",
+    "customer_bar", "customer_unbar", "customer_data_read", "conversation_tag_set", "tag_create",
+    "conversation_queue_set", "conversation_reject",
     "conversation_leave", "conversation_release", "conversation_transfer", "conversations_close_inactive",
     "conversations_end_abandoned",
     "conversations_release_from_away_agents", "customer_message_send", "customer_sso_redeem", "customers_seen",

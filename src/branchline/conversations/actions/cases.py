@@ -128,6 +128,9 @@ def conversation_continue(*, principal: Principal, conversation_id, topic_id, bo
                 return Conversation.objects.get(pk=retried.conversation_id)
         if ended.state != ConversationState.ENDED:
             raise Conflict(_("Continue a conversation once it has ended."), code="conversation_not_ended")
+        if customer.barred_at is not None:
+            raise Conflict(_("This customer is barred: lift the bar on the Contacts page first."),
+                           code="customer_barred")
         if Conversation.objects.filter(customer_id=customer.id).exclude(state=ConversationState.ENDED).exists():
             raise Conflict(_("The customer has a conversation open; write to them there."),
                            code="customer_has_open_conversation")

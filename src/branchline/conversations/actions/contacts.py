@@ -13,7 +13,15 @@ from branchline.core.errors import InvalidInput, NotFound
 from branchline.events import Actor, publish
 
 from ..events import CustomerBarred
-from ..models import Conversation, ConversationState, EndReason, SystemCode, Visibility
+from ..models import (
+    Conversation,
+    ConversationState,
+    EndReason,
+    Participant,
+    ParticipantRole,
+    SystemCode,
+    Visibility,
+)
 from ..selectors import access_conversation, parse_id
 from .lines import conversation_close, system_line
 
@@ -23,6 +31,8 @@ REASON_MAX = 500
 def _clean_reason(reason) -> str:
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput(_("Say why the customer is barred."), code="reason_required")
+    if "\x00" in reason:
+        raise InvalidInput(_("The reason contains a character that cannot be stored."), code="reason_invalid")
     reason = " ".join(reason.split())
     if len(reason) > REASON_MAX:
         raise InvalidInput(_("The reason is longer than %(max)s characters.") % {"max": REASON_MAX},
@@ -37,16 +47,20 @@ def customer_bar(*, principal: Principal, conversation_id, reason) -> Customer:
     then the public `ended` line). By whoever may take the conversation while it waits, or
     its agent or a supervisor. Barring a barred customer changes nothing."""
     reason = _clean_reason(reason)
-    customer_id = access_conversation(principal, conversation_id, Action.BAR, related=False).customer_id
+    customer_id = access_conversation(principal, conversation_id, related=False).customer_id
     with transaction.atomic():
         # The customer's row first, as their sends take it before a conversation's: no deadlock.
         customer = Customer.objects.select_for_update(no_key=True).get(pk=customer_id)
-        conversation = access_conversation(principal, conversation_id, Action.BAR, related=False)
-        if customer.barred_at is not None:
+        if customer.barred_at is not None:  # barred already (a retry among others): nothing to do
             return customer
+        conversation = access_conversation(principal, conversation_id, Action.BAR, related=False)
         customer.barred_at, customer.barred_by, customer.bar_reason = timezone.now(), principal.display_name, reason
         customer.save(update_fields=["barred_at", "barred_by", "bar_reason"])
         actor, author = Actor.of(principal), User.objects.get(pk=principal.id)
+        # Whoever barred them handled the conversation: it stays among theirs (and a retry finds it).
+        Participant.objects.get_or_create(conversation=conversation, user=author, defaults={
+            "role": ParticipantRole.SUPERVISOR if principal.role == "supervisor" else ParticipantRole.AGENT,
+            "left_at": timezone.now()})
         open_ones = list(Conversation.objects.select_for_update(no_key=True).filter(customer_id=customer.id)
                          .exclude(state=ConversationState.ENDED).order_by("id"))
         if conversation.id not in {c.id for c in open_ones}:  # barred after its end: said where it was done

@@ -10,9 +10,9 @@ from branchline.contacts.models import Customer
 from branchline.events import Actor, publish
 
 from ..events import CustomerIdentified
-from ..models import Conversation, ConversationState, Message, Sender, SystemCode
+from ..models import Conversation, ConversationState, EndReason, Message, Sender, SystemCode
 from . import streams
-from .lines import system_line
+from .lines import conversation_close, system_line
 
 
 def customer_sso_redeem(*, code, binding) -> tuple[Customer, str]:
@@ -51,6 +51,10 @@ def _conversations_to(guest_id: int, customer: Customer) -> None:
     actor = Actor("customer", customer.id, customer.display_name)
     for conversation in conversations:
         if conversation.state == ConversationState.ENDED:
+            continue
+        if customer.barred_at is not None:  # signed in as a barred customer: what they write reaches nobody
+            conversation.refresh_from_db()
+            conversation_close(conversation, EndReason.BARRED, SystemCode.ENDED, actor)
             continue
         system_line(conversation.id, SystemCode.CUSTOMER_SIGNED_IN, actor=actor, body=customer.display_name)
         publish(CustomerIdentified(actor=actor, guest_id=guest_id,

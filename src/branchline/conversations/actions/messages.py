@@ -131,6 +131,10 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
         message = streams.append(_open_of_customer(), _open_params(principal.id), actor=actor, **fields)
         if message is None:
             if Customer.objects.filter(pk=principal.id, barred_at__isnull=False).exists():
+                stored = Message.objects.filter(customer_id=principal.id, sender=Sender.CUSTOMER,
+                                                client_message_id=client_message_id).first()
+                if stored is not None:  # a retry of what they sent before the bar
+                    return stored, False
                 customer_dropped(principal.id)  # it reaches nobody; counted
                 raise _barred()
             with transaction.atomic():
