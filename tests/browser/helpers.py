@@ -215,4 +215,6 @@ def agent_takes_a_guest(browser, base_url: str, errors: list[str], frames: list[
     agent.click("#tab-waiting")
     agent.click(f'#list button[data-id="{conversation}"]')
     agent.click("#accept")
+    # Taken: the reply box is there (it takes the focus when it appears, so wait for it).
+    expect(agent.locator("#body")).to_be_focused()
     return context, customer, agent, conversation

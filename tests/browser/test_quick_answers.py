@@ -17,9 +17,11 @@ def test_a_quick_answer_dragged_to_edit_and_one_dragged_to_send(browser, demo_se
                                                                  "My card does not work [quick]")
     panel = anna.locator("#quick-answers")
     expect(panel.locator(".quick-answer")).to_have_count(6)
-    anna.fill("#quick-answer-search", "PIN")
-    blocked = panel.locator(".quick-answer", has_text="Card blocked after wrong PINs")
+    search = anna.locator("#quick-answer-search")
+    search.press_sequentially("PIN")
+    expect(search).to_have_value("PIN")
     expect(panel.locator(".quick-answer")).to_have_count(1)
+    blocked = panel.locator(".quick-answer", has_text="Card blocked after wrong PINs")
 
     # 1. Dragged into the reply: it is there to edit, not sent.
     blocked.drag_to(anna.locator("#body"))
@@ -44,15 +46,13 @@ def test_a_quick_answer_dragged_to_edit_and_one_dragged_to_send(browser, demo_se
     expect(anna.locator("#quick-suggestions [role=option]")).to_have_count(1)
     anna.press("#body", "Enter")
     expect(anna.locator("#body")).to_have_value("Thank you for contacting the bank. Have a good day!")
+    expect(anna.locator("#body")).to_be_focused()  # back in the reply, to edit it
 
     # A tag from the line's list, in the same panel; an agent cannot invent one.
-    anna.fill("#tag-name", "Complaint")
-    anna.press("#tag-name", "Enter")
-    expect(anna.locator("#tag-error")).to_have_text("")
+    anna.select_option("#tag-choice", label="Complaint")
+    anna.click("#tag-add")
     expect(anna.locator("#tag-chips .tag-chip")).to_have_text(["Complaint×"])
-    anna.fill("#tag-name", "Angry")
-    anna.press("#tag-name", "Enter")
-    expect(anna.locator("#tag-error")).to_contain_text("There is no such tag")
+    expect(anna.locator("#tag-new")).to_have_count(0)  # new tags are for supervisors
     anna.get_by_role("button", name="Take off the tag Complaint").click()
     expect(anna.locator("#tag-chips .tag-chip")).to_have_count(0)
 

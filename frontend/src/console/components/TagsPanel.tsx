@@ -1,20 +1,21 @@
-// The conversation's tags, in the interaction panel: its chips (× takes one off), and a field
-// to put one on, chosen from the line's list (supervisors may name a new one).
+// The conversation's tags, in the interaction panel: its chips (× takes one off), a choice of
+// the line's other tags to put on, and (supervisors, administrators) a new tag by name.
 import { useSignal } from "@preact/signals";
 import { tagByName, untag } from "../actions";
 import { _, format } from "../i18n";
 import { createsTags, tags, type Conversation } from "../store";
 
 export function TagsPanel({ c, mayTag }: { c: Conversation; mayTag: boolean }) {
-  const name = useSignal("");
+  const chosen = useSignal("");
+  const fresh = useSignal("");
   const error = useSignal("");
-  const add = async (e: Event) => {
-    e.preventDefault();
-    if (!name.value.trim()) return;
+  const others = tags.value.filter((t) => !c.tags.some((on) => on.id === t.id));
+  const put = async (name: string, done: () => void) => {
+    if (!name.trim()) return;
     error.value = "";
     try {
-      await tagByName(c.id, name.value);
-      name.value = "";
+      await tagByName(c.id, name);
+      done();
     } catch (failure) {
       error.value = failure instanceof Error ? failure.message : String(failure);
     }
@@ -35,15 +36,21 @@ export function TagsPanel({ c, mayTag }: { c: Conversation; mayTag: boolean }) {
         {!c.tags.length && <li class="hint">{_("No tags yet.")}</li>}
       </ul>
       {mayTag && (
-        <form class="tag-add" onSubmit={add}>
-          <label for="tag-name" class="visually-hidden">{_("Add a tag")}</label>
-          <input id="tag-name" list="tag-options" maxLength={50} value={name.value}
-                 placeholder={createsTags.value ? _("A tag, or a new one") : _("A tag")}
-                 onInput={(e) => { name.value = e.currentTarget.value; }} />
-          <datalist id="tag-options">
-            {tags.value.filter((t) => !c.tags.some((on) => on.id === t.id)).map((t) => <option key={t.id} value={t.name} />)}
-          </datalist>
-          <button type="submit" class="button" id="tag-add">{_("Add")}</button>
+        <form class="tag-add" onSubmit={(e) => { e.preventDefault(); void put(chosen.value, () => { chosen.value = ""; }); }}>
+          <label for="tag-choice" class="visually-hidden">{_("Add a tag")}</label>
+          <select id="tag-choice" value={chosen.value} onChange={(e) => { chosen.value = e.currentTarget.value; }}>
+            <option value="">{_("Add a tag…")}</option>
+            {others.map((t) => <option key={t.id} value={t.name}>{t.name}</option>)}
+          </select>
+          <button type="submit" class="button" id="tag-add" disabled={!chosen.value}>{_("Add")}</button>
+        </form>
+      )}
+      {mayTag && createsTags.value && (
+        <form class="tag-add" onSubmit={(e) => { e.preventDefault(); void put(fresh.value, () => { fresh.value = ""; }); }}>
+          <label for="tag-new" class="visually-hidden">{_("A new tag")}</label>
+          <input id="tag-new" maxLength={50} placeholder={_("A new tag")} value={fresh.value}
+                 onInput={(e) => { fresh.value = e.currentTarget.value; }} />
+          <button type="submit" class="button" id="tag-create" disabled={!fresh.value.trim()}>{_("Create")}</button>
         </form>
       )}
       <p class="form-error" id="tag-error" role="alert">{error.value}</p>
