@@ -34,6 +34,13 @@ def test_reload_keeps_the_open_conversation_and_the_keyboard_does_the_rest(brows
     anna.keyboard.press("Alt+KeyR")
     expect(anna.locator("#body")).to_be_focused()
 
+    # An emoji from the composer's picker goes in at the caret.
+    anna.locator("#body").press_sequentially("Done ")
+    anna.click("#emoji-toggle")
+    anna.get_by_role("button", name="Thumbs up").click()
+    expect(anna.locator("#emoji-grid")).to_have_count(0)
+    expect(anna.locator("#body")).to_have_value("Done 👍")
+
     anna.locator("#detail-title").click()
     anna.keyboard.press("Shift+Slash")
     expect(anna.locator("#shortcuts-dialog")).to_be_visible()

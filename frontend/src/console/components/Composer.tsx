@@ -8,6 +8,7 @@ import { lengthStatus } from "@widget/text.js";
 import { composerError, send, typed } from "../actions";
 import { _, format } from "../i18n";
 import { composerInsert, type Visibility } from "../store";
+import { EmojiPicker } from "./EmojiPicker";
 import { matching } from "./QuickAnswers";
 
 const WORDING = {
@@ -110,6 +111,7 @@ export function Composer({ conversationId, maxChars, canReply }: {
                       body.value = "";
                     } else if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.currentTarget.form!.requestSubmit(); }
                   }} />
+        <EmojiPicker />
         <button type="submit" class="button primary" id="send">{_(words.send)}</button>
       </div>
       {suggestions.length > 0 && (
