@@ -7,12 +7,14 @@ import pytest
 from django.test import Client
 
 from branchline.accounts.actions import customer_session_start
+from branchline.audit.models import AuditRecord
 from branchline.conversations import actions
 from branchline.conversations.models import Tag
 from branchline.core.errors import Forbidden, InvalidInput, NotFound
 from branchline.realtime import handlers
 from tests import factories
 from tests.factories import principal
+from tests.support.tasks import run_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +93,13 @@ def test_conversations_and_cases_are_found_by_tag(world):
         cases = factories.staff_browser(user).get("/api/staff/cases", {"tag_id": vip.id}).json()["cases"]
         assert [c["customer"]["name"] for c in cases] == ["Jan Kowalski"]
     assert other
+
+
+@pytest.mark.django_db(transaction=True)  # the audit record is written by a task
+def test_a_tag_added_inline_is_audited_like_one_added_in_the_administration(world):
+    made = actions.tag_create(principal=principal(world.supervisor), name="Fraud suspicion")
+    actions.tag_create(principal=principal(world.supervisor), name="fraud SUSPICION")  # found: not added again
+    run_tasks()
+    added = AuditRecord.objects.filter(event="administration.changed")
+    assert [(r.data["model"], r.data["object_id"], r.data["change"], r.actor_id) for r in added] == [
+        ("conversations.tag", made.id, "added", world.supervisor.id)]

@@ -170,18 +170,14 @@ def require_administrator(principal) -> None:
         raise _forbidden(_("Only administrators may do this."), "role_forbidden")
 
 
-def require_contact_manager(principal) -> None:
-    """Lifting a customer's bar is for supervisors and administrators: Forbidden
-    `role_forbidden` for anyone else."""
-    if principal is None or not principal.is_staff or principal.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise _forbidden(_("Only supervisors and administrators lift a bar."), "role_forbidden")
+def require_role(principal, roles, message) -> None:
+    """Forbidden `role_forbidden` (with `message`) unless `principal` is staff in one of `roles`."""
+    if principal is None or not principal.is_staff or principal.role not in roles:
+        raise _forbidden(message, "role_forbidden")
 
 
-def require_tag_creator(principal) -> None:
-    """Adding a tag to the line's list from the console is for supervisors and
-    administrators (who keep the list in the administration): Forbidden `role_forbidden`."""
-    if principal is None or not principal.is_staff or principal.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise _forbidden(_("Only supervisors and administrators add tags to the list."), "role_forbidden")
+# Lifting a customer's bar, and adding a tag to the line's list from the console.
+LEADING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 def require_audit_reader(principal) -> None:

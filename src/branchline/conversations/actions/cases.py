@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, CaseAction
 from branchline.accounts.principals import Principal
 from branchline.cases.actions import case_handler_add, case_status_apply, case_topic_apply
@@ -33,12 +32,8 @@ from ..models import (
 )
 from ..selectors import access_conversation
 from . import streams
-from .lines import system_line
+from .lines import staff_user, system_line
 from .messages import clean_body, clean_client_message_id, conversation_open
-
-
-def _user(principal: Principal) -> User:
-    return User.objects.get(pk=principal.id)
 
 
 def _topic_of_line(topic_id, line_of_business_id: int) -> Topic:
@@ -74,7 +69,7 @@ def case_status_set(*, principal: Principal, case_id, status_id) -> Case:
         case_status_apply(case, status)
         actor = Actor.of(principal)
         system_line(latest.id, SystemCode.CASE_STATUS, actor=actor, visibility=Visibility.STAFF,
-                    author=_user(principal), body=status.name)
+                    author=staff_user(principal), body=status.name)
         publish(CaseStatusChanged(actor=actor, case_id=case.id, status_id=status.id, previous_status_id=previous.id,
                                   resolved=status.is_resolved, **streams.routing(latest)))
     return case
@@ -98,7 +93,7 @@ def conversation_topic_set(*, principal: Principal, conversation_id, topic_id) -
         conversation.save(update_fields=["topic"])
         actor = Actor.of(principal)
         system_line(conversation.id, SystemCode.TOPIC_CHANGED, actor=actor, visibility=Visibility.STAFF,
-                    author=_user(principal), body=f"{topic.name} ({topic.case_type.name})")
+                    author=staff_user(principal), body=f"{topic.name} ({topic.case_type.name})")
         publish(CaseTopicChanged(actor=actor, case_id=case.id, topic_id=topic.id, case_type_id=topic.case_type_id,
                                  previous_topic_id=previous_topic_id, **streams.routing(conversation)))
     return conversation
@@ -135,7 +130,7 @@ def conversation_continue(*, principal: Principal, conversation_id, topic_id, bo
             raise Conflict(_("The customer has a conversation open; write to them there."),
                            code="customer_has_open_conversation")
         topic = _topic_of_line(topic_id, ended.line_of_business_id)
-        agent = _user(principal)
+        agent = staff_user(principal)
         conversation = conversation_open(customer=customer, topic=topic, state=ConversationState.ACTIVE,
                                          assigned_agent=agent, accepted_at=timezone.now(), outbound=True,
                                          watchers=[agent.id])

@@ -5,8 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branchline.accounts.models import User
-from branchline.accounts.permissions import Action, require_contact_manager
+from branchline.accounts.permissions import LEADING_ROLES, Action, require_role
 from branchline.accounts.principals import Principal
 from branchline.contacts.models import Customer
 from branchline.core.errors import InvalidInput, NotFound
@@ -17,13 +16,11 @@ from ..models import (
     Conversation,
     ConversationState,
     EndReason,
-    Participant,
-    ParticipantRole,
     SystemCode,
     Visibility,
 )
 from ..selectors import access_conversation, parse_id
-from .lines import conversation_close, system_line
+from .lines import conversation_close, kept_as_handled, staff_user, system_line
 
 REASON_MAX = 500
 
@@ -56,11 +53,8 @@ def customer_bar(*, principal: Principal, conversation_id, reason) -> Customer:
         conversation = access_conversation(principal, conversation_id, Action.BAR, related=False)
         customer.barred_at, customer.barred_by, customer.bar_reason = timezone.now(), principal.display_name, reason
         customer.save(update_fields=["barred_at", "barred_by", "bar_reason"])
-        actor, author = Actor.of(principal), User.objects.get(pk=principal.id)
-        # Whoever barred them handled the conversation: it stays among theirs (and a retry finds it).
-        Participant.objects.get_or_create(conversation=conversation, user=author, defaults={
-            "role": ParticipantRole.SUPERVISOR if principal.role == "supervisor" else ParticipantRole.AGENT,
-            "left_at": timezone.now()})
+        actor, author = Actor.of(principal), staff_user(principal)
+        kept_as_handled(conversation, author)  # it stays among the barrer's (and a retry finds it)
         open_ones = list(Conversation.objects.select_for_update(no_key=True).filter(customer_id=customer.id)
                          .exclude(state=ConversationState.ENDED).order_by("id"))
         if conversation.id not in {c.id for c in open_ones}:  # barred after its end: said where it was done
@@ -78,7 +72,7 @@ def customer_bar(*, principal: Principal, conversation_id, reason) -> Customer:
 def customer_unbar(*, principal: Principal, customer_id) -> Customer:
     """Lift a bar: the customer may write again. Supervisors and administrators, for a
     customer who wrote to their line of business."""
-    require_contact_manager(principal)
+    require_role(principal, LEADING_ROLES, _("Only supervisors and administrators lift a bar."))
     with transaction.atomic():
         customer = _contact_of_line(principal, customer_id, for_update=True)
         if customer.barred_at is None:

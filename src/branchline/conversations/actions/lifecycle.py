@@ -40,7 +40,7 @@ from ..models import (
 )
 from ..selectors import access_conversation, parse_id
 from . import streams
-from .lines import conversation_close, system_line
+from .lines import conversation_close, staff_user, system_line
 from .messages import clean_body
 
 
@@ -64,9 +64,6 @@ def _unfollow(conversation: Conversation, user_id: int) -> None:
     conversation.watchers = [watcher for watcher in conversation.watchers if watcher != user_id]
 
 
-def _user(principal: Principal) -> User:
-    return User.objects.get(pk=principal.id)
-
 
 def conversation_accept(*, principal: Principal, conversation_id) -> Conversation:
     """An agent takes a waiting conversation. Of two agents accepting at once, exactly
@@ -79,7 +76,7 @@ def conversation_accept(*, principal: Principal, conversation_id) -> Conversatio
             if conversation.assigned_agent_id == principal.id:
                 return conversation  # a retried accept
             raise Conflict(_("Another agent has already taken this conversation."), code="already_taken")
-        agent = _user(principal)
+        agent = staff_user(principal)
         conversation.state = ConversationState.ACTIVE
         conversation.assigned_agent = agent
         conversation.accepted_at = timezone.now()
@@ -120,7 +117,7 @@ def conversation_release(*, principal: Principal, conversation_id) -> Conversati
         if conversation.state != ConversationState.ACTIVE:
             raise Conflict(_("Only a conversation in progress can be returned to the queue."),
                            code="conversation_not_active")
-        _back_to_queue(conversation, SystemCode.RELEASED, _user(principal), assigned=conversation.assigned_agent,
+        _back_to_queue(conversation, SystemCode.RELEASED, staff_user(principal), assigned=conversation.assigned_agent,
                        actor=Actor.of(principal))
     return conversation
 
@@ -148,7 +145,7 @@ def conversation_transfer(*, principal: Principal, conversation_id, to_user_id, 
             raise NotFound(_("Nobody by that id can receive this conversation."), code="user_not_found")
         if receiver.id == conversation.assigned_agent_id:
             raise InvalidInput(_("The conversation is already theirs."), code="transfer_to_self")
-        sender, previous = _user(principal), conversation.assigned_agent
+        sender, previous = staff_user(principal), conversation.assigned_agent
         if previous is not None:
             _unfollow(conversation, previous.id)
         _follow(conversation, receiver, ParticipantRole.AGENT)
@@ -174,7 +171,7 @@ def conversation_join(*, principal: Principal, conversation_id) -> Conversation:
         conversation = access_conversation(principal, conversation_id, Action.JOIN, for_update=True)
         if principal.id in conversation.watchers:
             return conversation  # a retried join
-        supervisor = _user(principal)
+        supervisor = staff_user(principal)
         _follow(conversation, supervisor, ParticipantRole.SUPERVISOR)
         conversation.save(update_fields=["watchers"])
         actor = Actor.of(principal)

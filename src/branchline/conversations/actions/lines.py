@@ -2,10 +2,11 @@
 lifecycle, sending (the post-resolve rule ends a stale conversation) and case actions."""
 from django.utils import timezone
 
+from branchline.accounts.models import Role, User
 from branchline.events import Actor, publish
 
 from ..events import ConversationEnded
-from ..models import Conversation, ConversationState, Kind, Message, Sender, Visibility
+from ..models import Conversation, ConversationState, Kind, Message, Participant, ParticipantRole, Sender, Visibility
 from . import streams
 
 
@@ -19,6 +20,18 @@ def system_line(conversation_id: int, code: str, *, actor: Actor, visibility=Vis
                           system_code=code, body=body, author_id=author.id if author else None,
                           subject_id=subject.id if subject else None, client_message_id=client_message_id,
                           names=names)
+
+
+def staff_user(principal) -> User:
+    return User.objects.get(pk=principal.id)
+
+
+def kept_as_handled(conversation: Conversation, user: User) -> None:
+    """`user` acted on the conversation without taking it (rejected it, barred its customer):
+    a participant who left at once, so it stays among the conversations they handled."""
+    role = ParticipantRole.SUPERVISOR if user.role == Role.SUPERVISOR else ParticipantRole.AGENT
+    Participant.objects.get_or_create(conversation=conversation, user=user,
+                                      defaults={"role": role, "left_at": timezone.now()})
 
 
 def conversation_close(conversation: Conversation, reason: str, system_code: str, actor: Actor, *,

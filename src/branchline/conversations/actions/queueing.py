@@ -1,7 +1,6 @@
 """Sending a conversation to another queue, and rejecting one (docs/adr/0019). Each checks
 permission, writes in one transaction and publishes after commit."""
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branchline.accounts.permissions import Action
@@ -11,11 +10,11 @@ from branchline.events import Actor, publish
 from branchline.routing.models import Queue
 
 from ..events import ConversationQueued
-from ..models import ConversationState, EndReason, Participant, ParticipantRole, Rejection, SystemCode, Visibility
+from ..models import ConversationState, EndReason, Rejection, SystemCode, Visibility
 from ..selectors import access_conversation, parse_id
 from . import streams
-from .lifecycle import _unfollow, _user
-from .lines import conversation_close, system_line
+from .lifecycle import _unfollow
+from .lines import conversation_close, kept_as_handled, staff_user, system_line
 from .messages import clean_body
 
 
@@ -52,7 +51,7 @@ def conversation_queue_set(*, principal: Principal, conversation_id, queue_id, n
         actor = Actor.of(principal)
         body = f"{queue.name}\n{note}" if note else queue.name
         system_line(conversation.id, SystemCode.QUEUED, actor=actor, visibility=Visibility.STAFF,
-                    author=_user(principal), body=body)
+                    author=staff_user(principal), body=body)
         publish(ConversationQueued(actor=actor, from_queue_id=previous_queue, with_note=bool(note),
                                    also_tell=(previous_agent,) if previous_agent else (),
                                    **streams.routing(conversation)))
@@ -78,12 +77,8 @@ def conversation_reject(*, principal: Principal, conversation_id, rejection, not
             raise Conflict(_("This conversation has ended."), code="conversation_ended")
         conversation = access_conversation(principal, conversation_id, Action.REJECT, related=False)
         actor = Actor.of(principal)
-        rejecter = _user(principal)
-        # Whoever rejected it handled it: it stays among their ended conversations (and a
-        # retry finds it).
-        Participant.objects.get_or_create(conversation=conversation, user=rejecter, defaults={
-            "role": ParticipantRole.SUPERVISOR if principal.role == "supervisor" else ParticipantRole.AGENT,
-            "left_at": timezone.now()})
+        rejecter = staff_user(principal)
+        kept_as_handled(conversation, rejecter)  # it stays among the rejecter's ended conversations
         label = str(Rejection(rejection).label)
         system_line(conversation.id, SystemCode.REJECTED, actor=actor, visibility=Visibility.STAFF,
                     author=rejecter, body=f"{label}\n{note}" if note else label)

@@ -2,10 +2,10 @@
 conversation or taking it off. Each checks permission, writes in one transaction, is audited
 and publishes after commit."""
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from branchline.accounts.permissions import Action, require_tag_creator
+from branchline.accounts.events import AdministrationChanged
+from branchline.accounts.permissions import LEADING_ROLES, Action, require_role
 from branchline.accounts.principals import Principal
 from branchline.core.errors import InvalidInput, NotFound
 from branchline.events import Actor, publish
@@ -31,7 +31,7 @@ def _clean_name(name) -> str:
 def tag_create(*, principal: Principal, name) -> Tag:
     """Add a tag to the line's list (supervisors and administrators, from the console); the
     one of that name (whatever its case) if it exists."""
-    require_tag_creator(principal)
+    require_role(principal, LEADING_ROLES, _("Only supervisors and administrators add tags to the list."))
     name = _clean_name(name)
     line_id = principal.line_of_business_id
     if line_id is None:
@@ -41,9 +41,14 @@ def tag_create(*, principal: Principal, name) -> Tag:
         return found
     try:
         with transaction.atomic():
-            return Tag.objects.create(line_of_business_id=line_id, name=name, created_by=principal.display_name)
+            tag = Tag.objects.create(line_of_business_id=line_id, name=name, created_by=principal.display_name)
+            # Audited as the administration's own additions are (accounts/actions/administration.py).
+            publish(AdministrationChanged(actor=Actor.of(principal), model=tag._meta.label_lower, object_id=tag.id,
+                                          object_repr=tag.name, change="added", fields=("name",),
+                                          values={"name": tag.name}))
+            return tag
     except IntegrityError:  # made by someone else a moment ago
-        return Tag.objects.annotate(lower=Lower("name")).get(line_of_business_id=line_id, lower=name.lower())
+        return Tag.objects.get(line_of_business_id=line_id, name__iexact=name)
 
 
 def conversation_tag_set(*, principal: Principal, conversation_id, tag_id, on: bool = True):
