@@ -62,7 +62,11 @@ def test_two_consoles_on_one_conversation_hear_each_other(live, world):
 
     with console(world.agent) as anna, console(world.supervisor) as olga, console(world.agent2) as other:
         anna.send(json.dumps({"type": "viewing", "conversation_id": cid, "is_viewing": True}))
+        anna.send(json.dumps({"type": "ping", "ref": "joined"}))  # a socket's frames are served in order
+        _frames_until(anna, lambda f: f["type"] == "pong", 5)
         olga.send(json.dumps({"type": "viewing", "conversation_id": cid, "is_viewing": True}))
+        olga.send(json.dumps({"type": "ping", "ref": "joined"}))
+        _frames_until(olga, lambda f: f["type"] == "pong", 5)
         told = _frames_until(anna, lambda f: f["type"] == "presence", 5)
         assert (told["user"]["id"], told["viewing"], told["again"]) == (world.supervisor.id, True, False)
         anna.send(json.dumps({"type": "typing", "conversation_id": cid, "is_typing": True}))
