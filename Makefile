@@ -10,7 +10,7 @@ PORT      ?= 8000
 UVICORN   := $(PY) -m uvicorn branchline.asgi:application --app-dir src --lifespan on --ws-max-size 1048576 \
              --ws-per-message-deflate false --no-proxy-headers
 
-.PHONY: demo test venv browser migrate serve clean bench assets widget-size
+.PHONY: demo test venv browser scanner migrate serve clean bench assets widget-size
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || "$$(./scripts/find-python.sh)" -m venv $(VENV)
@@ -64,7 +64,8 @@ DEMO_ENV  := DJANGO_SETTINGS_MODULE=branchline.settings.demo \
              BRANCHLINE_CUSTOMER_OIDC_ISSUER=http://127.0.0.1:$(IDP_PORT) \
              BRANCHLINE_CUSTOMER_OIDC_CLIENT_ID=branchline-demo BRANCHLINE_CUSTOMER_OIDC_CLIENT_SECRET=branchline-demo-secret \
              BRANCHLINE_CUSTOMER_OIDC_REDIRECT_URI=http://$(HOST):$(PORT)/sso/callback \
-             BRANCHLINE_CUSTOMER_OIDC_SCOPES="openid profile bank"
+             BRANCHLINE_CUSTOMER_OIDC_SCOPES="openid profile bank" \
+             BRANCHLINE_CLAMD=$(CURDIR)/var/clamd/clamd.sock
 
 migrate: venv assets
 	@mkdir -p var
@@ -72,7 +73,7 @@ migrate: venv assets
 	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 
-demo: migrate $(IDP_MODULES)
+demo: migrate scanner $(IDP_MODULES)
 	@echo ""
 	@echo "  Branchline demo on http://$(HOST):$(PORT)/"
 	@echo "    customer chat:  http://$(HOST):$(PORT)/chat/   (guest, or 'Sign in with your bank' -> jan.kowalski / maria.silva, password branchline-demo)"
@@ -80,7 +81,8 @@ demo: migrate $(IDP_MODULES)
 	@echo "    API + OpenAPI:  http://$(HOST):$(PORT)/api/docs   http://$(HOST):$(PORT)/api/openapi.json"
 	@echo ""
 	@$(DEMO_ENV) $(PY) scripts/demo_idp.py --port $(IDP_PORT) --redirect-uri http://$(HOST):$(PORT)/sso/callback & idp=$$!; \
-	  trap 'kill $$idp 2>/dev/null; wait $$idp 2>/dev/null' EXIT INT TERM; \
+	  $(PY) tests/support/clamd.py --socket var/clamd/clamd.sock & clamd=$$!; \
+	  trap 'kill $$idp $$clamd 2>/dev/null; wait $$idp $$clamd 2>/dev/null' EXIT INT TERM; \
 	  $(DEMO_ENV) $(UVICORN) --host $(HOST) --port $(PORT)
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
@@ -89,8 +91,15 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium'"; fi; }
 
+# Debian's ClamAV daemon, which scans every file (docs/adr/0021); the tests and the demo start
+# their own clamd with the test signatures (tests/support/clamd.py), never the system's service.
+scanner:
+	@command -v clamd >/dev/null 2>&1 || test -x /usr/sbin/clamd || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon >/dev/null; \
+	  else echo "clamd is missing: run 'sudo apt-get install clamav-daemon'"; fi; }
+
 # The suite picks its own settings (pyproject.toml): never inherit the caller's.
-test: venv browser assets $(IDP_MODULES)
+test: venv browser scanner assets $(IDP_MODULES)
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=branchline.settings.test $(PY) manage.py makemigrations --check --dry-run -v 0 \
 	  || { echo "models changed without a migration: run makemigrations"; exit 1; }

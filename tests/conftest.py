@@ -1,4 +1,5 @@
 import json
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -8,10 +9,12 @@ import uvicorn
 
 from branchline.connectors.actions import channel_web
 from branchline.conversations.models import Tag
+from branchline.core.scanner import _breaker as scanner_breaker
 from branchline.realtime.bus import set_bus
 from branchline.routing.actions import queue_default_ensure
 from branchline.routing.models import Queue
 from tests import factories
+from tests.support.clamd import Scanner, clamd_binary
 from tests.support.servers import free_port
 
 
@@ -29,6 +32,31 @@ class RecordingBus:
 
     async def stop(self):
         pass
+
+
+@pytest.fixture(scope="session")
+def scanner():
+    """ClamAV's clamd with the test signatures (tests/support/clamd.py), for the session."""
+    try:
+        clamd_binary()
+    except RuntimeError as missing:
+        if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
+            pytest.fail(f"{missing} (CI=true: the scanner's tests must run, not skip)", pytrace=False)
+        pytest.skip(str(missing))
+    with Scanner() as running:
+        yield running
+
+
+@pytest.fixture
+def scanning(scanner, settings, tmp_path):
+    """Uploads scanned by the session's clamd, and kept in a folder of this test's own."""
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "CLAMD": scanner.socket_path}
+    attachments = settings.STORAGES["attachments"]
+    settings.STORAGES = {**settings.STORAGES, "attachments": {
+        **attachments, "OPTIONS": {**attachments["OPTIONS"], "location": str(tmp_path / "attachments")}}}
+    scanner_breaker.succeeded()  # whatever an earlier test did to it
+    yield scanner
+    scanner_breaker.succeeded()
 
 
 @pytest.fixture

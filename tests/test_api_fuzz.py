@@ -13,7 +13,7 @@ CSRF = "f" * 32  # any 32-character secret works when cookie and header agree
 
 
 @pytest.fixture
-def credentials(world):
+def credentials(world, scanning):  # uploads are scanned for real
     _customer, token = factories.customer_with_token(authenticated=True)
     client = Client()
     client.force_login(world.agent)

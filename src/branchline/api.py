@@ -14,6 +14,7 @@ from branchline.cases.api import router as cases_router
 from branchline.conversations.api import router as conversations_router
 from branchline.conversations.case_api import router as case_router
 from branchline.conversations.contact_api import router as contact_router
+from branchline.conversations.file_api import router as file_router
 from branchline.core.errors import DomainError, NotFound, Unauthorized, Unavailable
 from branchline.core.middleware import json_error
 from branchline.core.outage import QuietLog
@@ -58,6 +59,7 @@ api.add_router("", cases_router)
 api.add_router("", conversations_router)
 api.add_router("", case_router)
 api.add_router("", contact_router)
+api.add_router("", file_router)
 api.add_router("", knowledge_router)
 api.add_router("", audit_router)
 

@@ -29,6 +29,9 @@ SUBSCRIPTIONS = Subscriptions(
         conversations.CustomerBarred: (record_event,),
         # Who read which customer's data (staff only; once per reader, customer, kind and window).
         conversations.CustomerDataRead: (record_event,),
+        # Files refused (malware, a forbidden type) and customers' files staff opened.
+        conversations.FileRefused: (record_event,),
+        conversations.FileOpened: (record_event,),
         # Security: who was kept out, and who changed who may come in.
         accounts.AccessRefused: (record_event,),
         accounts.AllowListChanged: (record_event,),

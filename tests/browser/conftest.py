@@ -87,13 +87,14 @@ def migrated_database(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def demo_server(tmp_path, demo_server_env, demo_server_port, migrated_database):
+def demo_server(tmp_path, demo_server_env, demo_server_port, migrated_database, scanner):
     """`branchline.settings.demo` under uvicorn on a throw-away SQLite file, migrated and
     seeded with the demo bank (staff anna/ben/olga, customers jan.kowalski/maria.silva)."""
     database = tmp_path / "branchline.sqlite3"
     with sqlite3.connect(migrated_database) as template, sqlite3.connect(database) as copy:
         template.backup(copy)  # a consistent copy, whatever the template's journal holds
-    env = server_env(database_url=f"sqlite:///{database}", **demo_server_env)
+    env = server_env(database_url=f"sqlite:///{database}", BRANCHLINE_CLAMD=scanner.socket_path,
+                     BRANCHLINE_ATTACHMENTS_DIR=str(tmp_path / "attachments"), **demo_server_env)
     result = manage("seed_demo", env=env, check=False)
     assert result.returncode == 0, f"manage.py seed_demo failed:\n{result.stdout}\n{result.stderr}"
     log_path = tmp_path / "server.log"

@@ -156,6 +156,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/customer/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload a file to send (multipart field `file`): scanned, its type sniffed; then send it with POST /customer/messages and its attachment_id */
+        post: operations["branchline_conversations_file_api_customer_file_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customer/files/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a file of your conversations */
+        get: operations["branchline_conversations_file_api_customer_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/customer/me": {
         parameters: {
             query?: never;
@@ -552,6 +586,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/conversations/{conversation_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The files exchanged in this conversation, or with all=true in all the customer's conversations (newest first, at most 200) */
+        get: operations["branchline_conversations_file_api_staff_documents"];
+        put?: never;
+        /** Upload a file to send in this conversation (multipart field `file`); then send it as a message or a note with its attachment_id */
+        post: operations["branchline_conversations_file_api_staff_file_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/conversations/{conversation_id}/history": {
         parameters: {
             query?: never;
@@ -783,6 +835,23 @@ export interface paths {
         };
         /** A CSRF token (and its cookie): send it as X-CSRFToken with every cookie-authenticated call, sign-in included */
         get: operations["branchline_accounts_api_staff_csrf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/files/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a file of a conversation you may see (recorded in the audit trail) */
+        get: operations["branchline_conversations_file_api_staff_file"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1112,6 +1181,35 @@ export interface components {
              * @description The secret: shown this once, stored only as a digest
              */
             token: string;
+        };
+        /**
+         * AttachmentOut
+         * @description A file an item carries. Fetch it with GET /api/customer/files/{id} (customers, with their
+         *     token) or /api/staff/files/{id} (staff); never from a public address.
+         */
+        AttachmentOut: {
+            /**
+             * Category
+             * @description document | image | audio | video
+             */
+            category: string;
+            /**
+             * Content Type
+             * @description Sniffed from its bytes: application/pdf, image/png, audio/webm...
+             */
+            content_type: string;
+            /** Id */
+            id: number;
+            /**
+             * Name
+             * @description Its uploader's name for it, ending in its sniffed type's extension
+             */
+            name: string;
+            /**
+             * Size
+             * @description In bytes
+             */
+            size: number;
         };
         /** AuditFilter */
         AuditFilter: {
@@ -1545,8 +1643,18 @@ export interface components {
         };
         /** CustomerMeOut */
         CustomerMeOut: {
+            /**
+             * Carries
+             * @description What the chat carries besides text: document, image, audio, video, location (docs/protocol.md §16)
+             */
+            carries: string[];
             conversation: components["schemas"]["CustomerConversationOut"] | null;
             customer: components["schemas"]["CustomerRef"];
+            /**
+             * Max File Mb
+             * @description The largest file it takes, in MB
+             */
+            max_file_mb: number;
             /** Unread Count */
             unread_count: number;
         };
@@ -1562,8 +1670,14 @@ export interface components {
         /** CustomerSendIn */
         CustomerSendIn: {
             /**
+             * Attachment Id
+             * @description Send this file, uploaded first by the sender (POST .../files); once only
+             */
+            attachment_id?: number | null;
+            /**
              * Body
-             * @description 1-4000 characters after trimming
+             * @description 1-4000 characters after trimming; may be empty with a file (its caption) or a location (its label)
+             * @default
              */
             body: string;
             /**
@@ -1584,6 +1698,14 @@ export interface components {
             expires_in: number;
             /** Token */
             token: string;
+        };
+        /** DocumentsQuery */
+        DocumentsQuery: {
+            /**
+             * All
+             * @default false
+             */
+            all: boolean;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -1612,6 +1734,26 @@ export interface components {
              */
             limit: number;
         };
+        /** LocationIn */
+        LocationIn: {
+            /**
+             * Latitude
+             * @description -90 to 90
+             */
+            latitude: number;
+            /**
+             * Longitude
+             * @description -180 to 180
+             */
+            longitude: number;
+        };
+        /** LocationOut */
+        LocationOut: {
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+        };
         /**
          * MessageOut
          * @description An item of the public stream, as the customer sees it.
@@ -1619,6 +1761,8 @@ export interface components {
         MessageOut: {
             /** Agent Name */
             agent_name: string | null;
+            /** @description A file item's file (the text is its caption) */
+            attachment: components["schemas"]["AttachmentOut"] | null;
             /**
              * Client Message Id
              * @description The customer's own id for their messages; else null
@@ -1633,6 +1777,8 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
+            /** @description A location item's place (the text is its label) */
+            location: components["schemas"]["LocationOut"] | null;
             /**
              * Sender
              * @description customer | agent (any member of staff) | system
@@ -1870,6 +2016,16 @@ export interface components {
             /** Channel */
             channel: string;
             /**
+             * Channel Carries
+             * @description What its channel carries besides text: document, image, audio, video, location (docs/protocol.md §16)
+             */
+            channel_carries: string[];
+            /**
+             * Channel Max File Mb
+             * @description The largest file its channel takes, in MB
+             */
+            channel_max_file_mb: number;
+            /**
              * Closes At
              * @description When auto-close ends it unless the customer writes first (its channel's hours after their last message)
              */
@@ -1987,6 +2143,8 @@ export interface components {
         StaffMessageOut: {
             /** Agent Name */
             agent_name: string | null;
+            /** @description The file it carries (a file item, or a note's) */
+            attachment: components["schemas"]["AttachmentOut"] | null;
             /** @description The member of staff who wrote it, or whom a system line is about */
             author: components["schemas"]["AuthorRef"] | null;
             /** Client Message Id */
@@ -2002,9 +2160,11 @@ export interface components {
             id: number;
             /**
              * Kind
-             * @description text | note | system
+             * @description text | note | system | file | location (a note may carry a file too)
              */
             kind: string;
+            /** @description A location item's place (the text is its label) */
+            location: components["schemas"]["LocationOut"] | null;
             /**
              * Note
              * @description A system line's own words: the note a transfer carries for its receiver
@@ -2073,8 +2233,14 @@ export interface components {
         /** StaffSendIn */
         StaffSendIn: {
             /**
+             * Attachment Id
+             * @description Send this file, uploaded first by the sender (POST .../files); once only
+             */
+            attachment_id?: number | null;
+            /**
              * Body
-             * @description 1-4000 characters after trimming
+             * @description 1-4000 characters after trimming; may be empty with a file (its caption) or a location (its label)
+             * @default
              */
             body: string;
             /**
@@ -2082,6 +2248,8 @@ export interface components {
              * @description Client-chosen id, 1-64 of [A-Za-z0-9_.:-]; a retry with it is a no-op
              */
             client_message_id: string;
+            /** @description Send where you are to the customer (the body its label) */
+            location?: components["schemas"]["LocationIn"] | null;
             /**
              * Visibility
              * @description public: to the customer; staff: an internal note (a whisper)
@@ -3062,6 +3230,209 @@ export interface operations {
                 };
             };
             /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_file_api_customer_file_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_file_api_customer_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5159,6 +5530,215 @@ export interface operations {
             };
         };
     };
+    branchline_conversations_file_api_staff_documents: {
+        parameters: {
+            query?: {
+                all?: boolean;
+            };
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMessageOut"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_file_api_staff_file_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     branchline_conversations_api_staff_history: {
         parameters: {
             query?: {
@@ -6611,6 +7191,98 @@ export interface operations {
                 };
             };
             /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_file_api_staff_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -6,6 +6,7 @@ from ninja import Field, Query, Router, Schema, Status
 from branchline.accounts.api import CustomerSessionOut, SsoRedeemIn, customer_session_out, sso_budget
 from branchline.accounts.auth import customer_auth, staff_auth
 from branchline.accounts.permissions import Action
+from branchline.connectors.actions import channel_web
 from branchline.contacts.schemas import CustomerRef
 from branchline.core import ratelimit
 from branchline.core.errors import InvalidInput
@@ -15,7 +16,13 @@ from branchline.routing.selectors import queues_of_line, served_queue_ids
 
 from . import actions, selectors
 from .models import ConversationState
-from .payloads import conversation_for_customer, conversation_for_staff, message_for_customer, message_for_staff
+from .payloads import (
+    channel_capabilities,
+    conversation_for_customer,
+    conversation_for_staff,
+    message_for_customer,
+    message_for_staff,
+)
 from .schemas import (
     CustomerConversationOut,
     CustomerSendIn,
@@ -82,6 +89,9 @@ class CustomerMeOut(Schema):
     customer: CustomerRef
     conversation: CustomerConversationOut | None
     unread_count: int
+    carries: list[str] = Field(description="What the chat carries besides text: document, image, audio, video, "
+                                           "location (docs/protocol.md §16)")
+    max_file_mb: int = Field(description="The largest file it takes, in MB")
 
 
 @router.get("/customer/me", auth=customer_auth, response={200: CustomerMeOut, **ERRORS}, tags=["customer"],
@@ -94,6 +104,7 @@ def customer_me(request):
                      "authenticated": principal.authenticated_customer},
         "conversation": conversation_for_customer(conversation) if conversation else None,
         "unread_count": selectors.customer_unread_count(principal.id),
+        **channel_capabilities(channel_web()),
     }
 
 
@@ -115,7 +126,7 @@ def customer_messages(request, query: Query[CustomerHistoryQuery]):
 def customer_message_send(request, payload: CustomerSendIn):
     message, created = actions.customer_message_send(
         principal=request.principal, body=payload.body, client_message_id=payload.client_message_id,
-        topic_id=payload.topic_id,
+        topic_id=payload.topic_id, attachment_id=payload.attachment_id,
     )
     if not request.principal.authenticated_customer:
         # A guest writing over HTTP is alive too (the socket's heartbeat covers the rest).
@@ -305,7 +316,8 @@ def staff_queues(request):
 def staff_message_send(request, conversation_id: int, payload: StaffSendIn):
     message, created = actions.staff_message_send(principal=request.principal, conversation_id=conversation_id,
                                                   body=payload.body, client_message_id=payload.client_message_id,
-                                                  visibility=payload.visibility)
+                                                  visibility=payload.visibility, attachment_id=payload.attachment_id,
+                                                  location=payload.location and payload.location.dict())
     return Status(201 if created else 200, {"message": message_for_staff(message), "duplicate": not created})
 
 

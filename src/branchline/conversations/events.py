@@ -212,3 +212,34 @@ class CustomerBarred(DomainEvent):
     barred: bool
     reason: str = ""
     closed: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileRefused(DomainEvent):
+    """An uploaded file was refused and not kept: `reason` "infected" (the scanner found
+    `found`) or "type" (its bytes are `found`, which may not be sent). For the security
+    officers: who tried to send what."""
+
+    name = "file.refused"
+    subject_type = "conversation"
+
+    conversation_id: int | None  # None: a customer's file before their conversation exists
+    reason: str
+    found: str
+    file_name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileOpened(DomainEvent):
+    """A member of staff opened (downloaded) a file of a customer's conversation: each time,
+    as a file is the customer's document (a customer opening their own is not recorded)."""
+
+    name = "file.opened"
+    subject_type = "customer"
+
+    customer_id: int
+    conversation_id: int
+    attachment_id: int
+    file_name: str

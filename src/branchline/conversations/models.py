@@ -160,11 +160,49 @@ class Sender(models.TextChoices):
 
 
 class Kind(models.TextChoices):
-    """What an item is. (Attachments and bot steps come with their issues.)"""
+    """What an item is. A file goes to the customer as FILE; a note may carry one too, for
+    staff only. (Bot steps come with their issue.)"""
 
     TEXT = "text", _("Message")
     NOTE = "note", _("Internal note")
     SYSTEM = "system", _("System line")
+    FILE = "file", _("File")
+    LOCATION = "location", _("Location")
+
+
+class FileCategory(models.TextChoices):
+    """What a file is, as a channel's capabilities name it (connectors.Channel.carries)."""
+
+    DOCUMENT = "document", _("Document")
+    IMAGE = "image", _("Image")
+    AUDIO = "audio", _("Audio")
+    VIDEO = "video", _("Video")
+
+
+class Attachment(models.Model):
+    """A file someone uploaded to send in a conversation (docs/adr/0021). Stored only once it
+    was scanned clean, its type sniffed from its bytes and allowed, an image re-encoded without
+    its metadata; under a random name, never the uploader's. The message that sends it names it
+    (Message.attachment); until then only its uploader may send it, nobody may open it, and the
+    sweep deletes it after ATTACHMENT_UNSENT_HOURS."""
+
+    name = models.CharField(max_length=200)  # the uploader's name for it, its extension the sniffed type's
+    content_type = models.CharField(max_length=100)  # sniffed from the bytes
+    category = models.CharField(max_length=16, choices=FileCategory.choices)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    stored_as = models.CharField(max_length=100, unique=True)  # its name in the attachments storage
+    # Who uploaded it: a customer or a member of staff.
+    uploaded_by_customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, null=True, blank=True,
+                                             related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=models.Q(uploaded_by_customer__isnull=True) ^ models.Q(uploaded_by__isnull=True),
+            name="attachment_one_uploader")]
 
 
 class Visibility(models.TextChoices):
@@ -214,9 +252,18 @@ class Message(models.Model):
     system_code = models.CharField(max_length=32, choices=SystemCode.choices, blank=True)
     client_message_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A FILE item's file (a note's too). No index of its own: the partial unique one below.
+    attachment = models.ForeignKey(Attachment, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="messages", db_index=False)
+    # A LOCATION item's place (the body is its label, if any).
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         constraints = [
+            # A file is sent once: a second message naming it is refused, however it races.
+            models.UniqueConstraint(fields=["attachment"], condition=models.Q(attachment__isnull=False),
+                                    name="message_unique_attachment"),
             models.UniqueConstraint(fields=["conversation", "seq"], condition=models.Q(seq__isnull=False),
                                     name="message_unique_seq"),
             models.UniqueConstraint(fields=["conversation", "staff_seq"], name="message_unique_staff_seq"),

@@ -20,6 +20,22 @@ def _names(message: Message, names: dict | None) -> tuple[str | None, str | None
     return name(message.author_id, "author"), name(message.subject_id, "subject")
 
 
+def attachment_of(message) -> dict | None:
+    """A file item's file: what a reader needs to show it and to fetch it (the download is
+    GET /api/customer/files/{id} or /api/staff/files/{id}, each permission-checked)."""
+    if not message.attachment_id:
+        return None
+    attachment = message.attachment
+    return {"id": attachment.id, "name": attachment.name, "content_type": attachment.content_type,
+            "category": attachment.category, "size": attachment.size}
+
+
+def location_of(message) -> dict | None:
+    if message.latitude is None:
+        return None
+    return {"latitude": float(message.latitude), "longitude": float(message.longitude)}
+
+
 def message_for_customer(message, *, names: dict | None = None) -> dict:
     """A public item as the customer sees it: their stream's number only (MessageOut)."""
     assert message.visibility == Visibility.PUBLIC, "staff-only items never take a customer shape"
@@ -33,6 +49,8 @@ def message_for_customer(message, *, names: dict | None = None) -> dict:
         "text": Message.text(message, author, subject),
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id if message.sender == Sender.CUSTOMER else None,
+        "attachment": attachment_of(message),
+        "location": location_of(message),
         "created_at": timestamp(message.created_at),
     }
 
@@ -56,6 +74,8 @@ def message_for_staff(message, *, names: dict | None = None) -> dict:
         "note": (Message.line_and_note(message)[1] or None) if message.kind == Kind.SYSTEM else None,
         "system_code": message.system_code or None,
         "client_message_id": message.client_message_id,
+        "attachment": attachment_of(message),
+        "location": location_of(message),
         "created_at": timestamp(message.created_at),
     }
 
@@ -79,6 +99,11 @@ def conversation_for_customer(conversation: Conversation) -> dict:
         "created_at": timestamp(conversation.created_at),
         "ended_at": timestamp(conversation.ended_at),
     }
+
+
+def channel_capabilities(channel) -> dict:
+    """What a channel carries besides text, and its largest file (docs/protocol.md §16)."""
+    return {"carries": channel.carries(), "max_file_mb": channel.file_limit_mb()}
 
 
 def closes_at(conversation: Conversation):
@@ -105,6 +130,8 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
                         "resolved": conversation.case.status.is_resolved},
         "outbound": conversation.outbound,
         "channel": conversation.channel.kind,
+        "channel_carries": conversation.channel.carries(),
+        "channel_max_file_mb": conversation.channel.file_limit_mb(),
         "queue": {"id": conversation.queue_id, "name": conversation.queue.name},
         "tags": [{"id": tag.id, "name": tag.name} for tag in conversation.tags.all()],
         "end_reason": conversation.end_reason or None,

@@ -7,6 +7,22 @@ from branchline.contacts.schemas import StaffCustomerRef
 from branchline.core.ids import MAX_ID
 
 
+class AttachmentOut(Schema):
+    """A file an item carries. Fetch it with GET /api/customer/files/{id} (customers, with their
+    token) or /api/staff/files/{id} (staff); never from a public address."""
+
+    id: int
+    name: str = Field(description="Its uploader's name for it, ending in its sniffed type's extension")
+    content_type: str = Field(description="Sniffed from its bytes: application/pdf, image/png, audio/webm...")
+    category: str = Field(description="document | image | audio | video")
+    size: int = Field(description="In bytes")
+
+
+class LocationOut(Schema):
+    latitude: float
+    longitude: float
+
+
 class MessageOut(Schema):
     """An item of the public stream, as the customer sees it."""
 
@@ -18,6 +34,8 @@ class MessageOut(Schema):
     text: str
     system_code: str | None
     client_message_id: str | None = Field(description="The customer's own id for their messages; else null")
+    attachment: AttachmentOut | None = Field(description="A file item's file (the text is its caption)")
+    location: LocationOut | None = Field(description="A location item's place (the text is its label)")
     created_at: datetime
 
 
@@ -34,7 +52,7 @@ class StaffMessageOut(Schema):
     seq: int | None = Field(description="Number in the public stream; null for staff-only items")
     staff_seq: int = Field(description="Number in the staff stream (every item): staff cursors use it")
     sender: str = Field(description="customer | agent | system")
-    kind: str = Field(description="text | note | system")
+    kind: str = Field(description="text | note | system | file | location (a note may carry a file too)")
     visibility: str = Field(description="public | staff")
     author: AuthorRef | None = Field(description="The member of staff who wrote it, or whom a system line is about")
     agent_name: str | None
@@ -42,20 +60,31 @@ class StaffMessageOut(Schema):
     note: str | None = Field(description="A system line's own words: the note a transfer carries for its receiver")
     system_code: str | None
     client_message_id: str | None
+    attachment: AttachmentOut | None = Field(description="The file it carries (a file item, or a note's)")
+    location: LocationOut | None = Field(description="A location item's place (the text is its label)")
     created_at: datetime
 
 
 class SendIn(Schema):
-    body: str = Field(description="1-4000 characters after trimming")
+    body: str = Field("", description="1-4000 characters after trimming; may be empty with a file (its caption) "
+                                      "or a location (its label)")
     client_message_id: str = Field(description="Client-chosen id, 1-64 of [A-Za-z0-9_.:-]; a retry with it is a no-op")
+    attachment_id: int | None = Field(None, description="Send this file, uploaded first by the sender "
+                                                        "(POST .../files); once only")
 
 
 class CustomerSendIn(SendIn):
     topic_id: int | None = Field(None, description="Required when no conversation is open")
 
 
+class LocationIn(Schema):
+    latitude: float = Field(description="-90 to 90")
+    longitude: float = Field(description="-180 to 180")
+
+
 class StaffSendIn(SendIn):
     visibility: str = Field("public", description="public: to the customer; staff: an internal note (a whisper)")
+    location: LocationIn | None = Field(None, description="Send where you are to the customer (the body its label)")
 
 
 class SendOut(Schema):
@@ -105,6 +134,9 @@ class StaffConversationOut(Schema):
     case_status: CaseStatusRef
     outbound: bool = Field(description="Started by an agent writing to the customer (Continue conversation)")
     channel: str
+    channel_carries: list[str] = Field(description="What its channel carries besides text: document, image, audio, "
+                                                   "video, location (docs/protocol.md §16)")
+    channel_max_file_mb: int = Field(description="The largest file its channel takes, in MB")
     queue: TopicRef = Field(description="Where it waits (or waited) to be taken")
     tags: list[TopicRef] = Field(description="By name")
     end_reason: str | None = Field(description="agent, customer_left, case_resolved or rejected, once ended")

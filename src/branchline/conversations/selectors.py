@@ -18,15 +18,17 @@ from branchline.core.errors import Forbidden, NotFound
 from branchline.core.ids import MAX_ID, parse_id  # noqa: F401 - re-exported: callers name them here
 from branchline.routing.selectors import granted_channel_ids, served_queue_ids, serves
 
-from .models import Conversation, ConversationState, Message, Participant, Sender, Tag, Visibility
+from .models import Attachment, Conversation, ConversationState, Message, Participant, Sender, Tag, Visibility
 
 RELATED = ("topic", "case__case_type", "case__status", "customer", "assigned_agent", "channel", "queue")
 # What a message's wire shapes read (payloads.py): pages are read as plain rows in plain
 # SQL (core/sql.py), not as model instances through the ORM, which cost most of a 50-item
 # page's time (bench/README.md, "History paging").
 MESSAGE_FIELDS = ("id", "conversation_id", "seq", "staff_seq", "sender", "kind", "visibility", "author_id",
-                  "subject_id", "body", "system_code", "client_message_id", "created_at")
+                  "subject_id", "body", "system_code", "client_message_id", "created_at", "attachment_id",
+                  "latitude", "longitude")
 _MESSAGE = sql.Columns(Message, MESSAGE_FIELDS, "m")
+_ATTACHMENT = sql.Columns(Attachment, ("id", "name", "content_type", "category", "size"), "f")
 _NAMED = ("id", "username", "first_name", "last_name")  # what User.display_name reads
 _AUTHOR, _SUBJECT = sql.Columns(User, _NAMED, "a"), sql.Columns(User, _NAMED, "s")
 _OPERATORS = {"": "=", "lt": "<", "gt": ">"}
@@ -52,9 +54,12 @@ def _rows_sql(lookups: tuple[str, ...], order_by: str) -> str:
         where.append(f"{sql.column(Message, name, 'm')} {_OPERATORS[operator]} %s")
     order = f"{sql.column(Message, order_by.lstrip('-'), 'm')} {'DESC' if order_by.startswith('-') else 'ASC'}"
     user_id = sql.column(User, "id")
-    return (f"SELECT {_MESSAGE.sql()}, {_AUTHOR.sql()}, {_SUBJECT.sql()} FROM {sql.table(Message)} m "
+    return (f"SELECT {_MESSAGE.sql()}, {_AUTHOR.sql()}, {_SUBJECT.sql()}, {_ATTACHMENT.sql()} "
+            f"FROM {sql.table(Message)} m "
             f"LEFT JOIN {sql.table(User)} a ON a.{user_id} = {sql.column(Message, 'author_id', 'm')} "
             f"LEFT JOIN {sql.table(User)} s ON s.{user_id} = {sql.column(Message, 'subject_id', 'm')} "
+            f"LEFT JOIN {sql.table(Attachment)} f ON f.{sql.column(Attachment, 'id')} = "
+            f"{sql.column(Message, 'attachment_id', 'm')} "
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s")
 
 
@@ -82,6 +87,8 @@ def message_rows(filters: dict, *, order_by: str, limit: int) -> list[MessageRow
             if user_id is not None and user_id not in names:
                 names[user_id] = user.instance(found_row, start).display_name
         row["names"] = names
+        if row["attachment_id"] is not None:
+            row["attachment"] = _ATTACHMENT.instance(found_row, width + 2 * named)
         rows.append(row)
     return rows
 
@@ -269,6 +276,18 @@ def history_for_staff_before(principal: Principal, conversation_id, *, before_id
     conversations. Newest first, keyset on (customer, id)."""
     conversation = access_conversation(principal, conversation_id, related=False)
     return customer_history_before(conversation.customer_id, before_id=before_id, limit=limit)
+
+
+DOCUMENTS_MAX = 200
+
+
+def documents_for_staff(principal: Principal, conversation_id, *, everything: bool = False) -> list[Message]:
+    """The items carrying files in this conversation, or (`everything`) in all of its
+    customer's conversations, as staff may read them (notes' files included), newest first."""
+    conversation = access_conversation(principal, conversation_id, related=False)
+    where = {"customer_id": conversation.customer_id} if everything else {"conversation_id": conversation.id}
+    return list(Message.objects.filter(**where, attachment__isnull=False).select_related("attachment", "author")
+                .order_by("-id")[:DOCUMENTS_MAX])
 
 
 def customer_history_before(customer_id: int, *, before_id: int | None, limit: int) -> list[MessageRow]:

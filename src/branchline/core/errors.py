@@ -53,6 +53,12 @@ class Forbidden(DomainError):
     default_message = _("You are not allowed to do this.")
 
 
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+    default_message = _("The request is too large.")
+
+
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"

@@ -19,6 +19,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
 
+from .middleware import json_error
 from .threads import fresh_connections, keep_connections, worker_threads
 
 _request_threads = worker_threads(settings.HTTP_THREADS, "http")
@@ -33,8 +34,11 @@ class ThreadedHttpHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django serves HTTP only, not {scope['type']!r}")
         try:
-            body_file = await self.read_body(receive)
+            body_file = await self.read_body(_capped(scope, receive))
         except RequestAborted:
+            return
+        except BodyTooLarge:  # refused unread: nobody fills the disk with one request
+            await self.send_response(json_error(413), send)
             return
         # A copy of this task's (clean) context per request: what a request sets in
         # context variables (its language, script prefix) dies with it, not with the thread.
@@ -72,6 +76,30 @@ class ThreadedHttpHandler(ASGIHandler):
     def _close(response):
         keep_connections()  # request_finished closes old connections; this thread keeps its own
         response.close()
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _capped(scope, receive):
+    """`receive`, refusing a body beyond the largest file and its form: at once when the
+    request declares its length, else as soon as it has sent more."""
+    limit = (settings.BRANCHLINE["FILE_MAX_MB"] + 1) * 1024 * 1024
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise BodyTooLarge()
+    received = 0
+
+    async def capped():
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise BodyTooLarge()
+        return message
+
+    return capped
 
 
 def _free(request) -> None:

@@ -99,12 +99,14 @@ def _send_message(principal: Principal, frame: dict) -> tuple[dict, bool]:
     if principal.is_customer:
         send = parse(CustomerSendIn, frame)
         message, created = actions.customer_message_send(
-            principal=principal, body=send.body, client_message_id=send.client_message_id, topic_id=send.topic_id)
+            principal=principal, body=send.body, client_message_id=send.client_message_id, topic_id=send.topic_id,
+            attachment_id=send.attachment_id)
         return message_for(principal, message), created
     send = parse(StaffSendFrame, frame)
     message, created = actions.staff_message_send(
         principal=principal, conversation_id=send.conversation_id, body=send.body,
-        client_message_id=send.client_message_id, visibility=send.visibility,
+        client_message_id=send.client_message_id, visibility=send.visibility, attachment_id=send.attachment_id,
+        location=send.location and send.location.dict(),
     )
     return message_for(principal, message, names={principal.id: principal.display_name}), created
 

@@ -15,6 +15,7 @@ from branchline.accounts.actions import sign_ins_purge
 from branchline.accounts.allow_lists import IpNotAllowed
 from branchline.audit.actions import audit_prune_all
 from branchline.conversations.actions import (
+    attachments_unsent_delete,
     conversations_close_inactive,
     conversations_end_abandoned,
     conversations_release_from_away_agents,
@@ -61,8 +62,9 @@ async def heartbeat_loop() -> None:
             last_auto_close = time.monotonic()
             try:
                 await db(conversations_close_inactive)
+                await db(attachments_unsent_delete)
             except Exception:
-                log.exception("auto-close failed; retrying at its next turn")
+                log.exception("auto-close or the sweep of unsent files failed; retrying at its next turn")
         if time.monotonic() - last_prune >= settings.BRANCHLINE["AUDIT_PRUNE_EVERY_SECONDS"]:
             last_prune = time.monotonic()
             try:

@@ -332,6 +332,30 @@ BRANCHLINE = {
     "AUDIT_EXPORT_PAGE_MAX": 1000,
     # Customer sign-ins through the bank's provider started, redeemed or exchanged per address.
     "SSO_SIGN_INS_PER_MINUTE": int(os.environ.get("BRANCHLINE_SSO_SIGN_INS_PER_MINUTE", "30")),
+    # Files (docs/adr/0021). The server's largest file; each channel may set a smaller one.
+    # A request body larger than this (and a little for its form) is refused unread.
+    "FILE_MAX_MB": int(os.environ.get("BRANCHLINE_FILE_MAX_MB", "25")),
+    # Images with more pixels than this are refused before they are decoded (decompression bombs).
+    "IMAGE_MAX_PIXELS": int(os.environ.get("BRANCHLINE_IMAGE_MAX_PIXELS", "40000000")),
+    # Uploads per sender per minute (each is scanned).
+    "FILE_UPLOADS_PER_MINUTE": int(os.environ.get("BRANCHLINE_FILE_UPLOADS_PER_MINUTE", "30")),
+    # An uploaded file no message sent within this long is deleted (the files sweep).
+    "ATTACHMENT_UNSENT_HOURS": int(os.environ.get("BRANCHLINE_ATTACHMENT_UNSENT_HOURS", "24")),
+    # ClamAV's clamd, which scans every file before it is stored: its local socket's path, or
+    # tcp://host:port. None set: every upload is refused (scanner_unavailable), never stored
+    # unscanned. Each exchange with it waits at most CLAMD_TIMEOUT_SECONDS.
+    "CLAMD": os.environ.get("BRANCHLINE_CLAMD", ""),
+    "CLAMD_TIMEOUT_SECONDS": float(os.environ.get("BRANCHLINE_CLAMD_TIMEOUT_SECONDS", "20")),
+}
+
+# Where files sent in conversations are kept (docs/adr/0021): never served as static files,
+# only through the permission-checked download (GET /api/staff/files/{id}, /api/customer/files/{id}).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": os.environ.get("BRANCHLINE_ATTACHMENTS_DIR", str(VAR_DIR / "attachments")),
+                                "base_url": None, "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}},
 }
 
 # Customers' sign-in through the bank's OpenID provider (accounts/oidc.py, docs/adr/0013).

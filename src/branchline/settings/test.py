@@ -18,4 +18,7 @@ BRANCHLINE = {**BRANCHLINE, "ANONYMOUS_GRACE_SECONDS": 2, "MESSAGE_RATE_BURST": 
               # Tests change allow-lists inside a transaction whose on-commit never runs.
               "ALLOW_LISTS_CACHE_SECONDS": 0}
 STATIC_ROOT = tempfile.mkdtemp(prefix="branchline-static-")
-STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STORAGES = {**STORAGES,  # noqa: F405
+            "attachments": {**STORAGES["attachments"],  # noqa: F405
+                            "OPTIONS": {**STORAGES["attachments"]["OPTIONS"],  # noqa: F405
+                                        "location": tempfile.mkdtemp(prefix="branchline-attachments-")}}}

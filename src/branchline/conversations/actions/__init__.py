@@ -3,6 +3,7 @@ a page, a socket frame, a connector or a sweep (house rule 1: a test fails on da
 writes anywhere else)."""
 from .cases import case_status_set, conversation_continue, conversation_topic_set
 from .contacts import customer_bar, customer_unbar
+from .files import attachment_open, attachment_upload, attachments_unsent_delete
 from .identity import customer_sso_redeem
 from .lifecycle import (
     conversation_accept,
@@ -42,6 +43,7 @@ STATE_CHANGES = {
 
 __all__ = [
     "STATE_CHANGES",
+    "attachment_open", "attachment_upload", "attachments_unsent_delete",
     "case_status_set", "conversation_continue", "conversation_topic_set",
     "clean_body", "clean_client_message_id", "conversation_accept", "conversation_end", "conversation_join",
     "customer_bar", "customer_unbar", "customer_data_read", "conversation_tag_set", "tag_create",

@@ -3,6 +3,7 @@ typing. Each action checks permission, writes in one transaction and publishes a
 import functools
 import re
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -14,6 +15,7 @@ from branchline.accounts.principals import Principal
 from branchline.cases.actions import case_open_for_conversation
 from branchline.cases.models import Case, Topic
 from branchline.connectors.actions import channel_web
+from branchline.connectors.models import Channel
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit, sql
 from branchline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -36,6 +38,7 @@ from ..models import (
 from ..selectors import access_conversation, parse_id, participant_of
 from . import streams
 from .contacts import customer_dropped
+from .files import attachment_to_send, check_carries
 from .lines import conversation_close
 
 CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # fullmatch: "$" would let a trailing newline in
@@ -45,11 +48,14 @@ def _limits():
     return settings.BRANCHLINE
 
 
-def clean_body(body) -> str:
+def clean_body(body, *, required: bool = True) -> str:
+    """The message's text, stripped. `required` False: it may be empty (a file's caption)."""
+    if body is None and not required:
+        return ""
     if not isinstance(body, str):
         raise InvalidInput(_("The message must be text."), code="message_invalid")
     body = body.strip()
-    if not body:
+    if not body and required:
         raise InvalidInput(_("The message is empty."), code="message_empty")
     limit = _limits()["MESSAGE_MAX_CHARS"]
     if len(body) > limit:
@@ -106,26 +112,42 @@ def _open_params(customer_id: int, cutoff=None) -> list:
 _HANDLED_BY = f"id = %s AND assigned_agent_id = %s AND state = '{ConversationState.ACTIVE}'"
 
 
-def _retried(messages, client_message_id, error: IntegrityError) -> Message:
-    """The message a retry refers to; the error again if it was something else."""
-    existing = messages.filter(client_message_id=client_message_id).select_related("author", "subject").first()
+def _retried(messages, client_message_id, error: IntegrityError, attachment=None) -> Message:
+    """The message a retry refers to; the error again if it was something else (a file
+    another send of the same sender took meanwhile: file_already_sent)."""
+    existing = (messages.filter(client_message_id=client_message_id)
+                .select_related("author", "subject", "attachment").first())
+    if existing is None and attachment is not None and Message.objects.filter(attachment=attachment).exists():
+        raise InvalidInput(_("That file was sent already; upload it again to send it again."),
+                           code="file_already_sent") from error
     if existing is None:
         raise error
     return existing
 
 
-def customer_message_send(*, principal: Principal, body, client_message_id, topic_id=None) -> tuple[Message, bool]:
+def customer_message_send(*, principal: Principal, body, client_message_id, topic_id=None,
+                          attachment_id=None) -> tuple[Message, bool]:
     """A customer writes. Joins their open conversation, or starts one (and its case) on
     the chosen topic. A conversation whose case was resolved joins the resolved case within
     the post-resolve window; after it, that conversation ends and a new one starts, on the
     same topic unless another is chosen (docs/protocol.md §11). Returns (message, created).
     A client id names one message of this customer for good: a retry with it returns the
-    first message and creates nothing, even after that conversation ended and another began."""
-    body = clean_body(body)
+    first message and creates nothing, even after that conversation ended and another began.
+    With `attachment_id` it sends a file they uploaded (attachment_upload), the body its
+    caption, which may then be empty."""
     client_message_id = clean_client_message_id(client_message_id)
+    attachment = None
+    if attachment_id is not None:
+        retried = _customer_retry(principal, client_message_id)
+        if retried is not None:
+            return retried, False
+        attachment = attachment_to_send(principal, attachment_id)
+        check_carries(channel_web(), attachment.category)
+    body = clean_body(body, required=attachment is None)
     _rate_limit(principal)
     actor = Actor.of(principal)
-    fields = {"sender": Sender.CUSTOMER, "body": body, "client_message_id": client_message_id}
+    fields = {"sender": Sender.CUSTOMER, "body": body, "client_message_id": client_message_id,
+              "kind": Kind.FILE if attachment else Kind.TEXT, "attachment": attachment}
     try:
         # The common case, in one statement: their open conversation.
         message = streams.append(_open_of_customer(), _open_params(principal.id), actor=actor, **fields)
@@ -147,8 +169,15 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
                     publish(ConversationStarted(actor=actor, **started_row, **streams.routing(conversation)))
     except IntegrityError as error:  # a retry: the client id is already stored
         sent_by_customer = Message.objects.filter(customer_id=principal.id, sender=Sender.CUSTOMER)
-        return _retried(sent_by_customer, client_message_id, error), False
+        return _retried(sent_by_customer, client_message_id, error, attachment), False
     return message, True
+
+
+def _customer_retry(principal: Principal, client_message_id: str) -> Message | None:
+    """A file message stored before under this client id: its retry must not be refused for
+    sending the (now sent) file again."""
+    return (Message.objects.select_related("author", "subject", "attachment")
+            .filter(customer_id=principal.id, sender=Sender.CUSTOMER, client_message_id=client_message_id).first())
 
 
 def _barred() -> Forbidden:
@@ -229,23 +258,34 @@ def conversation_open(*, customer: Customer, topic: Topic, **fields) -> Conversa
 
 
 def staff_message_send(*, principal: Principal, conversation_id, body, client_message_id,
-                       visibility=Visibility.PUBLIC) -> tuple[Message, bool]:
+                       visibility=Visibility.PUBLIC, attachment_id=None, location=None) -> tuple[Message, bool]:
     """A member of staff writes: to the customer (public), or an internal note for staff
     only (a supervisor's note is a whisper). Public writing needs an active conversation
     they handle or joined; notes may also be added after it ended. Returns (message,
-    created); a retry with the same client_message_id returns the first message."""
+    created); a retry with the same client_message_id returns the first message.
+    `attachment_id`: a file they uploaded for this conversation (the body its caption);
+    `location` ({latitude, longitude}): where they are, to the customer (the body its label).
+    Either must be something the conversation's channel carries, when it goes to the customer."""
     if not principal.is_staff:
         raise NotFound(code="conversation_not_found")
-    body = clean_body(body)
     client_message_id = clean_client_message_id(client_message_id)
     visibility = clean_visibility(visibility)
     conversation_id = parse_id(conversation_id)
     public = visibility == Visibility.PUBLIC
+    fields = {"sender": Sender.AGENT, "kind": Kind.TEXT if public else Kind.NOTE, "visibility": visibility,
+              "client_message_id": client_message_id, "author_id": principal.id,
+              "names": {principal.id: principal.display_name}}
+    if attachment_id is not None or location is not None:
+        retried = (Message.objects.select_related("author", "subject", "attachment")
+                   .filter(conversation_id=conversation_id, author_id=principal.id, sender=Sender.AGENT,
+                           client_message_id=client_message_id).first())
+        if retried is not None:
+            return retried, False
+        fields.update(_staff_extras(principal, conversation_id, public, attachment_id, location))
+    fields["body"] = clean_body(body, required=fields["kind"] in (Kind.TEXT, Kind.NOTE)
+                                and not fields.get("attachment"))
     _rate_limit(principal)
     actor = Actor.of(principal)
-    fields = {"sender": Sender.AGENT, "kind": Kind.TEXT if public else Kind.NOTE, "visibility": visibility,
-              "body": body, "client_message_id": client_message_id, "author_id": principal.id,
-              "names": {principal.id: principal.display_name}}
     try:
         # The common case, in one statement: the agent handling an active conversation.
         message = streams.append(_HANDLED_BY, [conversation_id, principal.id], actor=actor, **fields)
@@ -257,8 +297,40 @@ def staff_message_send(*, principal: Principal, conversation_id, body, client_me
     except IntegrityError as error:  # a retry: the client id is already stored (querysets cost: built only now)
         sent_by_me = Message.objects.filter(conversation_id=conversation_id, author_id=principal.id,
                                             sender=Sender.AGENT)
-        return _retried(sent_by_me, client_message_id, error), False
+        return _retried(sent_by_me, client_message_id, error, fields.get("attachment")), False
     return message, True
+
+
+def _staff_extras(principal: Principal, conversation_id: int, public: bool, attachment_id, location) -> dict:
+    """A staff item's file or place, checked: the file theirs and unsent, the place a real
+    one, and either carried by the conversation's channel when it goes to the customer."""
+    if attachment_id is not None and location is not None:
+        raise InvalidInput(_("Send a file or a location, not both at once."), code="message_invalid")
+    channel = Channel.objects.filter(conversations__pk=conversation_id).first()
+    if channel is None:
+        raise NotFound(code="conversation_not_found")
+    if location is not None:
+        if not public:
+            raise InvalidInput(_("A location is sent to the customer, not as a note."), code="message_invalid")
+        check_carries(channel, "location")
+        return {"kind": Kind.LOCATION, **clean_location(location)}
+    attachment = attachment_to_send(principal, attachment_id)
+    if public:
+        check_carries(channel, attachment.category)
+    return {"kind": Kind.FILE if public else Kind.NOTE, "attachment": attachment}
+
+
+def clean_location(location) -> dict:
+    """{latitude, longitude} in degrees on the globe, to six decimals (about 10 cm)."""
+    try:
+        latitude, longitude = (Decimal(str(location[key])).quantize(Decimal("0.000001"))
+                               for key in ("latitude", "longitude"))
+    except (TypeError, KeyError, InvalidOperation, ValueError):
+        latitude = longitude = None
+    if latitude is None or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise InvalidInput(_("A location is a latitude (-90 to 90) and a longitude (-180 to 180)."),
+                           code="location_invalid")
+    return {"latitude": latitude, "longitude": longitude}
 
 
 def _check_staff_may_write(principal: Principal, conversation_id: int, public: bool) -> None:
