@@ -25,3 +25,19 @@ declare module "@widget/connection.js" {
     request(frame: Frame): Promise<Event>;
   }
 }
+
+declare module "@widget/files.js" {
+  export interface Place { latitude: number; longitude: number }
+  export function acceptFor(carries: readonly string[]): string;
+  export function carriesFiles(carries: readonly string[]): boolean;
+  export function canRecord(carries: readonly string[]): boolean;
+  export function formatSize(bytes: number, locale?: string): string;
+  export function mapLink(place: Place): string;
+  export function coordinates(place: Place, locale?: string): string;
+  export class VoiceRecorder {
+    readonly recording: boolean;
+    start(): Promise<void>;
+    stop(): Promise<File>;
+    cancel(): void;
+  }
+}

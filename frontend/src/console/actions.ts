@@ -1,7 +1,8 @@
 // What the agent does: each intent calls the API or the socket (protocol.ts) and puts the
 // result in the store. Components call these; they never fetch or send themselves.
 import { batch, effect, signal } from "@preact/signals";
-import { api, ApiError, unwrap } from "../api/client";
+import type { Place } from "@widget/files.js";
+import { api, ApiError, csrfToken, unwrap } from "../api/client";
 import { _ } from "./i18n";
 import * as attention from "./attention";
 import * as protocol from "./protocol";
@@ -159,14 +160,19 @@ export async function transfer(id: number, to: Candidate, note: string): Promise
   })));
 }
 
-export async function send(id: number, body: string, visibility: Visibility): Promise<void> {
-  const draft: store.Draft = { clientMessageId: protocol.newClientMessageId(), conversationId: id, text: body,
+// With `file`: uploaded first (scanned, checked: docs/protocol.md §16), then sent by its id;
+// with `place`: where the agent is. The draft shows at once and stays, marked, if it fails.
+export async function send(id: number, body: string, visibility: Visibility,
+                           { file, place }: { file?: File; place?: Place } = {}): Promise<void> {
+  const shown = file ? `📎 ${file.name}${body ? `\n${body}` : ""}` : place ? `📍 ${body}` : body;
+  const draft: store.Draft = { clientMessageId: protocol.newClientMessageId(), conversationId: id, text: shown,
                                visibility, createdAt: new Date().toISOString(), failed: false };
   composerError.value = "";
   store.drafts.value = [...store.drafts.value, draft];
   if (visibility === "public") lastTypingSent = 0;
   try {
-    await protocol.sendMessage(id, body, draft.clientMessageId, visibility);
+    const extra = file ? { attachment_id: await uploadFile(id, file) } : place ? { location: place } : {};
+    await protocol.sendMessage(id, body, draft.clientMessageId, visibility, extra);
   } catch (error) {
     store.drafts.value = store.drafts.value.map((d) => (d === draft ? { ...d, failed: true } : d));
     composerError.value = messageOf(error);
@@ -175,6 +181,37 @@ export async function send(id: number, body: string, visibility: Visibility): Pr
 }
 
 let lastTypingSent = 0;
+
+// POST /api/staff/conversations/{id}/files (multipart): the uploaded file's id.
+async function uploadFile(id: number, file: File): Promise<number> {
+  const form = new FormData();
+  form.append("file", file);
+  const response = await fetch(`/api/staff/conversations/${id}/files`, {
+    method: "POST", body: form, credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError(data?.error?.code ?? `http_${response.status}`, data?.error?.message ?? response.statusText,
+                       response.status);
+  }
+  return data.id as number;
+}
+
+// Where the agent is, from the browser (it asks them first), to send to the customer.
+export function currentPlace(): Promise<Place> {
+  return new Promise((resolve, reject) => {
+    if (!navigator.geolocation) {
+      reject(new Error(_("This browser cannot tell where you are.")));
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      (position) => resolve({ latitude: Number(position.coords.latitude.toFixed(6)),
+                              longitude: Number(position.coords.longitude.toFixed(6)) }),
+      () => reject(new Error(_("Your location is not available: allow it in your browser to share it."))),
+      { timeout: 15_000, maximumAge: 60_000 });
+  });
+}
 
 // The customer sees "typing…": only for a reply, never while a note is written.
 export function typed(id: number): void {

@@ -5,6 +5,7 @@
 // reconnect, retried sends — is connection.js, shared with the widget.)
 import { batch } from "@preact/signals";
 import { Connection } from "@widget/connection.js";
+import type { Place } from "@widget/files.js";
 import type { Schemas } from "../api/client";
 import * as store from "./store";
 import type { Conversation, Message, Thread, Visibility } from "./store";
@@ -39,7 +40,8 @@ export type ServerEvent =
 
 type ClientFrame =
   | { type: "hello"; resume: Record<string, number> }
-  | { type: "message.send"; conversation_id: number; body: string; client_message_id: string; visibility: Visibility; ref?: Ref }
+  | { type: "message.send"; conversation_id: number; body: string; client_message_id: string; visibility: Visibility;
+      attachment_id?: number; location?: Place; ref?: Ref }
   | { type: "typing"; conversation_id: number; is_typing: boolean }
   | { type: "viewing"; conversation_id: number; is_viewing: boolean; again: boolean }
   | { type: "receipt"; conversation_id: number; delivered_seq?: number; read_seq?: number }
@@ -76,10 +78,12 @@ export function connect(on: Hooks): void {
 
 // --- Commands (frames) ---------------------------------------------------------------------
 // visibility "public" writes to the customer; "staff" adds an internal note (a supervisor's is a whisper).
+// `extra`: a file uploaded for it (its id), or a place (docs/protocol.md §16).
 export async function sendMessage(conversationId: number, body: string, clientMessageId: string,
-                                  visibility: Visibility): Promise<Message> {
+                                  visibility: Visibility,
+                                  extra: { attachment_id?: number; location?: Place } = {}): Promise<Message> {
   const ack = await socket.request({ type: "message.send", conversation_id: conversationId, body,
-                                     client_message_id: clientMessageId, visibility });
+                                     client_message_id: clientMessageId, visibility, ...extra });
   if (ack.type !== "message.ack") throw new Error(`Unexpected answer: ${ack.type}`);
   addMessages(conversationId, [ack.message]);
   return ack.message;

@@ -237,7 +237,9 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    # blob: the widget shows files it fetched with its token (docs/adr/0021), and plays recordings.
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
     "connect-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],  # staff pages are never framed; see web.views.chat_page
     "object-src": [CSP.NONE],

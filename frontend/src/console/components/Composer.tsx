@@ -2,10 +2,13 @@
 // buttons: arrow keys move between them). Enter sends, Shift+Enter starts a new line. Never
 // cuts a text: near the server's limit a counter shows, and a text over it is refused with a
 // clear message. A note can be added when a reply cannot (an ended conversation).
+// Files (picked or recorded) and the agent's place go as far as the channel carries them
+// (docs/protocol.md §16); a note may carry any allowed file: it never leaves the bank.
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import { acceptFor, canRecord, carriesFiles, formatSize, VoiceRecorder } from "@widget/files.js";
 import { lengthStatus } from "@widget/text.js";
-import { composerError, send, typed } from "../actions";
+import { composerError, currentPlace, send, typed } from "../actions";
 import { _, format } from "../i18n";
 import { composerInsert, type Visibility } from "../store";
 import { EmojiPicker } from "./EmojiPicker";
@@ -22,10 +25,14 @@ const WORDING = {
   },
 } as const;
 
-export function Composer({ conversationId, maxChars, canReply }: {
+const EVERY_FILE = ["document", "image", "audio", "video"];
+
+export function Composer({ conversationId, maxChars, canReply, carries, maxFileMb }: {
   conversationId: number;
   maxChars: number;
   canReply: boolean;
+  carries: readonly string[]; // what the conversation's channel carries besides text
+  maxFileMb: number;
 }) {
   const body = useSignal("");
   const chosen = useSignal<Visibility>("public");
@@ -33,8 +40,58 @@ export function Composer({ conversationId, maxChars, canReply }: {
   const words = WORDING[mode];
   const box = useRef<HTMLTextAreaElement>(null);
   const length = lengthStatus(body.value, maxChars);
+  const file = useSignal<File | null>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const recorder = useRef<VoiceRecorder | null>(null);
+  const recording = useSignal(false);
+  const offered = mode === "staff" ? EVERY_FILE : carries;
 
-  useEffect(() => box.current?.focus(), [conversationId]);
+  useEffect(() => {
+    box.current?.focus();
+    file.value = null;
+    return () => recorder.current?.cancel();
+  }, [conversationId]);
+
+  const attach = (picked: File | null) => {
+    composerError.value = "";
+    if (picked && picked.size > maxFileMb * 1024 * 1024) {
+      composerError.value = format("The file is larger than %s MB.", maxFileMb);
+      return;
+    }
+    file.value = picked;
+    box.current?.focus();
+  };
+
+  const toggleRecording = async () => {
+    composerError.value = "";
+    if (recorder.current?.recording) {
+      const recorded = await recorder.current.stop();
+      recorder.current = null;
+      recording.value = false;
+      attach(recorded);
+      return;
+    }
+    try {
+      recorder.current = new VoiceRecorder();
+      await recorder.current.start();
+      recording.value = true;
+    } catch {
+      recorder.current = null;
+      composerError.value = _("The microphone cannot be used: allow it in your browser to record.");
+    }
+  };
+
+  const shareLocation = async () => {
+    composerError.value = "";
+    try {
+      const place = await currentPlace();
+      const label = body.value.trim();
+      body.value = "";
+      await send(conversationId, label, "public", { place });
+    } catch (error) {
+      composerError.value = error instanceof Error ? error.message : String(error);
+    }
+  };
 
   // A quick answer inserted ("Insert", or chosen after "/"): at the caret, to edit before sending.
   const inserted = composerInsert.value;
@@ -57,7 +114,8 @@ export function Composer({ conversationId, maxChars, canReply }: {
   const submit = async (e: Event) => {
     e.preventDefault();
     const text = body.value.trim();
-    if (!text) {
+    const sending = file.value;
+    if (!text && !sending) {
       composerError.value = _(words.empty);
       return;
     }
@@ -66,8 +124,9 @@ export function Composer({ conversationId, maxChars, canReply }: {
       return;
     }
     body.value = "";
+    file.value = null;
     try {
-      await send(conversationId, text, mode);
+      await send(conversationId, text, mode, sending ? { file: sending } : {});
     } catch {
       if (!body.value) body.value = text; // give the text back to fix or resend
     }
@@ -112,8 +171,34 @@ export function Composer({ conversationId, maxChars, canReply }: {
                     } else if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.currentTarget.form!.requestSubmit(); }
                   }} />
         <EmojiPicker />
+        {carriesFiles(offered) && (
+          <>
+            <input type="file" ref={picker} id="file-input" class="visually-hidden" tabIndex={-1} aria-hidden="true"
+                   accept={acceptFor(offered)}
+                   onChange={(e) => { attach(e.currentTarget.files?.[0] ?? null); e.currentTarget.value = ""; }} />
+            <button type="button" class="icon-button" id="attach" aria-label={_("Attach a file")} title={_("Attach a file")}
+                    onClick={() => picker.current?.click()}>📎</button>
+          </>
+        )}
+        {canRecord(offered) && (
+          <button type="button" class="icon-button" id="record" aria-pressed={recording.value}
+                  aria-label={recording.value ? _("Stop recording") : _("Record a voice message")}
+                  title={recording.value ? _("Stop recording") : _("Record a voice message")}
+                  onClick={() => void toggleRecording()}>{recording.value ? "⏹" : "🎤"}</button>
+        )}
+        {mode === "public" && carries.includes("location") && (
+          <button type="button" class="icon-button" id="share-location" aria-label={_("Share your location")}
+                  title={_("Share your location (the text, if any, is its label)")}
+                  onClick={() => void shareLocation()}>📍</button>
+        )}
         <button type="submit" class="button primary" id="send">{_(words.send)}</button>
       </div>
+      {file.value && (
+        <p class="attached" id="attached">
+          <span>📎 {file.value.name} · {formatSize(file.value.size)}</span>
+          <button type="button" class="link-button" id="attached-remove" onClick={() => attach(null)}>{_("Remove")}</button>
+        </p>
+      )}
       {suggestions.length > 0 && (
         <ul class="quick-suggestions" id="quick-suggestions" role="listbox" aria-label={_("Quick answers")}>
           {suggestions.map((a, i) => (

@@ -8,6 +8,7 @@ import {
 } from "../store";
 import { BarDialog } from "./BarDialog";
 import { CaseControls } from "./CaseControls";
+import { DocumentsPanel } from "./DocumentsPanel";
 import { Composer } from "./Composer";
 import { ContinueDialog } from "./ContinueDialog";
 import { HistoryPanel } from "./HistoryPanel";
@@ -153,13 +154,15 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
         <p class="typing" id="typing" aria-live="polite">
           {selectedTyping.value ? format("%s is typing…", c.customer.name) : ""}
         </p>
-        {writes && <Composer conversationId={c.id} maxChars={maxChars} canReply={c.state === "active"} />}
+        {writes && <Composer conversationId={c.id} maxChars={maxChars} canReply={c.state === "active"}
+                             carries={c.channel_carries} maxFileMb={c.channel_max_file_mb} />}
       </div>
       {view.value === "history" && <HistoryPanel c={c} />}
       </div>
       {handles.value && (
         <aside class="interaction-panel" id="interaction-panel" aria-label={_("Interaction panel")}>
           <TagsPanel c={c} mayTag={writes || isSupervisor.value} />
+          <DocumentsPanel c={c} />
           <QuickAnswers conversationId={c.id} canReply={replies} />
         </aside>
       )}

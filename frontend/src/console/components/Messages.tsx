@@ -5,6 +5,7 @@ import { loadEarlier, showError } from "../actions";
 import { _, format } from "../i18n";
 import { me, selectedDrafts, selectedThread, type Conversation, type Draft, type Message } from "../store";
 import { MessageText } from "./MessageText";
+import { FileItem, PlaceItem } from "./FileItem";
 
 const time = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 type DeliveryState = "pending" | "sent" | "delivered" | "read" | "failed";
@@ -56,7 +57,7 @@ export function Item({ m, customerName, c }: { m: Message; customerName: string;
     return (
       <li class="msg note" {...common}>
         <NoteLabel author={m.author?.name} />
-        <MessageText text={m.text} />
+        <Body m={m} />
         <Meta at={m.created_at} />
       </li>
     );
@@ -68,9 +69,20 @@ export function Item({ m, customerName, c }: { m: Message; customerName: string;
   return (
     <li class={`msg ${staff ? "mine" : "theirs"}`} data-state={state} {...common}>
       {author && <span class="author">{author}</span>}
-      <MessageText text={m.text} />
+      <Body m={m} />
       <Meta at={m.created_at} state={state} />
     </li>
+  );
+}
+
+// A file's or place's item shows that first; its text (a caption, a label) only if it has one.
+function Body({ m }: { m: Message }) {
+  return (
+    <>
+      {m.attachment && <FileItem file={m.attachment} />}
+      {m.location && <PlaceItem place={m.location} />}
+      {(m.text || (!m.attachment && !m.location)) && <MessageText text={m.text} />}
+    </>
   );
 }
 

@@ -1,7 +1,8 @@
 // The customer widget (/chat/): guest or signed-in customer, one live socket, history
 // paged from the API, unread marker on return, typing and delivered/read marks.
-import { api, BranchlineSocket, newClientMessageId } from "./socket.js";
-import { applyReceipts, dayNode, el, isNearBottom, messageNode, setState } from "./render.js";
+import { acceptFor, canRecord, carriesFiles, formatSize, VoiceRecorder } from "./files.js";
+import { api, BranchlineSocket, fetchBlob, newClientMessageId } from "./socket.js";
+import { applyReceipts, dayNode, el, isNearBottom, messageNode, setFileFetcher, setState } from "./render.js";
 import { lengthStatus } from "./text.js";
 
 const TOKEN_KEY = "branchline.customer-token";
@@ -12,7 +13,9 @@ const $ = (id) => document.getElementById(id);
 const list = $("messages");
 const MESSAGE_MAX = Number($("chat").dataset.messageMax) || 4000;
 const state = { token: sessionStorage.getItem(TOKEN_KEY), me: null, conversation: null, oldestId: null,
-                socket: null, typingTimer: null, lastTypingSent: 0, agentName: null, lastDay: null };
+                socket: null, typingTimer: null, lastTypingSent: 0, agentName: null, lastDay: null,
+                file: null, recorder: null };
+setFileFetcher((id) => fetchBlob(`/customer/files/${id}`, state.token));
 
 function show(section) {
   $("welcome").hidden = section !== "welcome";
@@ -49,6 +52,7 @@ async function start() {
   $("sign-out").hidden = false;
   if ($("step-up")) $("step-up").hidden = customer.authenticated;
   state.conversation = state.me.conversation;
+  offerWhatTheChatCarries(state.me.carries || []);
   show("conversation");
   await loadTopics();
   await loadPage(null, state.me.unread_count);
@@ -208,7 +212,8 @@ async function send(event) {
   const c = state.conversation;
   const open = c && c.state !== "ended";
   $("composer-error").textContent = "";
-  if (!body) { $("composer-error").textContent = gettext("Write a message first."); return; }
+  const file = state.file;
+  if (!body && !file) { $("composer-error").textContent = gettext("Write a message first."); return; }
   const length = lengthStatus(body, MESSAGE_MAX);
   if (length.over) {
     $("composer-error").textContent = interpolate(
@@ -222,16 +227,23 @@ async function send(event) {
     fields.topic_id = Number($("topic").value);
   }
   const clientId = newClientMessageId();
-  const pending = messageNode({ sender: "customer", text: body, created_at: new Date().toISOString(),
+  const shown = file ? `📎 ${file.name}${body ? `\n${body}` : ""}` : body;
+  const pending = messageNode({ sender: "customer", text: shown, created_at: new Date().toISOString(),
                                 conversation_id: c ? c.id : 0, seq: 0 }, "customer");
   pending.dataset.clientId = clientId;
   setState(pending, "pending");
   appendWithDay(pending, new Date().toISOString());
   list.scrollTop = list.scrollHeight;
   $("body").value = "";
+  attach(null);
   renderCounter();
   sendTyping(false);
   try {
+    if (file) {  // uploaded (scanned, checked) first; then sent like any message, by its id
+      const form = new FormData();
+      form.append("file", file);
+      fields.attachment_id = (await api("/customer/files", { method: "POST", body: form, token: state.token })).id;
+    }
     const ack = await state.socket.request({ type: "message.send", client_message_id: clientId, ...fields });
     const current = list.querySelector(`.msg[data-client-id="${CSS.escape(clientId)}"]`);
     if (current) { const node = messageNode(ack.message, "customer"); current.replaceWith(node); setState(node, "sent"); }
@@ -240,6 +252,51 @@ async function send(event) {
     setState(pending, "failed");
     $("composer-error").textContent = error.message;
     if (error.code !== "rate_limited") { $("body").value = body; renderCounter(); }
+    if (file && !fields.attachment_id && !["file_infected", "file_type_not_allowed"].includes(error.code)) attach(file);
+  }
+}
+
+// --- Files and voice messages (docs/protocol.md §16) -----------------------------------
+// Offered only as far as the chat's channel carries them; the server checks again.
+function offerWhatTheChatCarries(carries) {
+  $("attach").hidden = !carriesFiles(carries);
+  $("file-input").accept = acceptFor(carries);
+  $("record").hidden = !canRecord(carries);
+  state.maxFileMb = state.me.max_file_mb;
+}
+
+// The file waiting to go with the next message (null: none).
+function attach(file) {
+  state.file = file;
+  $("attached").hidden = !file;
+  $("attached-name").textContent = file ? `📎 ${file.name} · ${formatSize(file.size)}` : "";
+  if (file && state.maxFileMb && file.size > state.maxFileMb * 1024 * 1024) {
+    $("composer-error").textContent = interpolate(gettext("The file is larger than %s MB."), [state.maxFileMb]);
+    state.file = null;
+    $("attached").hidden = true;
+  }
+}
+
+async function toggleRecording() {
+  const button = $("record");
+  $("composer-error").textContent = "";
+  if (state.recorder && state.recorder.recording) {
+    const file = await state.recorder.stop();
+    state.recorder = null;
+    button.setAttribute("aria-pressed", "false");
+    button.textContent = "🎤";
+    attach(file);
+    $("body").focus();
+    return;
+  }
+  try {
+    state.recorder = new VoiceRecorder();
+    await state.recorder.start();
+    button.setAttribute("aria-pressed", "true");
+    button.textContent = "⏹";
+  } catch (error) {
+    state.recorder = null;
+    $("composer-error").textContent = gettext("The microphone cannot be used: allow it in your browser to record.");
   }
 }
 
@@ -269,6 +326,7 @@ async function signOut(callServer = true) {
   Object.assign(state, { token: null, me: null, conversation: null, socket: null, lastDay: null, oldestId: null,
                         agentName: null, startingNew: false });
   list.replaceChildren();
+  attach(null);
   $("unread-badge").hidden = true;
   $("sign-out").hidden = true;
   if ($("step-up")) $("step-up").hidden = true;
@@ -366,6 +424,15 @@ if (bankSignIn) {
 $("guest").addEventListener("click", startGuest);
 $("sign-out").addEventListener("click", () => signOut(true));
 $("composer").addEventListener("submit", send);
+$("attach").addEventListener("click", () => $("file-input").click());
+$("file-input").addEventListener("change", (event) => {
+  $("composer-error").textContent = "";
+  attach(event.target.files[0] || null);
+  event.target.value = "";
+  $("body").focus();
+});
+$("attached-remove").addEventListener("click", () => { attach(null); $("body").focus(); });
+$("record").addEventListener("click", toggleRecording);
 $("load-earlier").addEventListener("click", () => loadPage(state.oldestId));
 $("new-conversation").addEventListener("click", () => {
   state.startingNew = true;

@@ -1,5 +1,6 @@
 // Rendering of the widget's messages. Text is always set as text nodes: nothing anyone
 // writes is ever parsed as HTML; web links become <a> elements built here (text.js finds them).
+import { coordinates, formatSize, mapLink } from "./files.js";
 import { LINK_ATTRIBUTES, linkParts } from "./text.js";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -20,6 +21,58 @@ function textNode(text) {
   return span;
 }
 
+// Files are fetched with the reader's token (fetchFile: attachment id -> Blob) and shown from
+// blob: URLs, each fetched once per page.
+let fetchFile = null;
+const fileUrls = new Map();
+
+export function setFileFetcher(fetcher) {
+  fetchFile = fetcher;
+}
+
+function fileUrl(attachment) {
+  if (!fileUrls.has(attachment.id)) {
+    fileUrls.set(attachment.id, fetchFile(attachment.id).then((blob) => URL.createObjectURL(blob)));
+  }
+  return fileUrls.get(attachment.id);
+}
+
+function attachmentNode(attachment) {
+  const box = el("span", { class: "attachment", "data-category": attachment.category });
+  if (attachment.category === "image") {
+    const image = el("img", { class: "attachment-image", alt: attachment.name });
+    fileUrl(attachment).then((url) => { image.src = url; }).catch(() => image.replaceWith(gettext("The picture cannot be shown.")));
+    box.append(image);
+  } else if (attachment.category === "audio" || attachment.category === "video") {
+    const media = el(attachment.category, { controls: "", preload: "metadata", "aria-label": attachment.name });
+    fileUrl(attachment).then((url) => { media.src = url; }).catch(() => {});
+    box.append(media);
+  }
+  // Saving it: the link gets its blob: address on first use, then works as a plain download.
+  const link = el("a", { class: "attachment-link", href: "#", download: attachment.name },
+                  `${attachment.name} · ${formatSize(attachment.size)}`);
+  link.addEventListener("click", async (event) => {
+    if (link.dataset.ready) return;
+    event.preventDefault();
+    try {
+      link.href = await fileUrl(attachment);
+      link.dataset.ready = "1";
+      link.click();
+    } catch (error) {
+      link.after(el("span", { class: "form-error" }, error.message || gettext("The file cannot be opened.")));
+    }
+  });
+  box.append(link);
+  return box;
+}
+
+function locationNode(place) {
+  const box = el("span", { class: "location" });
+  box.append(el("span", {}, `📍 ${coordinates(place)} `));
+  box.append(el("a", { ...LINK_ATTRIBUTES, href: mapLink(place) }, gettext("Open the map")));
+  return box;
+}
+
 // mineSender: "customer" in the widget.
 export function messageNode(message, mineSender) {
   const mine = message.sender === mineSender;
@@ -28,7 +81,9 @@ export function messageNode(message, mineSender) {
                         "data-conversation": message.conversation_id, "data-id": message.id || "" });
   if (message.sender === "agent" && !mine && message.agent_name) li.append(el("span", { class: "author" }, message.agent_name));
   if (message.sender === "customer" && !mine) li.append(el("span", { class: "author" }, message.customer_name || gettext("Customer")));
-  li.append(textNode(message.text));
+  if (message.attachment) li.append(attachmentNode(message.attachment));
+  if (message.location) li.append(locationNode(message.location));
+  if (message.text || (!message.attachment && !message.location)) li.append(textNode(message.text));
   if (message.sender !== "system") {
     const meta = el("span", { class: "meta" });
     meta.append(el("time", { datetime: message.created_at }, timeFormat.format(new Date(message.created_at))));

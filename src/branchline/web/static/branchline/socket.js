@@ -45,11 +45,12 @@ export class BranchlineSocket {
 
 export async function api(path, { method = "GET", token = null, body = null } = {}) {
   const headers = { "Accept": "application/json" };
-  if (body !== null) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData;  // a file: the browser writes its multipart header
+  if (body !== null && !form) headers["Content-Type"] = "application/json";
   if (token) headers["Authorization"] = `Bearer ${token}`;
   const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
   if (csrf && method !== "GET") headers["X-CSRFToken"] = csrf.split("=")[1];
-  const response = await fetch(`/api${path}`, { method, headers, body: body === null ? null : JSON.stringify(body),
+  const response = await fetch(`/api${path}`, { method, headers, body: body === null || form ? body : JSON.stringify(body),
                                                 credentials: "same-origin" });
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
@@ -58,4 +59,15 @@ export async function api(path, { method = "GET", token = null, body = null } = 
     throw error;
   }
   return data;
+}
+
+// A file the reader may open, as a Blob (the token cannot ride on a plain link).
+export async function fetchBlob(path, token) {
+  const response = await fetch(`/api${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {},
+                                                credentials: "same-origin" });
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    throw (data && data.error) || { code: `http_${response.status}`, message: response.statusText };
+  }
+  return response.blob();
 }
