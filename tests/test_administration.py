@@ -275,10 +275,12 @@ def test_channels_are_changed_by_bank_wide_administrators_only(world, bank_wide)
     refused = _post(admin, f"/admin/connectors/channel/{channel.id}/change/", {"name": "Hijacked", "priority": 1})
     assert refused.status_code == 403
     changed = _post(_admin(bank_wide), f"/admin/connectors/channel/{channel.id}/change/", {
-        "name": "Web chat", "is_enabled": "on", "priority": 10, "auto_close_hours": 48})
+        "name": "Web chat", "is_enabled": "on", "priority": 10, "auto_close_hours": 48,
+        "carries_documents": "on", "carries_audio": "on", "max_file_mb": 10})
     assert changed.status_code == 302
     channel.refresh_from_db()
     assert (channel.name, channel.priority, channel.auto_close_hours) == ("Web chat", 10, 48)
+    assert (channel.carries(), channel.file_limit_mb()) == (["document", "audio"], 10)
 
 
 def test_administrators_are_made_and_changed_by_bank_wide_administrators_only(world, bank_wide):
