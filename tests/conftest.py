@@ -8,6 +8,7 @@ import pytest
 import uvicorn
 
 from branchline.connectors.actions import channel_web
+from branchline.contacts.models import Contact
 from branchline.conversations.models import Tag
 from branchline.core.scanner import _breaker as scanner_breaker
 from branchline.realtime.bus import set_bus
@@ -97,6 +98,9 @@ def world(db):
         queue_audience = f"queue:{queue.id}:{channel_web().id}"
         queue2 = Queue.objects.create(line_of_business=lob, name="Mortgages")  # nobody serves it yet
         tag = Tag.objects.create(line_of_business=lob, name="Complaint")
+        # A contact of the line's customer base (docs/protocol.md §17).
+        contact = Contact.objects.create(line_of_business=lob, first_name="Jan", last_name="Kowalski",
+                                         email="jan.kowalski@example.com", created_by="Test")
 
     return World
 

@@ -54,6 +54,8 @@ ENTRY_POINTS = {
     Action.REJECT: lambda p, cid, w: actions.conversation_reject(principal=p, conversation_id=cid, rejection="spam"),
     Action.BAR: lambda p, cid, w: actions.customer_bar(principal=p, conversation_id=cid, reason="Abusive language"),
     Action.TAG: lambda p, cid, w: actions.conversation_tag_set(principal=p, conversation_id=cid, tag_id=w.tag.id),
+    Action.RELATE: lambda p, cid, w: actions.customer_contact_relate(principal=p, conversation_id=cid,
+                                                                     contact_id=w.contact.id),
 }
 
 # An active conversation of the line of business, handled by `assigned`.
@@ -76,6 +78,7 @@ ACTIVE = {
     Action.REJECT:   ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.BAR:      ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.TAG:      ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
+    Action.RELATE:   ["404",   "403:staff_only", "404",   "404",               "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
 }
 # The same conversation while it waits in the queue.
 WAITING = {
@@ -97,6 +100,7 @@ WAITING = {
     Action.REJECT:   ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.BAR:      ["404",   "403:staff_only", "404",   "ok",                "ok",                   "ok",                       "403:role_read_only",    "403:role_read_only"],
     Action.TAG:      ["404",   "403:staff_only", "404",   "403:not_a_participant", "403:not_a_participant", "ok",              "403:role_read_only",    "403:role_read_only"],
+    Action.RELATE:   ["404",   "403:staff_only", "404",   "403:not_a_participant", "403:not_a_participant", "ok",              "403:role_read_only",    "403:role_read_only"],
 }
 
 

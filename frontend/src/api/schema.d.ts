@@ -467,6 +467,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/contacts/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search as you type: contacts of your line of business (at most 10) */
+        get: operations["branchline_conversations_contact_api_staff_contact_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/contacts/{customer_id}/unbar": {
         parameters: {
             query?: never;
@@ -546,6 +563,40 @@ export interface paths {
         put?: never;
         /** Bar the conversation's customer: their messages are dropped; their open conversations end */
         post: operations["branchline_conversations_contact_api_staff_bar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/conversations/{conversation_id}/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Relate the conversation's customer to a contact: they are Recognized */
+        post: operations["branchline_conversations_contact_api_staff_contact_relate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/conversations/{conversation_id}/contact/new": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a contact from what you know of the customer, and relate them to it */
+        post: operations["branchline_conversations_contact_api_staff_contact_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1515,6 +1566,28 @@ export interface components {
              */
             label: string;
         };
+        /**
+         * ContactCard
+         * @description A contact of the bank's customer base, as staff recorded them.
+         */
+        ContactCard: {
+            /** Address */
+            address: string;
+            /** Company */
+            company: string;
+            /** Email */
+            email: string;
+            /** First Name */
+            first_name: string;
+            /** Id */
+            id: number;
+            /** Last Name */
+            last_name: string;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string;
+        };
         /** ContactOut */
         ContactOut: {
             /** Authenticated */
@@ -1530,6 +1603,8 @@ export interface components {
              * @description Who barred them (the name at the time)
              */
             barred_by: string;
+            /** @description The contact staff related this profile to (Recognized) */
+            contact: components["schemas"]["ContactCard"] | null;
             /**
              * Dropped Messages
              * @description Messages they sent while barred, which reached nobody
@@ -1554,6 +1629,14 @@ export interface components {
             contacts: components["schemas"]["ContactOut"][];
             /** Next Before Id */
             next_before_id: number | null;
+        };
+        /** ContactSearch */
+        ContactSearch: {
+            /**
+             * Q
+             * @description Words that begin a name, an e-mail or a phone number (2 characters at least)
+             */
+            q: string;
         };
         /** ContactsQuery */
         ContactsQuery: {
@@ -1804,6 +1887,41 @@ export interface components {
              */
             messages: components["schemas"]["MessageOut"][];
         };
+        /** NewContactIn */
+        NewContactIn: {
+            /**
+             * Address
+             * @default
+             */
+            address: string;
+            /**
+             * Company
+             * @default
+             */
+            company: string;
+            /**
+             * Email
+             * @description An e-mail address; this or phone is required
+             * @default
+             */
+            email: string;
+            /**
+             * First Name
+             * @description 1-100 characters
+             */
+            first_name: string;
+            /**
+             * Last Name
+             * @description 1-100 characters
+             */
+            last_name: string;
+            /**
+             * Phone
+             * @description Digits with + ( ) - or spaces; this or email is required
+             * @default
+             */
+            phone: string;
+        };
         /** NewTagIn */
         NewTagIn: {
             /**
@@ -1890,6 +2008,11 @@ export interface components {
              * @description duplicate, spam, abuse or other (other needs a note)
              */
             rejection: string;
+        };
+        /** RelateIn */
+        RelateIn: {
+            /** Contact Id */
+            contact_id: number;
         };
         /** RetentionIn */
         RetentionIn: {
@@ -2104,6 +2227,8 @@ export interface components {
              * @description Their messages are dropped before they reach anyone
              */
             barred: boolean;
+            /** @description The contact staff related this profile to: the customer is Recognized (and `name` is the contact's); null otherwise */
+            contact: components["schemas"]["ContactCard"] | null;
             /**
              * Details
              * @description e.g. [{"label": "Customer number", "value": "40011872"}]
@@ -4831,6 +4956,92 @@ export interface operations {
             };
         };
     };
+    branchline_conversations_contact_api_staff_contact_search: {
+        parameters: {
+            query: {
+                /** @description Words that begin a name, an e-mail or a phone number (2 characters at least) */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactCard"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     branchline_conversations_contact_api_staff_unbar: {
         parameters: {
             query?: never;
@@ -5225,6 +5436,220 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["BarIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffConversationOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_contact_api_staff_contact_relate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RelateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffConversationOut"];
+                };
+            };
+            /** @description The body cannot be parsed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_contact_api_staff_contact_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewContactIn"];
             };
         };
         responses: {

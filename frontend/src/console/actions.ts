@@ -2,7 +2,7 @@
 // result in the store. Components call these; they never fetch or send themselves.
 import { batch, effect, signal } from "@preact/signals";
 import type { Place } from "@widget/files.js";
-import { api, ApiError, csrfToken, unwrap } from "../api/client";
+import { api, ApiError, csrfToken, unwrap, type Schemas } from "../api/client";
 import { _ } from "./i18n";
 import * as attention from "./attention";
 import * as protocol from "./protocol";
@@ -477,4 +477,25 @@ export async function loadMoreTimeline(): Promise<void> {
     params: { path: { case_id: open.detail.id }, query: { limit: PAGE_SIZE, after_id: open.items.at(-1)?.id } },
   }));
   store.openCase.value = { ...open, items: [...open.items, ...page.items], hasMore: page.has_more };
+}
+
+// --- Recognizing the customer (docs/protocol.md §17) ----------------------------------------
+
+export type ContactCard = Schemas["ContactCard"];
+export type NewContact = Schemas["NewContactIn"];
+
+export async function searchContacts(q: string): Promise<ContactCard[]> {
+  return unwrap(api.GET("/api/staff/contacts/search", { params: { query: { q } } }));
+}
+
+export async function relateContact(id: number, contactId: number): Promise<void> {
+  protocol.putConversation(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/contact", {
+    params: { path: { conversation_id: id } }, body: { contact_id: contactId },
+  })));
+}
+
+export async function createContact(id: number, contact: NewContact): Promise<void> {
+  protocol.putConversation(await unwrap(api.POST("/api/staff/conversations/{conversation_id}/contact/new", {
+    params: { path: { conversation_id: id } }, body: contact,
+  })));
 }

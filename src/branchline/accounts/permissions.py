@@ -36,6 +36,7 @@ class Action(StrEnum):
     REJECT = "conversation.reject"  # end it as a duplicate, spam..., instead of taking it up
     BAR = "customer.bar"  # bar its customer: their messages are dropped; their conversations end
     TAG = "conversation.tag"  # put a tag on it, or take one off
+    RELATE = "customer.relate"  # relate its customer (their profile) to a contact, or create one for them
 
 
 class CaseAction(StrEnum):
@@ -115,7 +116,8 @@ def can(principal, action: Action, conversation, *, participated: bool = False, 
         return None  # any handling role that sees it; the action checks the state
     if action is Action.JOIN:
         return None if supervises else _forbidden(_("Only supervisors join conversations."), "supervisor_only")
-    if action is Action.TAG:  # as notes: those handling or following it, after its end too; supervisors
+    # As notes: those handling or following it, after its end too; supervisors.
+    if action in (Action.TAG, Action.RELATE):
         if is_assigned or is_watching or participated or supervises:
             return None
         return _forbidden(_("Take or join the conversation before writing in it."), "not_a_participant")

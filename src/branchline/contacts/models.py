@@ -4,6 +4,35 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
+class Contact(models.Model):
+    """A person of the bank's customer base as staff recorded them (seed 004: first and last
+    name, an e-mail or a phone, optionally company and address). The profiles they write from
+    (Customer rows: a guest's chat, later a messaging app's number) are related to it, and are
+    then Recognized. A contact belongs to the line of business that recorded it: only its staff
+    find it (conversations/actions/contacts.py)."""
+
+    line_of_business = models.ForeignKey("accounts.LineOfBusiness", on_delete=models.PROTECT, related_name="+")
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=200, blank=True)  # a name, copied: it outlives the user
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~models.Q(email="", phone=""), name="contact_email_or_phone")]
+        indexes = [models.Index(fields=["line_of_business", "last_name", "first_name"], name="contact_by_name")]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def __str__(self):
+        return self.display_name
+
+
 class Customer(models.Model):
     """A person writing to the bank.
 
@@ -29,6 +58,8 @@ class Customer(models.Model):
     barred_by = models.CharField(max_length=200, blank=True)
     bar_reason = models.CharField(max_length=500, blank=True)
     dropped_messages = models.PositiveIntegerField(default=0)
+    # The contact staff related this profile to (seed 004: it is then "Recognized").
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="profiles")
 
     class Meta:
         constraints = [

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from branchline.accounts.auth import staff_auth
+from branchline.contacts.schemas import ContactCard
 from branchline.core.errors import InvalidInput
 from branchline.core.ids import MAX_ID
 from branchline.core.schemas import ErrorOut
@@ -13,7 +14,8 @@ from branchline.core.wire import timestamp
 
 from . import actions, selectors
 from .api import acted_on
-from .schemas import BarIn, StaffConversationOut
+from .payloads import contact_card
+from .schemas import BarIn, NewContactIn, RelateIn, StaffConversationOut
 
 router = Router()
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
@@ -30,6 +32,7 @@ class ContactOut(Schema):
     barred_by: str = Field(description="Who barred them (the name at the time)")
     bar_reason: str
     dropped_messages: int = Field(description="Messages they sent while barred, which reached nobody")
+    contact: ContactCard | None = Field(description="The contact staff related this profile to (Recognized)")
 
 
 class ContactPage(Schema):
@@ -48,7 +51,8 @@ def contact_out(customer) -> dict:
     return {"id": customer.id, "name": customer.display_name, "authenticated": customer.is_authenticated,
             "email": customer.email if customer.is_authenticated else "", "barred": customer.barred_at is not None,
             "barred_at": timestamp(customer.barred_at), "barred_by": customer.barred_by,
-            "bar_reason": customer.bar_reason, "dropped_messages": customer.dropped_messages}
+            "bar_reason": customer.bar_reason, "dropped_messages": customer.dropped_messages,
+            "contact": contact_card(customer.contact) if customer.contact_id else None}
 
 
 @router.get("/staff/contacts", auth=staff_auth, response={200: ContactPage, **ERRORS}, tags=["contacts"],
@@ -68,6 +72,34 @@ def staff_contacts(request, query: Query[ContactsQuery]):
              summary="Bar the conversation's customer: their messages are dropped; their open conversations end")
 def staff_bar(request, conversation_id: int, payload: BarIn):
     actions.customer_bar(principal=request.principal, conversation_id=conversation_id, reason=payload.reason)
+    return acted_on(conversation_id)
+
+
+class ContactSearch(Schema):
+    q: str = Field(description="Words that begin a name, an e-mail or a phone number (2 characters at least)",
+                   max_length=100, pattern=r"^[^\x00]*$")
+
+
+@router.get("/staff/contacts/search", auth=staff_auth, response={200: list[ContactCard], **ERRORS},
+            tags=["contacts"], summary="Search as you type: contacts of your line of business (at most 10)")
+def staff_contact_search(request, query: Query[ContactSearch]):
+    return [contact_card(c) for c in selectors.contacts_matching(request.principal, query.q)]
+
+
+@router.post("/staff/conversations/{conversation_id}/contact", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["contacts"],
+             summary="Relate the conversation's customer to a contact: they are Recognized")
+def staff_contact_relate(request, conversation_id: int, payload: RelateIn):
+    actions.customer_contact_relate(principal=request.principal, conversation_id=conversation_id,
+                                    contact_id=payload.contact_id)
+    return acted_on(conversation_id)
+
+
+@router.post("/staff/conversations/{conversation_id}/contact/new", auth=staff_auth,
+             response={200: StaffConversationOut, **ERRORS}, tags=["contacts"],
+             summary="Record a contact from what you know of the customer, and relate them to it")
+def staff_contact_create(request, conversation_id: int, payload: NewContactIn):
+    actions.contact_create(principal=request.principal, conversation_id=conversation_id, **payload.dict())
     return acted_on(conversation_id)
 
 

@@ -243,3 +243,14 @@ class FileOpened(DomainEvent):
     conversation_id: int
     attachment_id: int
     file_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerRecognized(ConversationChanged):
+    """Staff related the conversation's customer (their profile) to a contact (`created`: one
+    they recorded for it just now); the customer is Recognized from then on. Staff only."""
+
+    name = "customer.recognized"
+    staff_only = True
+    contact_id: int
+    created: bool

@@ -101,6 +101,13 @@ def conversation_for_customer(conversation: Conversation) -> dict:
     }
 
 
+def contact_card(contact) -> dict:
+    """A contact as staff see it (ContactCard)."""
+    return {"id": contact.id, "name": contact.display_name, "first_name": contact.first_name,
+            "last_name": contact.last_name, "email": contact.email, "phone": contact.phone,
+            "company": contact.company, "address": contact.address}
+
+
 def channel_capabilities(channel) -> dict:
     """What a channel carries besides text, and its largest file (docs/protocol.md §16)."""
     return {"carries": channel.carries(), "max_file_mb": channel.file_limit_mb()}
@@ -138,11 +145,13 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
         "rejection": conversation.rejection or None,
         "customer": {
             "id": customer.id,
-            "name": customer.display_name,
+            # A profile related to a contact goes by the contact's name (it is Recognized).
+            "name": customer.contact.display_name if customer.contact_id else customer.display_name,
             "authenticated": customer.is_authenticated,
             "details": [{"label": claim["label"], "value": claim["value"]} for claim in (customer.claims or {}).values()
                         if isinstance(claim, dict) and {"label", "value"} <= claim.keys()],
             "barred": customer.barred_at is not None,
+            "contact": contact_card(customer.contact) if customer.contact_id else None,
         },
         "assigned_agent": {"id": agent.id, "name": agent.display_name} if agent else None,
         "last_seq": conversation.last_seq,

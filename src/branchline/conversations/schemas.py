@@ -249,3 +249,24 @@ class TagFrame(TagIn, OnConversation):
 
 class TypingFrame(OnConversation):
     is_typing: bool
+
+
+class RelateIn(Schema):
+    contact_id: int = Field(ge=1, le=MAX_ID)
+
+
+class NewContactIn(Schema):
+    first_name: str = Field(description="1-100 characters")
+    last_name: str = Field(description="1-100 characters")
+    email: str = Field("", description="An e-mail address; this or phone is required")
+    phone: str = Field("", description="Digits with + ( ) - or spaces; this or email is required")
+    company: str = ""
+    address: str = ""
+
+
+class RelateFrame(RelateIn, OnConversation):
+    pass
+
+
+class NewContactFrame(NewContactIn, OnConversation):
+    pass

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, StaffScope, can, staff_scope
 from branchline.accounts.principals import Principal
-from branchline.contacts.models import Customer
+from branchline.contacts.models import Contact, Customer
 from branchline.core import sql
 from branchline.core.errors import Forbidden, NotFound
 from branchline.core.ids import MAX_ID, parse_id  # noqa: F401 - re-exported: callers name them here
@@ -20,7 +20,7 @@ from branchline.routing.selectors import granted_channel_ids, served_queue_ids, 
 
 from .models import Attachment, Conversation, ConversationState, Message, Participant, Sender, Tag, Visibility
 
-RELATED = ("topic", "case__case_type", "case__status", "customer", "assigned_agent", "channel", "queue")
+RELATED = ("topic", "case__case_type", "case__status", "customer__contact", "assigned_agent", "channel", "queue")
 # What a message's wire shapes read (payloads.py): pages are read as plain rows in plain
 # SQL (core/sql.py), not as model instances through the ORM, which cost most of a 50-item
 # page's time (bench/README.md, "History paging").
@@ -324,22 +324,51 @@ def messages_missed(principal: Principal, cursors: dict[int, int], *,
     return missed
 
 
+CONTACT_MATCHES = 10
+
+
+def contacts_visible_to(principal: Principal):
+    """The contacts (the customer base staff record) a member of staff may find: those of their
+    line of business."""
+    scope = staff_scope(principal)
+    if not principal.is_staff or not scope.line_of_business_ids:
+        return Contact.objects.none()
+    return Contact.objects.filter(line_of_business_id__in=scope.line_of_business_ids)
+
+
+def contacts_matching(principal: Principal, q: str) -> list:
+    """Search as you type: contacts whose names, e-mail or phone start with each word of `q`
+    (at least 2 characters), by name, at most CONTACT_MATCHES."""
+    words = q.split()
+    if len("".join(words)) < 2:
+        return []
+    found = contacts_visible_to(principal)
+    for word in words[:5]:
+        found = found.filter(Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+                             | Q(email__istartswith=word) | Q(phone__contains=word))
+    return list(found.order_by("last_name", "first_name", "id")[:CONTACT_MATCHES])
+
+
 def contacts_page(principal: Principal, *, q: str = "", barred: bool | None = None, before_id: int | None = None,
                   limit: int = 50) -> list:
     """The Contacts page (docs/protocol.md §13), newest customer first, keyset on id: the
     customers who wrote to the principal's line of business (supervisors, administrators,
     auditors) or whose conversations an agent took part in. Signed-in customers, and guests
-    only while barred (a guest is one chat: there is nobody to find again). `q`: in the
-    name of a signed-in customer; `barred`: only barred (True) or not barred (False)."""
+    only while barred or once Recognized (related to a contact). `q`: in the name of a
+    signed-in customer or of the contact; `barred`: only barred (True) or not barred (False)."""
     scope = staff_scope(principal)
     if scope.whole_line:
         theirs = Conversation.objects.filter(customer_id=OuterRef("pk"),
                                              line_of_business_id__in=scope.line_of_business_ids)
     else:
         theirs = Conversation.objects.filter(customer_id=OuterRef("pk"), pk__in=_participated(scope.user_id))
-    customers = Customer.objects.filter(Exists(theirs)).filter(Q(is_authenticated=True) | Q(barred_at__isnull=False))
+    customers = (Customer.objects.filter(Exists(theirs)).select_related("contact")
+                 .filter(Q(is_authenticated=True) | Q(barred_at__isnull=False) | Q(contact__isnull=False)))
     if q.strip():
-        customers = customers.filter(is_authenticated=True, name__icontains=q.strip())
+        named = Q(is_authenticated=True, name__icontains=q.strip())
+        for word in q.split()[:5]:
+            named |= Q(contact__first_name__icontains=word) | Q(contact__last_name__icontains=word)
+        customers = customers.filter(named)
     if barred is not None:
         customers = customers.filter(barred_at__isnull=not barred)
     if before_id is not None:

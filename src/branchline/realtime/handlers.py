@@ -7,10 +7,12 @@ from branchline.conversations.payloads import conversation_for_customer, message
 from branchline.conversations.schemas import (
     BarFrame,
     CustomerSendIn,
+    NewContactFrame,
     OnConversation,
     QueueFrame,
     ReceiptFrame,
     RejectFrame,
+    RelateFrame,
     StaffSendFrame,
     TagFrame,
     TransferFrame,
@@ -119,6 +121,8 @@ _STAFF_ACTIONS["conversation.queue"] = actions.conversation_queue_set
 _STAFF_ACTIONS["conversation.reject"] = actions.conversation_reject
 _STAFF_ACTIONS["conversation.bar"] = actions.customer_bar
 _STAFF_ACTIONS["conversation.tag"] = actions.conversation_tag_set
+_STAFF_ACTIONS["customer.relate"] = actions.customer_contact_relate
+_STAFF_ACTIONS["contact.create"] = actions.contact_create
 
 
 def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
@@ -140,6 +144,13 @@ def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
         bar = parse(BarFrame, frame)
         actions.customer_bar(principal=principal, conversation_id=bar.conversation_id, reason=bar.reason)
         return bar.conversation_id
+    if kind == "customer.relate":
+        relate = parse(RelateFrame, frame)
+        return actions.customer_contact_relate(principal=principal, conversation_id=relate.conversation_id,
+                                               contact_id=relate.contact_id).id
+    if kind == "contact.create":
+        new = parse(NewContactFrame, frame)
+        return actions.contact_create(principal=principal, **new.dict()).id
     if kind == "conversation.reject":
         reject = parse(RejectFrame, frame)
         return actions.conversation_reject(principal=principal, conversation_id=reject.conversation_id,

@@ -12,7 +12,7 @@ from branchline.accounts.principals import Principal
 from branchline.cases.actions import case_statuses_ensure
 from branchline.cases.models import Case, CaseStatus, CaseType, Topic
 from branchline.connectors.actions import channel_web
-from branchline.contacts.models import Customer
+from branchline.contacts.models import Contact, Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message, Tag
 from branchline.knowledge.models import QuickAnswer
@@ -120,6 +120,16 @@ CASE_STATUSES = {("jan.kowalski", "Cards"): "Resolved", ("jan.kowalski", "Mortga
                  ("maria.silva", "Accounts"): "Resolved"}
 
 
+# The customer base agents relate anonymous chats to (docs/protocol.md §17): first and last
+# name, e-mail, phone, company, address.
+CONTACTS = [
+    ("Piotr", "Zieliński", "piotr.zielinski@example.pl", "+48 601 234 567", "", "ul. Długa 5, 80-827 Gdańsk"),
+    ("Anna", "Wiśniewska", "", "+48 502 111 222", "Wiśniewska Design", ""),
+    ("Marco", "Rossi", "marco.rossi@example.it", "+39 333 123 4567", "", "Via Roma 10, Milano"),
+    ("Olga", "Smirnova", "olga.smirnova@example.com", "", "", ""),
+]
+
+
 @transaction.atomic
 def seed() -> dict:
     lob, _ = LineOfBusiness.objects.get_or_create(name="Retail Banking")
@@ -138,6 +148,9 @@ def seed() -> dict:
     queues = _queues(lob, staff)
     for name in TAGS:
         Tag.objects.get_or_create(line_of_business=lob, name=name)
+    for first, last, email, phone, company, address in CONTACTS:
+        Contact.objects.get_or_create(line_of_business=lob, first_name=first, last_name=last, defaults={
+            "email": email, "phone": phone, "company": company, "address": address, "created_by": "Demo"})
     for position, (category, title, body) in enumerate(QUICK_ANSWERS):
         QuickAnswer.objects.get_or_create(line_of_business=lob, category=category, title=title,
                                           defaults={"body": body, "position": position})

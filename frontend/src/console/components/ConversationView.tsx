@@ -11,6 +11,7 @@ import { CaseControls } from "./CaseControls";
 import { DocumentsPanel } from "./DocumentsPanel";
 import { Composer } from "./Composer";
 import { ContinueDialog } from "./ContinueDialog";
+import { CustomerPanel } from "./CustomerPanel";
 import { HistoryPanel } from "./HistoryPanel";
 import { Messages } from "./Messages";
 import { QUICK_ANSWER_TYPE, QuickAnswers } from "./QuickAnswers";
@@ -99,7 +100,8 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
   const mine = isMine(c);
   const writes = handles.value && (mine || isFollowing(c)); // notes: also after the end
   const replies = writes && c.state === "active";
-  const guest = (c.customer.authenticated ? "" : ` (${_("guest")})`) + (c.customer.barred ? ` · ${_("barred")}` : "");
+  const guest = (c.customer.authenticated ? "" : c.customer.contact ? ` (${_("recognized")})` : ` (${_("guest")})`)
+    + (c.customer.barred ? ` · ${_("barred")}` : "");
   const handler = c.assigned_agent && !mine ? format("handled by %s", c.assigned_agent.name) : "";
   const queue = c.state === "waiting" ? format("in the %s queue", c.queue.name) : "";
   const rejected = c.rejection ? _("rejected") : "";
@@ -161,6 +163,7 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
       </div>
       {handles.value && (
         <aside class="interaction-panel" id="interaction-panel" aria-label={_("Interaction panel")}>
+          <CustomerPanel c={c} mayRelate={writes || isSupervisor.value} />
           <TagsPanel c={c} mayTag={writes || isSupervisor.value} />
           <DocumentsPanel c={c} />
           <QuickAnswers conversationId={c.id} canReply={replies} />

@@ -30,6 +30,7 @@ from .messages import (
 )
 from .queueing import conversation_queue_set, conversation_reject
 from .reads import customer_data_read
+from .recognition import contact_create, customer_contact_relate
 from .tags import conversation_tag_set, tag_create
 
 # The staff actions that take only a conversation: one list for the HTTP API and the socket.
@@ -44,6 +45,7 @@ STATE_CHANGES = {
 __all__ = [
     "STATE_CHANGES",
     "attachment_open", "attachment_upload", "attachments_unsent_delete",
+    "contact_create", "customer_contact_relate",
     "case_status_set", "conversation_continue", "conversation_topic_set",
     "clean_body", "clean_client_message_id", "conversation_accept", "conversation_end", "conversation_join",
     "customer_bar", "customer_unbar", "customer_data_read", "conversation_tag_set", "tag_create",
