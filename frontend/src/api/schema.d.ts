@@ -672,6 +672,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/conversations/{conversation_id}/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer's language and tone, from their latest messages (computed here, no network) */
+        get: operations["branchline_conversations_api_staff_insights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/conversations/{conversation_id}/join": {
         parameters: {
             query?: never;
@@ -1816,6 +1833,29 @@ export interface components {
              * @default 50
              */
             limit: number;
+        };
+        /** InsightsOut */
+        InsightsOut: {
+            /**
+             * Language
+             * @description ISO 639-1 code of the language the customer writes in (pl, ru, en, it, de, fr, es, uk); null until their messages say it clearly
+             */
+            language: string | null;
+            /**
+             * Messages
+             * @description How many of the customer's latest messages were read (at most 10)
+             */
+            messages: number;
+            /**
+             * Sentiment
+             * @description How they sound in their latest messages: negative | neutral | positive; null for a language with no lexicon (en, pl, ru, it have one)
+             */
+            sentiment: string | null;
+            /**
+             * Sentiment Score
+             * @description -1 (most negative) to 1
+             */
+            sentiment_score: number | null;
         };
         /** LocationIn */
         LocationIn: {
@@ -6185,6 +6225,91 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StaffMessagePage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is busy or away: retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    branchline_conversations_api_staff_insights: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightsOut"];
                 };
             };
             /** @description Unauthorized */

@@ -216,6 +216,22 @@ def staff_history(request, conversation_id: int, query: Query[HistoryQuery]):
     return page
 
 
+class InsightsOut(Schema):
+    language: str | None = Field(description="ISO 639-1 code of the language the customer writes in (pl, ru, en, "
+                                             "it, de, fr, es, uk); null until their messages say it clearly")
+    sentiment: str | None = Field(description="How they sound in their latest messages: negative | neutral | "
+                                              "positive; null for a language with no lexicon (en, pl, ru, it have one)")
+    sentiment_score: float | None = Field(description="-1 (most negative) to 1")
+    messages: int = Field(description="How many of the customer's latest messages were read (at most 10)")
+
+
+@router.get("/staff/conversations/{conversation_id}/insights", auth=staff_auth,
+            response={200: InsightsOut, **ERRORS}, tags=["staff"],
+            summary="The customer's language and tone, from their latest messages (computed here, no network)")
+def staff_insights(request, conversation_id: int):
+    return selectors.conversation_insights(request.principal, conversation_id)
+
+
 def _state_change(name: str, action, summary: str) -> None:
     """POST /staff/conversations/{id}/<name>: the action, then the conversation as you now see it."""
     def view(request, conversation_id: int):

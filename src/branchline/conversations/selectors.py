@@ -13,12 +13,22 @@ from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, StaffScope, can, staff_scope
 from branchline.accounts.principals import Principal
 from branchline.contacts.models import Contact, Customer
-from branchline.core import sql
+from branchline.core import language, sentiment, sql
 from branchline.core.errors import Forbidden, NotFound
 from branchline.core.ids import MAX_ID, parse_id  # noqa: F401 - re-exported: callers name them here
 from branchline.routing.selectors import granted_channel_ids, served_queue_ids, serves
 
-from .models import Attachment, Conversation, ConversationState, Message, Participant, Sender, Tag, Visibility
+from .models import (
+    Attachment,
+    Conversation,
+    ConversationState,
+    Kind,
+    Message,
+    Participant,
+    Sender,
+    Tag,
+    Visibility,
+)
 
 RELATED = ("topic", "case__case_type", "case__status", "customer__contact", "assigned_agent", "channel", "queue")
 # What a message's wire shapes read (payloads.py): pages are read as plain rows in plain
@@ -322,6 +332,25 @@ def messages_missed(principal: Principal, cursors: dict[int, int], *,
         missed.extend(message_rows({"conversation_id": conversation_id, f"{number}__gt": cursors[conversation_id]},
                                    order_by=number, limit=limit_per_conversation))
     return missed
+
+
+INSIGHT_MESSAGES = 10  # the customer's latest messages the language is read from
+MOOD_MESSAGES = 3  # ...and the tone: how they sound now
+
+
+def conversation_insights(principal: Principal, conversation_id) -> dict:
+    """The language the customer writes in and how they sound now, computed here from their
+    latest messages with no network call (core/language.py, core/sentiment.py; docs/adr/0023):
+    {"language": "pl" | None, "sentiment": "negative" | "neutral" | "positive" | None,
+    "sentiment_score": -1..1 | None, "messages": how many were read}."""
+    conversation = access_conversation(principal, conversation_id, related=False)
+    texts = list(Message.objects.filter(conversation_id=conversation.id, sender=Sender.CUSTOMER,
+                                        kind__in=(Kind.TEXT, Kind.FILE)).exclude(body="")
+                 .order_by("-staff_seq").values_list("body", flat=True)[:INSIGHT_MESSAGES])[::-1]
+    found = language.detect("\n".join(texts)[-2000:]) if texts else None
+    score = sentiment.score("\n".join(texts[-MOOD_MESSAGES:]), found) if found else None
+    return {"language": found, "sentiment": None if score is None else sentiment.label(score),
+            "sentiment_score": None if score is None else round(score, 2), "messages": len(texts)}
 
 
 CONTACT_MATCHES = 10

@@ -12,6 +12,7 @@ import { DocumentsPanel } from "./DocumentsPanel";
 import { Composer } from "./Composer";
 import { ContinueDialog } from "./ContinueDialog";
 import { CustomerPanel } from "./CustomerPanel";
+import { DetailsPanel } from "./DetailsPanel";
 import { HistoryPanel } from "./HistoryPanel";
 import { Messages } from "./Messages";
 import { QUICK_ANSWER_TYPE, QuickAnswers } from "./QuickAnswers";
@@ -164,6 +165,7 @@ export function ConversationView({ c, maxChars }: { c: Conversation; maxChars: n
       {handles.value && (
         <aside class="interaction-panel" id="interaction-panel" aria-label={_("Interaction panel")}>
           <CustomerPanel c={c} mayRelate={writes || isSupervisor.value} />
+          <DetailsPanel c={c} />
           <TagsPanel c={c} mayTag={writes || isSupervisor.value} />
           <DocumentsPanel c={c} />
           <QuickAnswers conversationId={c.id} canReply={replies} />
