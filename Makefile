@@ -30,7 +30,8 @@ NODE_MODULES   := frontend/node_modules/.installed
 CONSOLE_BUNDLE := frontend/dist/console/console.js
 FRONTEND_SRC   := $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.ts frontend/tsconfig.json \
                   src/branchline/web/static/branchline/text.js src/branchline/web/static/branchline/connection.js \
-                  src/branchline/web/static/branchline/files.js
+                  src/branchline/web/static/branchline/files.js src/branchline/web/static/branchline/lines.js \
+                  src/branchline/web/static/branchline/language.js
 
 $(NODE_MODULES): frontend/package.json frontend/package-lock.json
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)' 2>/dev/null \

@@ -41,3 +41,14 @@ declare module "@widget/files.js" {
     cancel(): void;
   }
 }
+
+declare module "@widget/lines.js" {
+  export function messageText(message: { text: string; system_code: string | null; params?: Record<string, string> | null }): string;
+}
+
+declare module "@widget/language.js" {
+  export function languageChoices(): { code: string; name: string }[];
+  export function currentLanguage(): string;
+  export function chooseLanguage(code: string): void;
+  export function languageMenu(select: HTMLSelectElement): void;
+}

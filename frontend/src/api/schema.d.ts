@@ -1903,6 +1903,13 @@ export interface components {
             /** @description A location item's place (the text is its label) */
             location: components["schemas"]["LocationOut"] | null;
             /**
+             * Params
+             * @description A system line's names and text (agent, receiver, customer, body), to word it in the reader's language; else null
+             */
+            params: {
+                [key: string]: string;
+            } | null;
+            /**
              * Sender
              * @description customer | agent (any member of staff) | system
              */
@@ -2335,6 +2342,13 @@ export interface components {
              * @description A system line's own words: the note a transfer carries for its receiver
              */
             note: string | null;
+            /**
+             * Params
+             * @description A system line's names and text, to word it in the reader's language (as in MessageOut)
+             */
+            params: {
+                [key: string]: string;
+            } | null;
             /**
              * Sender
              * @description customer | agent | system

@@ -2,13 +2,13 @@
 // the records newest first with "Show older records", and how long the trail is kept.
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { _, format } from "../console/i18n";
+import { _, format, N_, locale } from "../console/i18n";
 import { Retention } from "./Retention";
 import { filters, hasMore, load, loading, NO_FILTERS, problem, records, type AuditRecord, type Filters } from "./trail";
 
-const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
-const ACTOR_KINDS: [string, string][] = [["", "Anyone"], ["staff", "Staff"], ["customer", "Customers"],
-                                          ["integration", "Integrations"], ["system", "The system"]];
+const when = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" });
+const ACTOR_KINDS: [string, string][] = [["", N_("Anyone")], ["staff", N_("Staff")], ["customer", N_("Customers")],
+                                          ["integration", N_("Integrations")], ["system", N_("The system")]];
 const SUBJECT_TYPES = ["conversation", "customer", "api_token", "user"];
 
 export function AuditPage({ events, canSetRetention }: { events: string[]; canSetRetention: boolean }) {

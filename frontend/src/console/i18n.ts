@@ -7,12 +7,18 @@ declare global {
 }
 
 export const _ = (text: string) => gettext(text);
+// Dates, times and numbers in the reader's language: the page's lang, which the server chose
+// from their choice or their browser's (docs/protocol.md §18).
+export const locale = document.documentElement.lang || undefined;
+// Marks a text to translate where it is defined (a table of labels), translated where shown with
+// _(): the extraction (scripts/messages.py) finds it by this name.
+export const N_ = <T extends string>(text: T): T => text;
 export const format = (text: string, ...values: unknown[]) => interpolate(gettext(text), values);
 export const formatN = (singular: string, plural: string, count: number, ...values: unknown[]) =>
   interpolate(ngettext(singular, plural, count), values.length ? values : [count]);
 
 // A conversation's state as staff read it.
-const STATES: Record<string, string> = { waiting: "Waiting", active: "In progress", ended: "Ended" };
+const STATES: Record<string, string> = { waiting: N_("Waiting"), active: N_("In progress"), ended: N_("Ended") };
 export const stateLabel = (state: string) => gettext(STATES[state] ?? state);
 
 // A span of time, to the minute, as "23 h 5 min" or "40 min", in the reader's language.

@@ -3,16 +3,16 @@
 // change them. None acts while a dialog is open.
 import { signal } from "@preact/signals";
 import { accept, end, select, selectTab, showError } from "./actions";
-import { _ } from "./i18n";
+import { _, N_ } from "./i18n";
 import * as store from "./store";
 
 export const SHORTCUTS: [string, string][] = [
-  ["Alt+↓ / Alt+↑", "Next / previous conversation in the list"],
-  ["Alt+1 … Alt+4", "In progress, Waiting, Ended, Line of business"],
-  ["Alt+A", "Accept the open conversation"],
-  ["Alt+R", "Write a reply"],
-  ["Alt+E", "End the open conversation"],
-  ["?", "Show these shortcuts"],
+  ["Alt+↓ / Alt+↑", N_("Next / previous conversation in the list")],
+  ["Alt+1 … Alt+4", N_("In progress, Waiting, Ended, Line of business")],
+  ["Alt+A", N_("Accept the open conversation")],
+  ["Alt+R", N_("Write a reply")],
+  ["Alt+E", N_("End the open conversation")],
+  ["?", N_("Show these shortcuts")],
 ];
 
 export const helpShown = signal(false);

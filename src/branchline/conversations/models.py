@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 
@@ -301,34 +301,44 @@ class Message(models.Model):
             return named, note
         return self.body, ""
 
+    def line_params(self, author_name: str | None = None, subject_name: str | None = None) -> dict:
+        """What a system line's words name: the member of staff (`agent`), the receiver of a
+        transfer, the customer's name, and the line's own text (`body`: a queue's or status's
+        name, the hours...). Clients that render lines in their reader's language use them with
+        the same words (docs/protocol.md §18)."""
+        return {"agent": author_name or (self.author.display_name if self.author_id else ""),
+                "receiver": subject_name or (self.subject.display_name if self.subject_id else ""),
+                "customer": self.body or gettext("The customer"), "body": Message.line_and_note(self)[0]}
+
     def text(self, author_name: str | None = None, subject_name: str | None = None) -> str:
         """What a person reads: the body, or a system line in the reader's language."""
         if self.kind != Kind.SYSTEM:
             return self.body
-        names = {"agent": author_name or (self.author.display_name if self.author_id else ""),
-                 "receiver": subject_name or (self.subject.display_name if self.subject_id else ""),
-                 "customer": self.body or gettext("The customer"), "body": Message.line_and_note(self)[0]}
-        line = {
-            SystemCode.AGENT_JOINED: gettext("%(agent)s joined the conversation."),
-            SystemCode.ENDED: gettext("The conversation has ended."),
-            SystemCode.CUSTOMER_LEFT: gettext("The customer left; the conversation has ended."),
-            SystemCode.TRANSFERRED: gettext("%(agent)s transferred the conversation to %(receiver)s."),
-            SystemCode.RELEASED: gettext("%(agent)s returned the conversation to the queue."),
-            SystemCode.AGENT_AWAY: gettext("Returned to the queue: %(agent)s is away."),
-            SystemCode.SUPERVISOR_JOINED: gettext("%(agent)s (supervisor) joined the conversation."),
-            # The body holds the customer's name as the bank gave it at the time.
-            SystemCode.CUSTOMER_SIGNED_IN: gettext("%(customer)s signed in with the bank."),
-            # The body holds the status's (or topic's) name at the time.
-            SystemCode.CASE_STATUS: gettext("%(agent)s set the case's status to %(body)s."),
-            SystemCode.TOPIC_CHANGED: gettext("%(agent)s changed the topic to %(body)s."),
-            SystemCode.OUTBOUND: gettext("%(agent)s started this conversation with the customer."),
-            # The body holds the queue's name at the time.
-            SystemCode.QUEUED: gettext("%(agent)s moved the conversation to the %(body)s queue."),
-            # The body holds the reason's label, and the agent's comment after it.
-            SystemCode.REJECTED: gettext("%(agent)s rejected the conversation: %(body)s"),
-            # The body holds the channel's number of hours at the time.
-            SystemCode.AUTO_CLOSED: gettext("The conversation was closed after %(body)s hours without a message."),
-            # The body holds the reason staff gave.
-            SystemCode.BARRED: gettext("%(agent)s barred the customer: %(body)s"),
-        }.get(self.system_code)
-        return line % names if line else self.body
+        line = SYSTEM_LINES.get(self.system_code)
+        return gettext(line) % Message.line_params(self, author_name, subject_name) if line else self.body
+
+
+# Each system line's words (translated where read: Message.text, and the clients' lines.js).
+SYSTEM_LINES = {
+    SystemCode.AGENT_JOINED: gettext_noop("%(agent)s joined the conversation."),
+    SystemCode.ENDED: gettext_noop("The conversation has ended."),
+    SystemCode.CUSTOMER_LEFT: gettext_noop("The customer left; the conversation has ended."),
+    SystemCode.TRANSFERRED: gettext_noop("%(agent)s transferred the conversation to %(receiver)s."),
+    SystemCode.RELEASED: gettext_noop("%(agent)s returned the conversation to the queue."),
+    SystemCode.AGENT_AWAY: gettext_noop("Returned to the queue: %(agent)s is away."),
+    SystemCode.SUPERVISOR_JOINED: gettext_noop("%(agent)s (supervisor) joined the conversation."),
+    # The body holds the customer's name as the bank gave it at the time.
+    SystemCode.CUSTOMER_SIGNED_IN: gettext_noop("%(customer)s signed in with the bank."),
+    # The body holds the status's (or topic's) name at the time.
+    SystemCode.CASE_STATUS: gettext_noop("%(agent)s set the case's status to %(body)s."),
+    SystemCode.TOPIC_CHANGED: gettext_noop("%(agent)s changed the topic to %(body)s."),
+    SystemCode.OUTBOUND: gettext_noop("%(agent)s started this conversation with the customer."),
+    # The body holds the queue's name at the time.
+    SystemCode.QUEUED: gettext_noop("%(agent)s moved the conversation to the %(body)s queue."),
+    # The body holds the reason's label, and the agent's comment after it.
+    SystemCode.REJECTED: gettext_noop("%(agent)s rejected the conversation: %(body)s"),
+    # The body holds the channel's number of hours at the time.
+    SystemCode.AUTO_CLOSED: gettext_noop("The conversation was closed after %(body)s hours without a message."),
+    # The body holds the reason staff gave.
+    SystemCode.BARRED: gettext_noop("%(agent)s barred the customer: %(body)s"),
+}

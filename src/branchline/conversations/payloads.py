@@ -20,6 +20,11 @@ def _names(message: Message, names: dict | None) -> tuple[str | None, str | None
     return name(message.author_id, "author"), name(message.subject_id, "subject")
 
 
+def _line_params(message, author, subject) -> dict | None:
+    """A system line's names and text, for clients that word it in their reader's language."""
+    return Message.line_params(message, author, subject) if message.kind == Kind.SYSTEM else None
+
+
 def attachment_of(message) -> dict | None:
     """A file item's file: what a reader needs to show it and to fetch it (the download is
     GET /api/customer/files/{id} or /api/staff/files/{id}, each permission-checked)."""
@@ -48,6 +53,7 @@ def message_for_customer(message, *, names: dict | None = None) -> dict:
         "agent_name": author if message.sender != Sender.CUSTOMER else None,
         "text": Message.text(message, author, subject),
         "system_code": message.system_code or None,
+        "params": _line_params(message, author, subject),
         "client_message_id": message.client_message_id if message.sender == Sender.CUSTOMER else None,
         "attachment": attachment_of(message),
         "location": location_of(message),
@@ -73,6 +79,7 @@ def message_for_staff(message, *, names: dict | None = None) -> dict:
         # another queue; of a rejection), else null.
         "note": (Message.line_and_note(message)[1] or None) if message.kind == Kind.SYSTEM else None,
         "system_code": message.system_code or None,
+        "params": _line_params(message, author, subject),
         "client_message_id": message.client_message_id,
         "attachment": attachment_of(message),
         "location": location_of(message),

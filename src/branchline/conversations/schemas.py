@@ -33,6 +33,8 @@ class MessageOut(Schema):
     agent_name: str | None
     text: str
     system_code: str | None
+    params: dict[str, str] | None = Field(description="A system line's names and text (agent, receiver, customer, "
+                                                       "body), to word it in the reader's language; else null")
     client_message_id: str | None = Field(description="The customer's own id for their messages; else null")
     attachment: AttachmentOut | None = Field(description="A file item's file (the text is its caption)")
     location: LocationOut | None = Field(description="A location item's place (the text is its label)")
@@ -59,6 +61,8 @@ class StaffMessageOut(Schema):
     text: str
     note: str | None = Field(description="A system line's own words: the note a transfer carries for its receiver")
     system_code: str | None
+    params: dict[str, str] | None = Field(description="A system line's names and text, to word it in the "
+                                                       "reader's language (as in MessageOut)")
     client_message_id: str | None
     attachment: AttachmentOut | None = Field(description="The file it carries (a file item, or a note's)")
     location: LocationOut | None = Field(description="A location item's place (the text is its label)")

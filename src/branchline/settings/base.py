@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "branchline.web.context_processors.languages",
             ],
         },
     },
@@ -220,7 +221,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 CSRF_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+# The reader's choice (the django_language cookie the language menus set) or their browser's
+# Accept-Language picks one; system lines and dates follow it (docs/protocol.md §18).
+LANGUAGES = [("en", _("English")), ("pl", _("Polish")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "src" / "branchline" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -4,14 +4,14 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { loadCases, loadMoreTimeline, openCaseById, setCaseStatus, showError, notice } from "../actions";
-import { _, format, stateLabel } from "../i18n";
+import { _, format, stateLabel, locale } from "../i18n";
 import {
   caseFilters, caseList, caseStatuses, caseTypes, changesCases, lineHandlers, me, openCase, seesWholeLine, tags,
   type CaseFilters,
 } from "../store";
 import { Item } from "./Messages";
 
-const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "numeric" });
 
 function Filters() {
   const draft = useSignal<CaseFilters>({ ...caseFilters.value });

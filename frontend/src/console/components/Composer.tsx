@@ -9,19 +9,19 @@ import { useEffect, useRef } from "preact/hooks";
 import { acceptFor, canRecord, carriesFiles, formatSize, VoiceRecorder } from "@widget/files.js";
 import { lengthStatus } from "@widget/text.js";
 import { composerError, currentPlace, send, typed } from "../actions";
-import { _, format } from "../i18n";
+import { _, format, N_ } from "../i18n";
 import { composerInsert, type Visibility } from "../store";
 import { EmojiPicker } from "./EmojiPicker";
 import { matching } from "./QuickAnswers";
 
 const WORDING = {
   public: {
-    label: "Your reply", placeholder: "Write a reply…", send: "Send", empty: "Write a reply first.",
+    label: N_("Your reply"), placeholder: N_("Write a reply…"), send: N_("Send"), empty: N_("Write a reply first."),
     tooLong: "Your reply is %s characters long; the limit is %s. Shorten it to send it.",
   },
   staff: {
-    label: "Your internal note", placeholder: "Write an internal note: only staff see it…", send: "Add note",
-    empty: "Write a note first.", tooLong: "Your note is %s characters long; the limit is %s. Shorten it to add it.",
+    label: N_("Your internal note"), placeholder: N_("Write an internal note: only staff see it…"), send: N_("Add note"),
+    empty: N_("Write a note first."), tooLong: "Your note is %s characters long; the limit is %s. Shorten it to add it.",
   },
 } as const;
 

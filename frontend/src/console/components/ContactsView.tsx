@@ -3,10 +3,10 @@
 // administrators lift a bar here.
 import { useSignal } from "@preact/signals";
 import { loadContacts, showError, unbar } from "../actions";
-import { _ } from "../i18n";
+import { _, locale } from "../i18n";
 import { contactFilters, contactList, managesContacts } from "../store";
 
-const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "numeric" });
 
 export function ContactsView() {
   const q = useSignal(contactFilters.value.q ?? "");

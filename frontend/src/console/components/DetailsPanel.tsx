@@ -5,11 +5,11 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, unwrap, type Schemas } from "../../api/client";
-import { _ } from "../i18n";
+import { _, N_, locale } from "../i18n";
 import { selectedThread, type Conversation } from "../store";
 
-const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const TONES: Record<string, string> = { positive: "Positive", neutral: "Neutral", negative: "Negative" };
+const when = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+const TONES: Record<string, string> = { positive: N_("Positive"), neutral: N_("Neutral"), negative: N_("Negative") };
 
 function languageName(code: string): string {
   try {

@@ -5,11 +5,11 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { formatSize } from "@widget/files.js";
 import { api, unwrap } from "../../api/client";
-import { _ } from "../i18n";
+import { _, locale } from "../i18n";
 import { selectedThread, type Conversation, type Message } from "../store";
 import { fileUrl } from "./FileItem";
 
-const when = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+const when = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 
 export function DocumentsPanel({ c }: { c: Conversation }) {
   const all = useSignal(false);
@@ -42,7 +42,7 @@ export function DocumentsPanel({ c }: { c: Conversation }) {
           <li key={m.id} data-conversation={m.conversation_id} class={m.visibility === "staff" ? "staff-only" : ""}>
             <a href={fileUrl(m.attachment!)} download={m.attachment!.name}>{m.attachment!.name}</a>
             <span class="hint">
-              {" "}{formatSize(m.attachment!.size)} · {m.sender === "customer" ? _("from the customer") : m.author?.name}
+              {" "}{formatSize(m.attachment!.size, locale)} · {m.sender === "customer" ? _("from the customer") : m.author?.name}
               {" · "}{when.format(new Date(m.created_at))}{m.visibility === "staff" ? ` · ${_("note")}` : ""}
             </span>
           </li>

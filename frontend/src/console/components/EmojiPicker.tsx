@@ -3,17 +3,17 @@
 // or a choice closes it, and the choice goes in at the reply's caret.
 import { useSignal } from "@preact/signals";
 import { insertIntoComposer } from "../actions";
-import { _ } from "../i18n";
+import { _, N_ } from "../i18n";
 
 const EMOJI: [string, string][] = [
-  ["🙂", "Slightly smiling face"], ["😊", "Smiling face"], ["😀", "Grinning face"], ["😉", "Winking face"],
-  ["🙏", "Folded hands"], ["👍", "Thumbs up"], ["👌", "OK hand"], ["👋", "Waving hand"],
-  ["👏", "Clapping hands"], ["🤝", "Handshake"], ["✅", "Check mark"], ["❗", "Exclamation mark"],
-  ["❓", "Question mark"], ["⚠️", "Warning"], ["⏳", "Hourglass"], ["📅", "Calendar"],
-  ["📄", "Document"], ["📎", "Paperclip"], ["✉️", "Envelope"], ["📞", "Telephone"],
-  ["💳", "Credit card"], ["🏦", "Bank"], ["🏠", "House"], ["💶", "Euro banknote"],
-  ["🔒", "Lock"], ["🔑", "Key"], ["🎉", "Party popper"], ["☀️", "Sun"],
-  ["😔", "Pensive face"], ["😮", "Surprised face"], ["❤️", "Red heart"], ["⭐", "Star"],
+  ["🙂", N_("Slightly smiling face")], ["😊", N_("Smiling face")], ["😀", N_("Grinning face")], ["😉", N_("Winking face")],
+  ["🙏", N_("Folded hands")], ["👍", N_("Thumbs up")], ["👌", N_("OK hand")], ["👋", N_("Waving hand")],
+  ["👏", N_("Clapping hands")], ["🤝", N_("Handshake")], ["✅", N_("Check mark")], ["❗", N_("Exclamation mark")],
+  ["❓", N_("Question mark")], ["⚠️", N_("Warning")], ["⏳", N_("Hourglass")], ["📅", N_("Calendar")],
+  ["📄", N_("Document")], ["📎", N_("Paperclip")], ["✉️", N_("Envelope")], ["📞", N_("Telephone")],
+  ["💳", N_("Credit card")], ["🏦", N_("Bank")], ["🏠", N_("House")], ["💶", N_("Euro banknote")],
+  ["🔒", N_("Lock")], ["🔑", N_("Key")], ["🎉", N_("Party popper")], ["☀️", N_("Sun")],
+  ["😔", N_("Pensive face")], ["😮", N_("Surprised face")], ["❤️", N_("Red heart")], ["⭐", N_("Star")],
 ];
 
 export function EmojiPicker() {

@@ -4,7 +4,7 @@
 import { coordinates, formatSize, mapLink, type Place } from "@widget/files.js";
 import { LINK_ATTRIBUTES } from "@widget/text.js";
 import type { Schemas } from "../../api/client";
-import { _ } from "../i18n";
+import { _, locale } from "../i18n";
 
 type Attachment = Schemas["AttachmentOut"];
 
@@ -19,7 +19,7 @@ export function FileItem({ file }: { file: Attachment }) {
       )}
       {file.category === "audio" && <audio controls preload="metadata" src={url} aria-label={file.name} />}
       {file.category === "video" && <video controls preload="metadata" src={url} aria-label={file.name} />}
-      <a class="attachment-link" href={url} download={file.name}>{file.name} · {formatSize(file.size)}</a>
+      <a class="attachment-link" href={url} download={file.name}>{file.name} · {formatSize(file.size, locale)}</a>
     </span>
   );
 }
@@ -27,7 +27,7 @@ export function FileItem({ file }: { file: Attachment }) {
 export function PlaceItem({ place }: { place: Place }) {
   return (
     <span class="location">
-      📍 {coordinates(place)} <a href={mapLink(place)} {...LINK_ATTRIBUTES}>{_("Open the map")}</a>
+      📍 {coordinates(place, locale)} <a href={mapLink(place)} {...LINK_ATTRIBUTES}>{_("Open the map")}</a>
     </span>
   );
 }

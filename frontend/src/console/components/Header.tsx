@@ -1,10 +1,11 @@
+import { chooseLanguage, currentLanguage, languageChoices } from "@widget/language.js";
 import { csrfToken } from "../../api/client";
 import { alerts, setAlerts } from "../attention";
-import { _ } from "../i18n";
+import { _, N_ } from "../i18n";
 import { helpShown } from "../shortcuts";
 import { connection, handles, me } from "../store";
 
-const STATUS = { connecting: "Connecting…", online: "Connected", offline: "Reconnecting…" } as const;
+const STATUS = { connecting: N_("Connecting…"), online: N_("Connected"), offline: N_("Reconnecting…") } as const;
 
 interface Links { roleLabel: string; signOutUrl: string; auditUrl: string; adminUrl: string }
 
@@ -29,6 +30,11 @@ export function Header({ roleLabel, signOutUrl, auditUrl, adminUrl }: Links) {
       )}
       <button type="button" class="link-button" id="shortcuts-link" aria-haspopup="dialog"
               onClick={() => { helpShown.value = true; }}>{_("Shortcuts")}</button>
+      <label for="language" class="visually-hidden">{_("Language")}</label>
+      <select id="language" class="language-menu" value={currentLanguage()}
+              onChange={(e) => chooseLanguage(e.currentTarget.value)}>
+        {languageChoices().map(({ code, name }) => <option key={code} value={code} lang={code}>{name}</option>)}
+      </select>
       <span class="me">{me.value.name} · {roleLabel}</span>
       <form method="post" action={signOutUrl} id="sign-out">
         <input type="hidden" name="csrfmiddlewaretoken" value={csrfToken()} />

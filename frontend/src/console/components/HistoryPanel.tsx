@@ -5,11 +5,11 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { forgetHistory, loadHistory, showError } from "../actions";
-import { _, format, stateLabel } from "../i18n";
+import { _, format, stateLabel, locale } from "../i18n";
 import { conversations, EMPTY_HISTORY, histories, type Conversation, type Message } from "../store";
 import { Item } from "./Messages";
 
-const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
 const ENDINGS = new Set(["ended", "customer_left"]);
 
 interface Past {

@@ -2,15 +2,16 @@
 // scrolled to the newest unless the reader scrolled up; paging back keeps their place.
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { loadEarlier, showError } from "../actions";
-import { _, format } from "../i18n";
+import { _, format, N_, locale } from "../i18n";
 import { me, selectedDrafts, selectedThread, type Conversation, type Draft, type Message } from "../store";
+import { messageText } from "@widget/lines.js";
 import { MessageText } from "./MessageText";
 import { FileItem, PlaceItem } from "./FileItem";
 
-const time = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const time = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
 type DeliveryState = "pending" | "sent" | "delivered" | "read" | "failed";
 const STATE_LABELS: Record<DeliveryState, string> = {
-  pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent",
+  pending: N_("Sending…"), sent: N_("Sent"), delivered: N_("Delivered"), read: N_("Read"), failed: N_("Not sent"),
 };
 
 // The customer's marks count what the customer can see (`seq`); an item they cannot see has none.
@@ -48,7 +49,7 @@ export function Item({ m, customerName, c }: { m: Message; customerName: string;
     return (
       <li class={`msg system${staffOnly ? " staff-only" : ""}`} data-code={m.system_code ?? undefined} {...common}>
         {staffOnly && <span class="tag">{_("Staff only")}</span>}
-        <MessageText text={m.text} />
+        <MessageText text={messageText(m)} />
         {m.note && <blockquote class="line-note"><MessageText text={m.note} /></blockquote>}
       </li>
     );

@@ -2,12 +2,12 @@
 // needs a note). Staff read why; the customer reads only that it has ended.
 import { useSignal } from "@preact/signals";
 import { reject, type Rejection } from "../actions";
-import { _, format } from "../i18n";
+import { _, format, N_ } from "../i18n";
 import type { Conversation } from "../store";
 import { ActionDialog } from "./ActionDialog";
 
 export const REJECTIONS: [Rejection, string][] = [
-  ["duplicate", "A duplicate"], ["spam", "Spam"], ["abuse", "Abusive"], ["other", "Another reason"],
+  ["duplicate", N_("A duplicate")], ["spam", N_("Spam")], ["abuse", N_("Abusive")], ["other", N_("Another reason")],
 ];
 
 export function RejectDialog({ c, onClose }: { c: Conversation; onClose: () => void }) {

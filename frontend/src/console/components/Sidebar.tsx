@@ -2,16 +2,16 @@
 // supervisors have their own lists (In progress, Waiting, Ended); supervisors,
 // administrators and auditors also the whole line of business, live.
 import { searchEnded, selectTab, select, showError, showModule } from "../actions";
-import { _, format } from "../i18n";
+import { _, format, N_, locale } from "../i18n";
 import {
   endedQuery, handles, isMine, lists, listsLoaded, module, seesWholeLine, selectedId, tab, type Conversation, type Tab,
 } from "../store";
 import { Tabs, type TabItem } from "./Tabs";
 
-const LABELS: Record<Tab, string> = { active: "In progress", waiting: "Waiting", ended: "Ended", line: "Line of business" };
+const LABELS: Record<Tab, string> = { active: N_("In progress"), waiting: N_("Waiting"), ended: N_("Ended"), line: N_("Line of business") };
 const COUNTED: Tab[] = ["active", "waiting", "line"];
 
-const when = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", day: "numeric", month: "short" });
+const when = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", day: "numeric", month: "short" });
 
 function tabsForRole(): Tab[] {
   const own: Tab[] = handles.value ? ["active", "waiting", "ended"] : ["waiting"];

@@ -3,11 +3,11 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { transfer, transferCandidates } from "../actions";
-import { _, format } from "../i18n";
+import { _, format, N_ } from "../i18n";
 import type { Candidate, Conversation } from "../store";
 import { ActionDialog } from "./ActionDialog";
 
-const ROLES: Record<string, string> = { agent: "Agent", supervisor: "Supervisor" };
+const ROLES: Record<string, string> = { agent: N_("Agent"), supervisor: N_("Supervisor") };
 
 export function TransferDialog({ c, onClose }: { c: Conversation; onClose: () => void }) {
   const candidates = useSignal<Candidate[] | null>(null);

@@ -1,6 +1,7 @@
 // The customer widget (/chat/): guest or signed-in customer, one live socket, history
 // paged from the API, unread marker on return, typing and delivered/read marks.
 import { acceptFor, canRecord, carriesFiles, formatSize, VoiceRecorder } from "./files.js";
+import { languageMenu } from "./language.js";
 import { api, BranchlineSocket, fetchBlob, newClientMessageId } from "./socket.js";
 import { applyReceipts, dayNode, el, isNearBottom, messageNode, setFileFetcher, setState } from "./render.js";
 import { lengthStatus } from "./text.js";
@@ -421,6 +422,7 @@ if (bankSignIn) {
   $("step-up").addEventListener("click", () => signInWithBank());
 }
 
+languageMenu($("language"));
 $("guest").addEventListener("click", startGuest);
 $("sign-out").addEventListener("click", () => signOut(true));
 $("composer").addEventListener("submit", send);

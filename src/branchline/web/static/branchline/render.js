@@ -1,10 +1,13 @@
 // Rendering of the widget's messages. Text is always set as text nodes: nothing anyone
 // writes is ever parsed as HTML; web links become <a> elements built here (text.js finds them).
 import { coordinates, formatSize, mapLink } from "./files.js";
+import { messageText } from "./lines.js";
 import { LINK_ATTRIBUTES, linkParts } from "./text.js";
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
+// Dates and times in the reader's language (the page's lang, which the server chose for them).
+const locale = document.documentElement.lang || undefined;
+const timeFormat = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short" });
 
 export function el(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
@@ -50,7 +53,7 @@ function attachmentNode(attachment) {
   }
   // Saving it: the link gets its blob: address on first use, then works as a plain download.
   const link = el("a", { class: "attachment-link", href: "#", download: attachment.name },
-                  `${attachment.name} · ${formatSize(attachment.size)}`);
+                  `${attachment.name} · ${formatSize(attachment.size, locale)}`);
   link.addEventListener("click", async (event) => {
     if (link.dataset.ready) return;
     event.preventDefault();
@@ -68,7 +71,7 @@ function attachmentNode(attachment) {
 
 function locationNode(place) {
   const box = el("span", { class: "location" });
-  box.append(el("span", {}, `📍 ${coordinates(place)} `));
+  box.append(el("span", {}, `📍 ${coordinates(place, locale)} `));
   box.append(el("a", { ...LINK_ATTRIBUTES, href: mapLink(place) }, gettext("Open the map")));
   return box;
 }
@@ -83,7 +86,7 @@ export function messageNode(message, mineSender) {
   if (message.sender === "customer" && !mine) li.append(el("span", { class: "author" }, message.customer_name || gettext("Customer")));
   if (message.attachment) li.append(attachmentNode(message.attachment));
   if (message.location) li.append(locationNode(message.location));
-  if (message.text || (!message.attachment && !message.location)) li.append(textNode(message.text));
+  if (message.text || (!message.attachment && !message.location)) li.append(textNode(messageText(message)));
   if (message.sender !== "system") {
     const meta = el("span", { class: "meta" });
     meta.append(el("time", { datetime: message.created_at }, timeFormat.format(new Date(message.created_at))));
