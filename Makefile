@@ -10,7 +10,7 @@ PORT      ?= 8000
 UVICORN   := $(PY) -m uvicorn branchline.asgi:application --app-dir src --lifespan on --ws-max-size 1048576 \
              --ws-per-message-deflate false --no-proxy-headers
 
-.PHONY: demo test venv browser scanner migrate serve clean bench assets widget-size
+.PHONY: demo test venv browser scanner migrate serve clean bench assets widget-size messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || "$$(./scripts/find-python.sh)" -m venv $(VENV)
@@ -86,6 +86,12 @@ demo: migrate scanner $(IDP_MODULES)
 	  $(PY) tests/support/clamd.py --socket var/clamd/clamd.sock & clamd=$$!; \
 	  trap 'kill $$idp $$clamd 2>/dev/null; wait $$idp $$clamd 2>/dev/null' EXIT INT TERM; \
 	  $(DEMO_ENV) $(UVICORN) --host $(HOST) --port $(PORT)
+
+# The translation catalogs (src/branchline/locale/, docs/protocol.md §18): gather every text of
+# the server, the widget and the console into the .po files, then compile the .mo files the
+# server reads (both committed). tests/test_translations.py fails while a text is untranslated.
+messages: venv
+	$(PY) scripts/messages.py
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:

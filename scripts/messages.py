@@ -74,6 +74,7 @@ def merge(pot: polib.POFile, language: str, domain: str) -> polib.POFile:
     po = polib.pofile(str(path)) if path.exists() else polib.POFile()
     po.merge(pot)
     po[:] = [entry for entry in po if not entry.obsolete]
+    po.metadata_is_fuzzy = False
     po.metadata.update({"Language": language, "Content-Type": "text/plain; charset=UTF-8",
                         "Content-Transfer-Encoding": "8bit", "Plural-Forms": PLURALS[language]})
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +92,7 @@ def extract() -> None:
     for language in LANGUAGES:
         po = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
         po.metadata["Plural-Forms"] = PLURALS[language]
+        po.metadata_is_fuzzy = False  # makemessages marks a new catalog's header so
         po.save()
         merge(pot, language, "djangojs")
 

@@ -47,10 +47,11 @@ def expect_online(page: Page) -> None:
 
 
 def open_page(browser, base_url: str, viewport: dict, label: str, errors: list[str], *, fake_clock: bool = False,
-              axe: bool = False) -> Page:
+              axe: bool = False, locale: str = "en-US") -> Page:
     """A page in a fresh browser context (no cookies, no sessionStorage). With `axe`, axe-core
-    is in the page; with `fake_clock`, its timers run on Playwright's clock (page.clock.run_for)."""
-    context = browser.new_context(viewport=viewport, base_url=base_url, locale="en-US")
+    is in the page; with `fake_clock`, its timers run on Playwright's clock (page.clock.run_for);
+    `locale`: the browser's language (Accept-Language, navigator.language, Intl)."""
+    context = browser.new_context(viewport=viewport, base_url=base_url, locale=locale)
     context.set_default_timeout(WAIT)
     if axe:
         with_axe(context)

@@ -38,7 +38,7 @@ export async function loadLists(): Promise<void> {
   const keep = store.selected.value;
   if (keep) next.set(keep.id, keep); // the open conversation stays on screen whatever happened to it
   if (!wanted.includes("ended")) for (const c of store.lists.value.ended) next.set(c.id, c);
-  for (const c of results.flat()) next.set(c.id, c);
+  for (const c of results.flat()) next.set(c.id, store.named(c));
   batch(() => {
     store.conversations.value = next;
     store.listsLoaded.value = true;
@@ -50,7 +50,7 @@ export async function searchEnded(text: string): Promise<void> {
   store.endedQuery.value = text;
   const found = await list("ended");
   const next = new Map(store.conversations.value);
-  for (const c of found) next.set(c.id, c);
+  for (const c of found) next.set(c.id, store.named(c));
   store.conversations.value = next;
 }
 

@@ -201,7 +201,7 @@ export function setHasMore(conversationId: number, hasMore: boolean): void {
 }
 
 export function putConversation(c: Conversation): void {
-  store.conversations.value = new Map(store.conversations.value).set(c.id, c);
+  store.conversations.value = new Map(store.conversations.value).set(c.id, store.named(c));
 }
 
 // Conversations that just left one of our queues for another: not "new" when they reappear.

@@ -3,6 +3,7 @@
 // module knows no protocol detail: how messages are ordered is decided by protocol.ts.
 import { computed, signal } from "@preact/signals";
 import type { paths } from "../api/schema";
+import { _ } from "./i18n";
 
 // Named after what the staff endpoints answer, so a regenerated schema flows through.
 type Json<T> = T extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
@@ -66,6 +67,13 @@ export const connection = signal<Connection>("connecting");
 export const conversations = signal<ReadonlyMap<number, Conversation>>(new Map());
 export const threads = signal<ReadonlyMap<number, Thread>>(new Map());
 export const drafts = signal<readonly Draft[]>([]);
+
+// A guest is "Customer" in the reader's language: socket events name them in the server's
+// (docs/protocol.md §18), HTTP answers in the reader's.
+export function named(c: Conversation): Conversation {
+  if (c.customer.authenticated || c.customer.contact) return c;
+  return { ...c, customer: { ...c.customer, name: _("Customer") } };
+}
 // Conversation id -> the customer is typing (cleared by a timeout, a message or is_typing false).
 export const typing = signal<ReadonlySet<number>>(new Set());
 export const listsLoaded = signal(false); // the first list load has answered

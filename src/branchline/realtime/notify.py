@@ -3,8 +3,12 @@ envelopes, each addressed to the audiences that may see it, in the shape they ma
 
 Runs after commit in the action's thread (branchline/subscriptions.py). A numbered
 envelope goes to customer audiences or to staff audiences, never both (docs/adr/0005)."""
+import functools
 import json
 from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import translation
 
 from branchline.accounts.events import SessionEnded
 from branchline.conversations.events import (
@@ -60,6 +64,18 @@ def send(envelope: Envelope) -> None:
         get_bus().send(envelope.encode())
 
 
+def in_server_language(subscriber):
+    """Socket payloads are built once for many readers, so in the server's language, whoever
+    acted (an HTTP request runs in its reader's): clients word system lines in their reader's
+    language from `system_code` and `params` (docs/protocol.md §18)."""
+    @functools.wraps(subscriber)
+    def wrapped(event):
+        with translation.override(settings.LANGUAGE_CODE):
+            return subscriber(event)
+
+    return wrapped
+
+
 def customer_audiences(event: ConversationEvent) -> tuple[str, ...]:
     return (audiences.customer(event.customer_id),)
 
@@ -72,6 +88,7 @@ def staff_audiences(event: ConversationEvent, *, also: tuple[int, ...] = (), but
     return tuple(keys)
 
 
+@in_server_language
 def message_added(event: MessageAdded) -> None:
     """One envelope per stream: the customer's shape on the public stream (public items
     only), the staff shape on the staff stream."""
@@ -85,6 +102,7 @@ def message_added(event: MessageAdded) -> None:
                   conversation_id=event.conversation_id, seq=message.staff_seq))
 
 
+@in_server_language
 def conversation_changed(event: ConversationChanged) -> None:
     """Each side gets the new state in the shape it may see. The queue sees full snapshots
     only while a conversation waits; after that, only that it left."""

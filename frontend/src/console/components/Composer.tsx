@@ -17,11 +17,12 @@ import { matching } from "./QuickAnswers";
 const WORDING = {
   public: {
     label: N_("Your reply"), placeholder: N_("Write a reply…"), send: N_("Send"), empty: N_("Write a reply first."),
-    tooLong: "Your reply is %s characters long; the limit is %s. Shorten it to send it.",
+    tooLong: N_("Your reply is %s characters long; the limit is %s. Shorten it to send it."),
   },
   staff: {
     label: N_("Your internal note"), placeholder: N_("Write an internal note: only staff see it…"), send: N_("Add note"),
-    empty: N_("Write a note first."), tooLong: "Your note is %s characters long; the limit is %s. Shorten it to add it.",
+    empty: N_("Write a note first."),
+    tooLong: N_("Your note is %s characters long; the limit is %s. Shorten it to add it."),
   },
 } as const;
 
