@@ -17,8 +17,10 @@ from branchline.accounts import oidc
 from branchline.accounts.actions import customer_session_start, sign_ins_purge
 from branchline.accounts.models import ClaimMapping, CustomerSession, SsoSignIn, token_digest
 from branchline.contacts.models import Customer
-from branchline.conversations.models import Message
+from branchline.conversations import actions
+from branchline.conversations.models import Conversation, Message
 from tests import factories
+from tests.factories import principal
 from tests.support.idp import IdentityProvider, handed_over, sign_in, unsigned
 
 pytestmark = pytest.mark.django_db
@@ -396,11 +398,39 @@ def test_a_guest_who_signs_in_mid_chat_keeps_the_conversation_and_the_agent_sees
     seen = agent.get(f"/api/staff/conversations/{conversation_id}").json()
     assert seen["customer"] == {"id": jan["customer"]["id"], "name": "Jan Kowalski", "authenticated": True,
                                 "details": [{"label": "Customer number", "value": "100200"},
-                                            {"label": "Segment", "value": "Premium"}], "barred": False}
+                                            {"label": "Segment", "value": "Premium"}], "barred": False,
+                                "contact": None}
     # What the claim mapping shows is for staff: the customer's own views do not carry it.
     assert "details" not in jan["customer"] and "Customer number" not in json.dumps(me)
     to_customer = [e for e in events if any(a.startswith("customer:") for a in e["a"])]
     assert to_customer and "Customer number" not in json.dumps(to_customer)
+
+
+def test_a_guest_who_signs_in_as_a_barred_customer_is_ended_and_reaches_nobody(sso, world, capture_events):
+    """Barred as Jan earlier: signing in from a guest chat ends it, and Jan's next message is refused."""
+    client = Client()
+    with httpx.Client() as browser:
+        jan = _redeem(client, _browser_sign_in(client, browser)["sso"]).json()
+        first = client.post("/api/customer/messages", json.dumps({"body": "Spam", "client_message_id": "j-1",
+                                                                    "topic_id": world.topic.id}),
+                            content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {jan['token']}")
+        actions.customer_bar(principal=principal(world.supervisor),
+                             conversation_id=first.json()["message"]["conversation_id"], reason="Spamming")
+        guest_token, conversation_id = _guest_chat(client, world)
+        response = sign_in(browser, _start(client, token=guest_token), "jan", "jan-password")
+        with capture_events() as events:
+            redeemed = _redeem(client, _callback(client, response.headers["location"])["sso"])
+    assert redeemed.status_code == 201, redeemed.content
+    ended = Conversation.objects.get(pk=conversation_id)
+    assert (ended.state, ended.end_reason, ended.customer.sso_subject) == ("ended", "barred", "jan")
+    assert not any(e["t"] == "message.created" and e["d"]["message"]["system_code"] == "customer_signed_in"
+                   for e in events)
+    refused = client.post("/api/customer/messages", json.dumps({"body": "Hello?", "client_message_id": "j-2",
+                                                                  "topic_id": world.topic.id}),
+                          content_type="application/json",
+                          HTTP_AUTHORIZATION=f"Bearer {redeemed.json()['token']}")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "customer_barred")
+    assert not Message.objects.filter(body="Hello?").exists()
 
 
 def test_a_step_up_where_the_guest_and_the_customer_used_the_same_client_id_keeps_both_messages(sso, world):
