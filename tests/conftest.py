@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 import uvicorn
+from django.utils import translation
 
 from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Contact
@@ -165,6 +166,15 @@ def _writes_only_in_actions(request):
     with connection.execute_wrapper(guard):
         yield
     assert not guard.violations, f"database writes outside actions modules: {guard.violations}"
+
+
+@pytest.fixture(autouse=True)
+def _server_language():
+    """Each test starts in the server's language: a request through Django's test client leaves
+    its reader's language active in this thread (a real request's dies with its context)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

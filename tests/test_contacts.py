@@ -133,7 +133,7 @@ def test_the_contacts_page_lists_whom_each_member_of_staff_may_see(world):
     listed = factories.staff_browser(world.supervisor).get("/api/staff/contacts", {"barred": "true"}).json()
     assert listed["contacts"][0] | {"barred_at": None} == {
         "id": guest.id, "name": "Customer", "authenticated": False, "email": "", "barred": True, "barred_at": None,
-        "barred_by": world.agent2.display_name, "bar_reason": "Spam", "dropped_messages": 0}
+        "barred_by": world.agent2.display_name, "bar_reason": "Spam", "dropped_messages": 0, "contact": None}
     page = factories.staff_browser(world.supervisor).get("/api/staff/contacts", {"limit": 1}).json()
     assert (len(page["contacts"]), page["next_before_id"]) == (1, page["contacts"][0]["id"])
     bad = factories.staff_browser(world.supervisor).get("/api/staff/contacts", {"limit": 0})

@@ -8,7 +8,7 @@ from django.test import Client
 
 from branchline.accounts.actions import customer_session_start
 from branchline.audit.models import AuditRecord
-from branchline.contacts.models import Contact, Customer
+from branchline.contacts.models import Contact, CustomerContact
 from branchline.conversations import actions
 from branchline.core.errors import InvalidInput, NotFound
 from branchline.realtime import handlers
@@ -72,7 +72,8 @@ def test_recording_a_contact_from_the_conversation(world):
         "Ewa Nowak", "+48 600 100 200", "Nowak Sp. z o.o.", "")
     stored = Contact.objects.get(pk=contact["id"])
     assert (stored.line_of_business_id, stored.created_by) == (world.lob.id, world.agent.display_name)
-    assert Customer.objects.get(pk=guest.id).contact_id == stored.id
+    assert list(CustomerContact.objects.filter(customer=guest).values_list("contact_id", "line_of_business_id")) == [
+        (stored.id, world.lob.id)]
 
 
 def test_searching_contacts_as_you_type_within_the_line(world):
@@ -112,7 +113,7 @@ def test_who_may_relate_and_to_which_contacts(world):
     made = handlers._staff_action(principal(world.agent), "contact.create",
                                   {"conversation_id": cid, "first_name": "Ewa", "last_name": "Nowak",
                                    "email": "ewa@example.com"})
-    assert made == cid and Customer.objects.get(pk=_guest.id).contact.first_name == "Ewa"
+    assert made == cid and CustomerContact.objects.get(customer=_guest).contact.first_name == "Ewa"
 
 
 def test_the_contacts_page_shows_recognized_guests(world):
@@ -122,3 +123,35 @@ def test_the_contacts_page_shows_recognized_guests(world):
     actions.customer_contact_relate(principal=principal(world.agent), conversation_id=cid, contact_id=world.contact.id)
     rows = client.get("/api/staff/contacts", {"q": "Kowal"}).json()["contacts"]
     assert [(r["id"], r["name"], r["contact"]["name"]) for r in rows] == [(guest.id, "Customer", "Jan Kowalski")]
+
+
+def test_a_lines_contact_stays_that_lines_and_the_banks_name_stays(world, capture_events):
+    """Jan, signed in with the bank, writes to two lines: each relates him to a contact of its
+    own; neither sees the other's, nor replaces it, and his verified name stays."""
+    jan = factories.customer(authenticated=True, name="Jan Kowalski")
+    first, _ = actions.customer_message_send(principal=principal(jan), body="Cards", client_message_id="j-1",
+                                             topic_id=world.topic.id)
+    actions.conversation_accept(principal=principal(world.agent), conversation_id=first.conversation_id)
+    world.contact.first_name = "Janek"  # what line A recorded
+    world.contact.save()
+    actions.customer_contact_relate(principal=principal(world.agent), conversation_id=first.conversation_id,
+                                    contact_id=world.contact.id)
+    actions.conversation_end(principal=principal(world.agent), conversation_id=first.conversation_id)
+    second, _ = actions.customer_message_send(principal=principal(jan), body="Treasury", client_message_id="j-2",
+                                              topic_id=world.other_topic.id)
+    factories.serve(world.outsider, second.conversation.queue)
+    with capture_events() as events:
+        actions.conversation_accept(principal=principal(world.outsider), conversation_id=second.conversation_id)
+    theirs = factories.staff_browser(world.outsider)
+    seen = theirs.get(f"/api/staff/conversations/{second.conversation_id}").json()["customer"]
+    assert (seen["name"], seen["contact"]) == ("Jan Kowalski", None)
+    assert "Janek" not in json.dumps(events) and "jan.kowalski@example.com" not in json.dumps(events)
+    assert "Janek" not in json.dumps(theirs.get("/api/staff/contacts").json())
+    assert theirs.get("/api/staff/contacts", {"q": "Janek"}).json()["contacts"] == []
+    own = Contact.objects.create(line_of_business=world.other_lob, first_name="J.", last_name="Kowalski",
+                                 email="jk@corp.example")
+    actions.customer_contact_relate(principal=principal(world.outsider), conversation_id=second.conversation_id,
+                                    contact_id=own.id)
+    ours = factories.staff_browser(world.agent).get(f"/api/staff/conversations/{first.conversation_id}").json()
+    assert (ours["customer"]["name"], ours["customer"]["contact"]["first_name"]) == ("Jan Kowalski", "Janek")
+    assert CustomerContact.objects.filter(customer=jan).count() == 2

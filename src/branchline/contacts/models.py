@@ -58,8 +58,6 @@ class Customer(models.Model):
     barred_by = models.CharField(max_length=200, blank=True)
     bar_reason = models.CharField(max_length=500, blank=True)
     dropped_messages = models.PositiveIntegerField(default=0)
-    # The contact staff related this profile to (seed 004: it is then "Recognized").
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="profiles")
 
     class Meta:
         constraints = [
@@ -78,3 +76,20 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.display_name
+
+
+class CustomerContact(models.Model):
+    """A profile related to a contact of one line of business (seed 004: Recognized there). Per
+    line, as contacts are: another line neither sees it nor loses it when it relates the same
+    profile to a contact of its own."""
+
+    # No index of its own: the unique (customer, line) one leads with it.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_links", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="profile_links")
+    line_of_business = models.ForeignKey("accounts.LineOfBusiness", on_delete=models.PROTECT, related_name="+")
+    related_at = models.DateTimeField(default=timezone.now)
+    related_by = models.CharField(max_length=200, blank=True)  # a name, copied: it outlives the user
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "line_of_business"],
+                                               name="customer_contact_per_line")]

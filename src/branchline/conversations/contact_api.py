@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from branchline.accounts.auth import staff_auth
+from branchline.accounts.permissions import staff_scope
 from branchline.contacts.schemas import ContactCard
 from branchline.core.errors import InvalidInput
 from branchline.core.ids import MAX_ID
@@ -47,12 +48,15 @@ class ContactsQuery(Schema):
     limit: int = Field(50, description=f"1 to {PAGE_MAX}")
 
 
-def contact_out(customer) -> dict:
+def contact_out(customer, principal) -> dict:
+    """A row of the Contacts page; its contact only as the reader's line related it."""
+    lines = staff_scope(principal).line_of_business_ids
     return {"id": customer.id, "name": customer.display_name, "authenticated": customer.is_authenticated,
             "email": customer.email if customer.is_authenticated else "", "barred": customer.barred_at is not None,
             "barred_at": timestamp(customer.barred_at), "barred_by": customer.barred_by,
             "bar_reason": customer.bar_reason, "dropped_messages": customer.dropped_messages,
-            "contact": contact_card(customer.contact) if customer.contact_id else None}
+            "contact": next((contact_card(link.contact) for link in customer.contact_links.all()
+                             if link.line_of_business_id in lines), None)}
 
 
 @router.get("/staff/contacts", auth=staff_auth, response={200: ContactPage, **ERRORS}, tags=["contacts"],
@@ -63,7 +67,7 @@ def staff_contacts(request, query: Query[ContactsQuery]):
     found = selectors.contacts_page(request.principal, q=query.q, barred=query.barred, before_id=query.before_id,
                                     limit=query.limit + 1)
     page = found[:query.limit]
-    return {"contacts": [contact_out(c) for c in page],
+    return {"contacts": [contact_out(c, request.principal) for c in page],
             "next_before_id": page[-1].id if len(found) > query.limit else None}
 
 
@@ -106,4 +110,4 @@ def staff_contact_create(request, conversation_id: int, payload: NewContactIn):
 @router.post("/staff/contacts/{customer_id}/unbar", auth=staff_auth, response={200: ContactOut, **ERRORS},
              tags=["contacts"], summary="Supervisors and administrators: lift a customer's bar")
 def staff_unbar(request, customer_id: int):
-    return contact_out(actions.customer_unbar(principal=request.principal, customer_id=customer_id))
+    return contact_out(actions.customer_unbar(principal=request.principal, customer_id=customer_id), request.principal)

@@ -108,6 +108,12 @@ def conversation_for_customer(conversation: Conversation) -> dict:
     }
 
 
+def line_contact(customer, line_of_business_id: int | None):
+    """The contact a line related the customer to, if any (prefetched in lists: RELATED_LINKS)."""
+    return next((link.contact for link in customer.contact_links.all()
+                 if link.line_of_business_id == line_of_business_id), None)
+
+
 def contact_card(contact) -> dict:
     """A contact as staff see it (ContactCard)."""
     return {"id": contact.id, "name": contact.display_name, "first_name": contact.first_name,
@@ -134,6 +140,7 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
     caller annotated it as `my_read_seq`."""
     agent = conversation.assigned_agent
     customer = conversation.customer
+    contact = line_contact(customer, conversation.line_of_business_id)
     return {
         "id": conversation.id,
         "state": conversation.state,
@@ -152,13 +159,14 @@ def conversation_for_staff(conversation: Conversation, *, unread_count: int) -> 
         "rejection": conversation.rejection or None,
         "customer": {
             "id": customer.id,
-            # A profile related to a contact goes by the contact's name (it is Recognized).
-            "name": customer.contact.display_name if customer.contact_id else customer.display_name,
+            # A guest related to a contact of this line goes by the contact's name (Recognized);
+            # a customer the bank's sign-in named keeps that name.
+            "name": contact.display_name if contact and not customer.is_authenticated else customer.display_name,
             "authenticated": customer.is_authenticated,
             "details": [{"label": claim["label"], "value": claim["value"]} for claim in (customer.claims or {}).values()
                         if isinstance(claim, dict) and {"label", "value"} <= claim.keys()],
             "barred": customer.barred_at is not None,
-            "contact": contact_card(customer.contact) if customer.contact_id else None,
+            "contact": contact_card(contact) if contact else None,
         },
         "assigned_agent": {"id": agent.id, "name": agent.display_name} if agent else None,
         "last_seq": conversation.last_seq,

@@ -5,14 +5,14 @@ on `staff_scope`, single objects are fetched through `access_conversation`, whic
 NotFound for anything the principal may not see (another customer's conversation is never
 confirmed) and Forbidden when they may see it but not do the action."""
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from branchline.accounts.models import User
 from branchline.accounts.permissions import Action, StaffScope, can, staff_scope
 from branchline.accounts.principals import Principal
-from branchline.contacts.models import Contact, Customer
+from branchline.contacts.models import Contact, Customer, CustomerContact
 from branchline.core import language, sentiment, sql
 from branchline.core.errors import Forbidden, NotFound
 from branchline.core.ids import MAX_ID, parse_id  # noqa: F401 - re-exported: callers name them here
@@ -30,7 +30,9 @@ from .models import (
     Visibility,
 )
 
-RELATED = ("topic", "case__case_type", "case__status", "customer__contact", "assigned_agent", "channel", "queue")
+RELATED = ("topic", "case__case_type", "case__status", "customer", "assigned_agent", "channel", "queue")
+# The customer's contacts, one per line (the staff view names the conversation's line's).
+CONTACT_LINKS = Prefetch("customer__contact_links", queryset=CustomerContact.objects.select_related("contact"))
 # What a message's wire shapes read (payloads.py): pages are read as plain rows in plain
 # SQL (core/sql.py), not as model instances through the ORM, which cost most of a 50-item
 # page's time (bench/README.md, "History paging").
@@ -225,7 +227,8 @@ def conversations_for_staff(principal: Principal, *, state: str, whole_line: boo
         queryset = queryset.filter(customer__is_authenticated=True, customer__name__icontains=customer_name.strip())
     if tag_id is not None:
         queryset = queryset.filter(tags__id=tag_id)
-    return list(unread_for_staff(queryset.select_related(*RELATED).prefetch_related("tags"), principal)[:limit])
+    read = queryset.select_related(*RELATED).prefetch_related("tags", CONTACT_LINKS)
+    return list(unread_for_staff(read, principal)[:limit])
 
 
 def staff_unread_count(conversation: Conversation, read_seq: int) -> int:
@@ -391,12 +394,17 @@ def contacts_page(principal: Principal, *, q: str = "", barred: bool | None = No
                                              line_of_business_id__in=scope.line_of_business_ids)
     else:
         theirs = Conversation.objects.filter(customer_id=OuterRef("pk"), pk__in=_participated(scope.user_id))
-    customers = (Customer.objects.filter(Exists(theirs)).select_related("contact")
-                 .filter(Q(is_authenticated=True) | Q(barred_at__isnull=False) | Q(contact__isnull=False)))
+    # Recognized by a contact of the reader's line (another line's contacts stay that line's).
+    lines = scope.line_of_business_ids
+    ours = CustomerContact.objects.filter(customer_id=OuterRef("pk"), line_of_business_id__in=lines)
+    customers = (Customer.objects.filter(Exists(theirs))
+                 .filter(Q(is_authenticated=True) | Q(barred_at__isnull=False) | Exists(ours))
+                 .prefetch_related(Prefetch("contact_links", queryset=CustomerContact.objects.select_related("contact")
+                                            .filter(line_of_business_id__in=lines))))
     if q.strip():
         named = Q(is_authenticated=True, name__icontains=q.strip())
         for word in q.split()[:5]:
-            named |= Q(contact__first_name__icontains=word) | Q(contact__last_name__icontains=word)
+            named |= Exists(ours.filter(Q(contact__first_name__icontains=word) | Q(contact__last_name__icontains=word)))
         customers = customers.filter(named)
     if barred is not None:
         customers = customers.filter(barred_at__isnull=not barred)

@@ -7,11 +7,12 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branchline.accounts.permissions import Action
 from branchline.accounts.principals import Principal
-from branchline.contacts.models import Contact, Customer
+from branchline.contacts.models import Contact, Customer, CustomerContact
 from branchline.core.errors import InvalidInput, NotFound
 from branchline.events import Actor, publish
 
@@ -53,10 +54,16 @@ def contact_create(*, principal: Principal, conversation_id, first_name, last_na
 
 
 def _related(principal: Principal, conversation: Conversation, contact: Contact, *, created: bool) -> Conversation:
-    customer = Customer.objects.select_for_update(no_key=True).get(pk=conversation.customer_id)
-    if customer.contact_id == contact.id:
+    """The customer related to `contact` for the conversation's line (one contact per line)."""
+    Customer.objects.select_for_update(no_key=True).filter(pk=conversation.customer_id).first()  # orders relates
+    link, made = CustomerContact.objects.get_or_create(
+        customer_id=conversation.customer_id, line_of_business_id=conversation.line_of_business_id,
+        defaults={"contact": contact, "related_by": principal.display_name})
+    if not made and link.contact_id == contact.id:
         return conversation
-    Customer.objects.filter(pk=customer.id).update(contact=contact)
+    if not made:
+        CustomerContact.objects.filter(pk=link.pk).update(contact=contact, related_by=principal.display_name,
+                                                          related_at=timezone.now())
     publish(CustomerRecognized(actor=Actor.of(principal), contact_id=contact.id, created=created,
                                **streams.routing(conversation)))
     return conversation
