@@ -13,6 +13,7 @@ needs no gettext tools).
     python scripts/messages.py --check    # exit 1 if a text is untranslated or a .mo is stale
 """
 import argparse
+import ast
 import os
 import re
 import subprocess
@@ -69,6 +70,28 @@ def script_template() -> polib.POFile:
     return pot
 
 
+_SERVER_CALLS = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"}
+_TEMPLATE_TEXT = re.compile(r"""\{%\s*(?:translate|trans)\s+(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+
+
+def server_texts() -> set[str]:
+    """The django catalog's texts as the sources hold them (Python calls of gettext and its
+    aliases, templates' {% translate %}): what makemessages would gather, read without it."""
+    texts = set()
+    base = ROOT / "src" / "branchline"
+    for path in base.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SERVER_CALLS
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                texts.add(node.args[0].value)
+    for path in base.rglob("*.html"):
+        for match in _TEMPLATE_TEXT.finditer(path.read_text(encoding="utf-8")):
+            texts.add(match.group(1) or match.group(2))
+    return texts
+
+
 def merge(pot: polib.POFile, language: str, domain: str) -> polib.POFile:
     path = LOCALE / language / "LC_MESSAGES" / f"{domain}.po"
     po = polib.pofile(str(path)) if path.exists() else polib.POFile()
@@ -118,6 +141,9 @@ def problems() -> list[str]:
         if domain == "djangojs":
             found += [f"{path.relative_to(ROOT)}: not translated: {e.msgid!r}"
                       for e in pot if e.msgid not in translated]
+        else:
+            found += [f"{path.relative_to(ROOT)}: not translated: {text!r}"
+                      for text in sorted(server_texts() - translated) if text]
         found += [f"{path.relative_to(ROOT)}: not translated: {e.msgid!r}" for e in po.untranslated_entries()]
         found += [f"{path.relative_to(ROOT)}: fuzzy: {e.msgid!r}" for e in po.fuzzy_entries()]
         mo = path.with_suffix(".mo")

@@ -5,6 +5,7 @@ import hashlib
 import io
 import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from branchline.conversations.models import Attachment, Message
 from branchline.core.scanner import _breaker as scanner_breaker
 from tests import factories
 from tests.factories import principal
-from tests.support.clamd import EICAR
+from tests.support.clamd import EICAR, Scanner
 from tests.support.tasks import run_tasks
 
 pytestmark = [pytest.mark.django_db]
@@ -121,7 +122,7 @@ def test_a_customers_photo_is_scanned_stripped_sent_and_opened_by_whoever_may_se
     assert opened["X-Content-Type-Options"] == "nosniff" and "sandbox" in opened["Content-Security-Policy"]
     picture = Image.open(io.BytesIO(_body(opened)))
     assert dict(picture.getexif()) == {} and picture.size == (20, 40)  # no EXIF; turned upright as it said
-    assert file["size"] == Attachment.objects.get(pk=file["id"]).size
+    assert file["size"] == len(_body(jan.client.get(f"/api/customer/files/{file['id']}")))  # what is kept
 
     # Staff see it in the conversation and open it; each opening is recorded.
     agent = factories.staff_browser(world.agent)
@@ -188,6 +189,9 @@ def test_size_and_channel_limits(world, scanning):
     mine = _staff_upload(agent, cid, "form.pdf", PDF).json()
     channel.carries_documents = channel.carries_location = False
     channel.save()
+    # Staff may still upload a document here: a note may carry it (checked when it is sent).
+    later = _staff_upload(agent, cid, "scoring.pdf", PDF)
+    assert later.status_code == 201, later.content
     for body, code in (({"attachment_id": mine["id"]}, "channel_cannot_carry"),
                        ({"location": {"latitude": 52.23, "longitude": 21.01}}, "channel_cannot_carry")):
         refused = _staff_send(agent, cid, f"c-{code}-{len(body)}", **body)
@@ -345,3 +349,89 @@ def test_file_permission_matrix(world, scanning, who):
             assert (Attachment.objects.count(), Message.objects.count()) == before  # nothing kept
     assert outcome(client.get(f"{files}/{theirs['id']}")) == FILE_MATRIX["open"][column]
     assert outcome(client.get(f"{files}/{note['id']}")) == FILE_MATRIX["open_note"][column]
+
+
+def test_what_clamd_will_not_take_is_too_large_and_the_scanner_stays_in_use(world, scanning, settings):
+    with Scanner(stream_max="1M") as small:
+        settings.BRANCHLINE = {**settings.BRANCHLINE, "CLAMD": small.socket_path}
+        jan = Customer()
+        _chat(world, jan)
+        refused = jan.upload("big.pdf", PDF + b"%" + b"x" * (2 * 1024 * 1024))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (413, "file_too_large")
+        assert jan.upload("small.pdf", PDF).status_code == 201  # not taken for an outage
+
+
+def test_a_scanner_whose_backlog_is_full_costs_one_timeout(world, scanning, settings, tmp_path):
+    """connect() itself hangs: the timeout must be set before it (clamav-client sets it after)."""
+    jan = Customer()
+    _chat(world, jan)
+    full = socket.socket(socket.AF_UNIX)
+    full.bind(str(tmp_path / "full.sock"))
+    full.listen(0)
+    queued = []
+    for _ in range(3):  # fill the backlog: nobody accepts
+        waiting = socket.socket(socket.AF_UNIX)
+        waiting.setblocking(False)
+        try:
+            waiting.connect(str(tmp_path / "full.sock"))
+        except BlockingIOError:
+            pass
+        queued.append(waiting)
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "CLAMD": str(tmp_path / "full.sock"), "CLAMD_TIMEOUT_SECONDS": 0.5}
+    started = time.monotonic()
+    refused = jan.upload("a.pdf", PDF)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (503, "scanner_unavailable")
+    assert time.monotonic() - started < 3
+    for waiting in queued:
+        waiting.close()
+    full.close()
+
+
+def test_guests_attach_in_their_conversation_and_nobody_hoards_unsent_files(world, scanning, settings):
+    _guest, token = factories.customer_with_token()
+    guest = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    refused = guest.post("/api/customer/files", {"file": _file("a.pdf", PDF)})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "conversation_required")
+    settings.BRANCHLINE = {**settings.BRANCHLINE, "ATTACHMENTS_UNSENT_MAX": 2}
+    jan = Customer()
+    assert [jan.upload(f"{n}.pdf", PDF).status_code for n in range(3)] == [201, 201, 409]
+    assert jan.upload("x.pdf", PDF).json()["error"]["code"] == "too_many_unsent_files"
+    assert Attachment.objects.count() == 2
+
+
+def test_staff_files_go_to_the_conversation_they_were_uploaded_for(world, scanning):
+    first = _chat(world, Customer())
+    second = _chat(world, Customer(), "hello-2")
+    agent = factories.staff_browser(world.agent)
+    form = _staff_upload(agent, first, "form.pdf", PDF).json()
+    refused = _staff_send(agent, second, "s-1", attachment_id=form["id"])
+    assert (refused.status_code, refused.json()["error"]["code"]) == (404, "file_not_found")
+    # Another line's agent learns nothing of a conversation by sending a file or a place to it.
+    for body in ({"location": {"latitude": 1, "longitude": 1}}, {"attachment_id": form["id"]}):
+        probe = _staff_send(factories.staff_browser(world.outsider), first, "p-1", **body)
+        assert (probe.status_code, probe.json()["error"]["code"]) == (404, "conversation_not_found")
+
+
+def test_bad_places_and_file_names(world, scanning):
+    cid = _chat(world, Customer())
+    agent = factories.staff_browser(world.agent)
+    for place in ({"latitude": "NaN", "longitude": 0}, {"latitude": 0, "longitude": "Infinity"}):
+        refused = agent.post(f"/api/staff/conversations/{cid}/messages",
+                             '{"client_message_id": "l-1", "location": %s}' % str(place).replace("'", '"'),
+                             content_type="application/json", HTTP_X_CSRFTOKEN=agent.csrf)
+        assert refused.status_code == 422, refused.content
+    disguised = _staff_upload(agent, cid, "photo\u202egpj.pdf", PDF).json()
+    assert disguised["name"] == "photogpj.pdf"
+
+
+def test_documents_of_earlier_conversations_open_for_whoever_handles_the_customer_now(world, scanning):
+    jan = Customer()
+    first = _chat(world, jan)
+    jan.send("f-1", attachment_id=jan.upload("first.pdf", PDF).json()["id"])
+    actions.conversation_end(principal=principal(world.agent), conversation_id=first)
+    sent = jan.send("hello-2", body="Hello again", topic_id=world.topic.id)
+    actions.conversation_accept(principal=principal(world.agent2), conversation_id=sent.json()["message"]["conversation_id"])
+    other = factories.staff_browser(world.agent2)
+    documents = other.get(f"/api/staff/conversations/{sent.json()['message']['conversation_id']}/files?all=true").json()
+    assert [m["attachment"]["name"] for m in documents] == ["first.pdf"]
+    assert other.get(f"/api/staff/files/{documents[0]['attachment']['id']}").status_code == 200

@@ -34,7 +34,8 @@ def clamd_binary() -> str:
 
 
 class Scanner:
-    def __init__(self, socket_path: str | None = None):
+    def __init__(self, socket_path: str | None = None, stream_max: str = "64M"):
+        self.stream_max = stream_max
         self.dir = tempfile.mkdtemp(prefix="branchline-clamd-")
         self.socket_path = socket_path or os.path.join(self.dir, "clamd.sock")
         self.process: subprocess.Popen | None = None
@@ -50,7 +51,7 @@ class Scanner:
             "LogSyslog no",
             "LogTime yes",
             # As large as the server's largest file and more: clamd refuses a longer stream.
-            "StreamMaxLength 64M",
+            f"StreamMaxLength {self.stream_max}",
             "MaxFileSize 64M",
             "MaxScanSize 256M",
             "",

@@ -48,7 +48,7 @@ def _download(request, attachment_id: int) -> FileResponse:
     # Never run as a page, whatever it holds; kept only in the reader's own browser.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=300"
+    response["Cache-Control"] = "private, no-store"  # a shared device's next reader gets nothing from its cache
     return response
 
 

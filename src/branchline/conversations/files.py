@@ -102,6 +102,8 @@ def display_name(name: str, kind: FileType) -> str:
     path, control or reserved characters, at most 120 characters), ending in an extension of
     its sniffed type: "invoice.pdf.exe" that is a PDF becomes "invoice.pdf.exe.pdf"."""
     name = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
+    # No invisible format characters: a right-to-left override makes "photo\u202egpj.pdf" read "photofdp.jpg".
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
     name = _UNSAFE.sub("_", name).strip(" .") or "file"
     stem, extension = os.path.splitext(name)
     if extension.lower() not in (kind.extension, *kind.extensions):

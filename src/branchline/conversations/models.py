@@ -197,6 +197,9 @@ class Attachment(models.Model):
                                              related_name="+")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
+    # Staff upload for one conversation (its channel's limits applied), and send it only there.
+    for_conversation = models.ForeignKey("Conversation", on_delete=models.CASCADE, null=True, blank=True,
+                                         related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -303,19 +306,22 @@ class Message(models.Model):
 
     def line_params(self, author_name: str | None = None, subject_name: str | None = None) -> dict:
         """What a system line's words name: the member of staff (`agent`), the receiver of a
-        transfer, the customer's name, and the line's own text (`body`: a queue's or status's
-        name, the hours...). Clients that render lines in their reader's language use them with
-        the same words (docs/protocol.md §18)."""
+        transfer, the customer's name (empty: "The customer", in the reader's words), and the
+        line's own text (`body`: a queue's or status's name, the hours...). Clients that render
+        lines in their reader's language use them with the same words (docs/protocol.md §18)."""
         return {"agent": author_name or (self.author.display_name if self.author_id else ""),
                 "receiver": subject_name or (self.subject.display_name if self.subject_id else ""),
-                "customer": self.body or gettext("The customer"), "body": Message.line_and_note(self)[0]}
+                "customer": self.body, "body": Message.line_and_note(self)[0]}
 
     def text(self, author_name: str | None = None, subject_name: str | None = None) -> str:
         """What a person reads: the body, or a system line in the reader's language."""
         if self.kind != Kind.SYSTEM:
             return self.body
         line = SYSTEM_LINES.get(self.system_code)
-        return gettext(line) % Message.line_params(self, author_name, subject_name) if line else self.body
+        if not line:
+            return self.body
+        params = Message.line_params(self, author_name, subject_name)
+        return gettext(line) % {**params, "customer": params["customer"] or gettext("The customer")}
 
 
 # Each system line's words (translated where read: Message.text, and the clients' lines.js).

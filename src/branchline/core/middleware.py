@@ -4,7 +4,7 @@
 import logging
 
 from django.http import JsonResponse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _  # read when answering: in its language
 
 log = logging.getLogger(__name__)
 

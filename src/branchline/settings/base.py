@@ -344,6 +344,8 @@ BRANCHLINE = {
     "IMAGE_MAX_PIXELS": int(os.environ.get("BRANCHLINE_IMAGE_MAX_PIXELS", "40000000")),
     # Uploads per sender per minute (each is scanned).
     "FILE_UPLOADS_PER_MINUTE": int(os.environ.get("BRANCHLINE_FILE_UPLOADS_PER_MINUTE", "30")),
+    # Files a customer may keep uploaded and not yet sent (each up to FILE_MAX_MB).
+    "ATTACHMENTS_UNSENT_MAX": int(os.environ.get("BRANCHLINE_ATTACHMENTS_UNSENT_MAX", "5")),
     # An uploaded file no message sent within this long is deleted (the files sweep).
     "ATTACHMENT_UNSENT_HOURS": int(os.environ.get("BRANCHLINE_ATTACHMENT_UNSENT_HOURS", "24")),
     # ClamAV's clamd, which scans every file before it is stored: its local socket's path, or

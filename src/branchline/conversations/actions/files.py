@@ -18,23 +18,27 @@ from branchline.accounts.principals import Principal
 from branchline.connectors.actions import channel_web
 from branchline.connectors.models import Channel
 from branchline.core import ratelimit, scanner
-from branchline.core.errors import Forbidden, InvalidInput, NotFound, TooLarge
+from branchline.core.errors import Conflict, InvalidInput, NotFound, TooLarge
 from branchline.events import Actor, publish
 
 from ..events import FileOpened, FileRefused
 from ..files import display_name, sniff, sniffed_type, without_metadata
-from ..models import Attachment, Message, Visibility
-from ..selectors import access_conversation, parse_id
+from ..models import Attachment, FileCategory, Kind, Message, Visibility
+from ..selectors import access_conversation, conversations_visible_to, customer_open_conversation, parse_id
 
 
 def attachments_storage():
     return storages["attachments"]
 
 
+CARRIED_NAMES = {**{c.value: c.label for c in FileCategory}, "location": Kind.LOCATION.label}
+
+
 def check_carries(channel: Channel, what: str) -> None:
     """Refuse what the channel cannot carry (a category of file, or "location")."""
     if what not in channel.carries():
-        raise InvalidInput(_("%(channel)s cannot carry this (%(what)s).") % {"channel": channel.name, "what": what},
+        raise InvalidInput(_("%(channel)s cannot carry this (%(what)s).")
+                           % {"channel": channel.name, "what": str(CARRIED_NAMES[what]).lower()},
                            code="channel_cannot_carry")
 
 
@@ -51,6 +55,7 @@ def attachment_upload(*, principal: Principal, upload, conversation_id=None) -> 
         channel = conversation.channel
     elif principal.is_customer:
         channel = channel_web()
+        _check_may_upload(principal)
     else:
         raise NotFound()
     limits = settings.BRANCHLINE
@@ -75,9 +80,20 @@ def attachment_upload(*, principal: Principal, upload, conversation_id=None) -> 
     except InvalidInput:
         _refused(principal, reason="type", found=sniffed_type(data), **facts)
         raise
-    check_carries(channel, kind.category)
+    if principal.is_customer:  # staff's: checked at send, as a note may carry any allowed file
+        check_carries(channel, kind.category)
     data = without_metadata(data, kind)
-    return _stored(principal, data, kind, upload.name)
+    return _stored(principal, data, kind, upload.name, conversation)
+
+
+def _check_may_upload(principal: Principal) -> None:
+    """A guest uploads into their open conversation only (nobody unknown fills the disk), and
+    nobody keeps more than ATTACHMENTS_UNSENT_MAX files waiting to be sent."""
+    if not principal.authenticated_customer and customer_open_conversation(principal.id) is None:
+        raise Conflict(_("Write your question first; then you can attach files."), code="conversation_required")
+    waiting = Attachment.objects.filter(uploaded_by_customer_id=principal.id, messages__isnull=True).count()
+    if waiting >= settings.BRANCHLINE["ATTACHMENTS_UNSENT_MAX"]:
+        raise Conflict(_("Send or remove the files you attached before adding more."), code="too_many_unsent_files")
 
 
 def _refused(principal: Principal, **fields) -> None:
@@ -86,11 +102,12 @@ def _refused(principal: Principal, **fields) -> None:
         publish(FileRefused(actor=Actor.of(principal), **fields))
 
 
-def _stored(principal: Principal, data: bytes, kind, name: str) -> Attachment:
+def _stored(principal: Principal, data: bytes, kind, name: str, conversation) -> Attachment:
     storage = attachments_storage()
     now = timezone.now()
     stored_as = storage.save(f"{now:%Y/%m}/{secrets.token_hex(16)}{kind.extension}", ContentFile(data))
-    uploader = {"uploaded_by_customer_id": principal.id} if principal.is_customer else {"uploaded_by_id": principal.id}
+    uploader = ({"uploaded_by_customer_id": principal.id} if principal.is_customer
+                else {"uploaded_by_id": principal.id, "for_conversation_id": conversation.id})
     try:
         return Attachment.objects.create(
             name=display_name(name, kind), content_type=kind.content_type, category=kind.category, size=len(data),
@@ -100,13 +117,14 @@ def _stored(principal: Principal, data: bytes, kind, name: str) -> Attachment:
         raise
 
 
-def attachment_to_send(principal: Principal, attachment_id) -> Attachment:
+def attachment_to_send(principal: Principal, attachment_id, conversation_id: int | None = None) -> Attachment:
     """The file `principal` uploaded and has not sent yet, to send now (the message's unique
-    attachment refuses a second send however it races)."""
+    attachment refuses a second send however it races); staff's only in the conversation they
+    uploaded it for."""
     attachment = Attachment.objects.filter(pk=parse_id(attachment_id, code="file_not_found")).first()
     mine = attachment is not None and (
         attachment.uploaded_by_customer_id == principal.id if principal.is_customer
-        else attachment.uploaded_by_id == principal.id)
+        else attachment.uploaded_by_id == principal.id and attachment.for_conversation_id == conversation_id)
     if not mine:
         raise NotFound(_("That file does not exist. Upload it first."), code="file_not_found")
     if Message.objects.filter(attachment=attachment).exists():
@@ -130,10 +148,10 @@ def attachment_open(*, principal: Principal, attachment_id) -> tuple[Attachment,
         return message.attachment, message
     if not principal.is_staff:
         raise NotFound(code="file_not_found")
-    try:
-        access_conversation(principal, message.conversation_id)
-    except (NotFound, Forbidden):
-        raise NotFound(code="file_not_found") from None
+    # As the customer's history (the interaction panel's documents): whoever may see one of the
+    # customer's conversations opens the files of all of them.
+    if not conversations_visible_to(principal).filter(customer_id=message.customer_id).exists():
+        raise NotFound(code="file_not_found")
     with transaction.atomic():
         publish(FileOpened(actor=Actor.of(principal), customer_id=message.customer_id,
                            conversation_id=message.conversation_id, attachment_id=message.attachment_id,

@@ -15,7 +15,6 @@ from branchline.accounts.principals import Principal
 from branchline.cases.actions import case_open_for_conversation
 from branchline.cases.models import Case, Topic
 from branchline.connectors.actions import channel_web
-from branchline.connectors.models import Channel
 from branchline.contacts.models import Customer
 from branchline.core import ratelimit, sql
 from branchline.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -24,6 +23,7 @@ from branchline.routing.actions import queue_default_ensure
 
 from ..events import ConversationStarted, ReceiptUpdated, StaffViewing, TypingChanged
 from ..models import (
+    Attachment,
     Conversation,
     ConversationState,
     EndReason,
@@ -117,6 +117,8 @@ def _retried(messages, client_message_id, error: IntegrityError, attachment=None
     another send of the same sender took meanwhile: file_already_sent)."""
     existing = (messages.filter(client_message_id=client_message_id)
                 .select_related("author", "subject", "attachment").first())
+    if existing is None and attachment is not None and not Attachment.objects.filter(pk=attachment.pk).exists():
+        raise NotFound(_("That file does not exist. Upload it first."), code="file_not_found") from error
     if existing is None and attachment is not None and Message.objects.filter(attachment=attachment).exists():
         raise InvalidInput(_("That file was sent already; upload it again to send it again."),
                            code="file_already_sent") from error
@@ -306,15 +308,14 @@ def _staff_extras(principal: Principal, conversation_id: int, public: bool, atta
     one, and either carried by the conversation's channel when it goes to the customer."""
     if attachment_id is not None and location is not None:
         raise InvalidInput(_("Send a file or a location, not both at once."), code="message_invalid")
-    channel = Channel.objects.filter(conversations__pk=conversation_id).first()
-    if channel is None:
-        raise NotFound(code="conversation_not_found")
+    # Who may write here first: nothing of another's conversation is told by the checks below.
+    channel = access_conversation(principal, conversation_id, Action.SEND if public else Action.NOTE).channel
     if location is not None:
         if not public:
             raise InvalidInput(_("A location is sent to the customer, not as a note."), code="message_invalid")
         check_carries(channel, "location")
         return {"kind": Kind.LOCATION, **clean_location(location)}
-    attachment = attachment_to_send(principal, attachment_id)
+    attachment = attachment_to_send(principal, attachment_id, conversation_id)
     if public:
         check_carries(channel, attachment.category)
     return {"kind": Kind.FILE if public else Kind.NOTE, "attachment": attachment}
@@ -327,7 +328,8 @@ def clean_location(location) -> dict:
                                for key in ("latitude", "longitude"))
     except (TypeError, KeyError, InvalidOperation, ValueError):
         latitude = longitude = None
-    if latitude is None or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    finite = latitude is not None and latitude.is_finite() and longitude.is_finite()
+    if not finite or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise InvalidInput(_("A location is a latitude (-90 to 90) and a longitude (-180 to 180)."),
                            code="location_invalid")
     return {"latitude": latitude, "longitude": longitude}

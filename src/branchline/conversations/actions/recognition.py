@@ -72,14 +72,15 @@ def _related(principal: Principal, conversation: Conversation, contact: Contact,
 def _clean_contact(**given) -> dict:
     fields = {}
     for name, value in given.items():
+        label = str(Contact._meta.get_field(name).verbose_name).capitalize()  # in the reader's words
         if value is None:
             value = ""
         if not isinstance(value, str) or "\x00" in value:
-            raise InvalidInput(_("%(field)s must be text.") % {"field": name}, code="contact_invalid")
+            raise InvalidInput(_("%(field)s must be text.") % {"field": label}, code="contact_invalid")
         value = " ".join(value.split())
         if len(value) > LIMITS[name]:
-            raise InvalidInput(_("%(field)s is longer than %(max)s characters.") % {"field": name, "max": LIMITS[name]},
-                               code="contact_invalid")
+            raise InvalidInput(_("%(field)s is longer than %(max)s characters.")
+                               % {"field": label, "max": LIMITS[name]}, code="contact_invalid")
         fields[name] = value
     if not fields["first_name"] or not fields["last_name"]:
         raise InvalidInput(_("A contact needs a first and a last name."), code="contact_name_required")

@@ -198,6 +198,7 @@ function renderConversationState() {
   $("composer").hidden = Boolean(endedForGuest);
   if (endedForGuest) $("ended-text").textContent = gettext("This conversation has ended. Guests chat live only, so nobody can write to you here any more.");
   if (c && c.agent_name) state.agentName = c.agent_name;
+  offerFiles();
   refreshReceipts();
 }
 
@@ -260,10 +261,18 @@ async function send(event) {
 // --- Files and voice messages (docs/protocol.md §16) -----------------------------------
 // Offered only as far as the chat's channel carries them; the server checks again.
 function offerWhatTheChatCarries(carries) {
-  $("attach").hidden = !carriesFiles(carries);
+  state.offers = { files: carriesFiles(carries), voice: canRecord(carries) };
   $("file-input").accept = acceptFor(carries);
-  $("record").hidden = !canRecord(carries);
   state.maxFileMb = state.me.max_file_mb;
+  offerFiles();
+}
+
+// A guest attaches files in their conversation once it is open (they write their question first).
+function offerFiles() {
+  const c = state.conversation;
+  const may = Boolean(state.me && (state.me.customer.authenticated || (c && c.state !== "ended")));
+  $("attach").hidden = !(state.offers && state.offers.files && may);
+  $("record").hidden = !(state.offers && state.offers.voice && may);
 }
 
 // The file waiting to go with the next message (null: none).

@@ -21,5 +21,6 @@ const LINES = {
 
 export function messageText(message) {
   const line = message.system_code && message.params ? LINES[message.system_code] : null;
-  return line ? interpolate(gettext(line), message.params, true) : message.text;
+  if (!line) return message.text;
+  return interpolate(gettext(line), { ...message.params, customer: message.params.customer || gettext("The customer") }, true);
 }
