@@ -111,7 +111,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print(f"clamd scanning on {scanner.socket_path}", flush=True)
-    scanner.process.wait()
+    # Polled, not Popen.wait(): a wait() interrupted by the signal whose handler waits for the
+    # same child again deadlocks on Popen's wait lock (seen: `make demo` never stopping).
+    while scanner.process is not None and scanner.process.poll() is None:
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":
