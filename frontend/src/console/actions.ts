@@ -164,7 +164,7 @@ export async function transfer(id: number, to: Candidate, note: string): Promise
 // with `place`: where the agent is. The draft shows at once and stays, marked, if it fails.
 export async function send(id: number, body: string, visibility: Visibility,
                            { file, place }: { file?: File; place?: Place } = {}): Promise<void> {
-  const shown = file ? `📎 ${file.name}${body ? `\n${body}` : ""}` : place ? `📍 ${body}` : body;
+  const shown = file ? `${file.name}${body ? `\n${body}` : ""}` : body;
   const draft: store.Draft = { clientMessageId: protocol.newClientMessageId(), conversationId: id, text: shown,
                                visibility, createdAt: new Date().toISOString(), failed: false };
   composerError.value = "";

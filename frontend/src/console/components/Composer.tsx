@@ -12,6 +12,7 @@ import { composerError, currentPlace, send, typed } from "../actions";
 import { _, format, N_ } from "../i18n";
 import { composerInsert, type Visibility } from "../store";
 import { EmojiPicker } from "./EmojiPicker";
+import { Icon } from "./Icon";
 import { matching } from "./QuickAnswers";
 
 const WORDING = {
@@ -178,25 +179,25 @@ export function Composer({ conversationId, maxChars, canReply, carries, maxFileM
                    accept={acceptFor(offered)}
                    onChange={(e) => { attach(e.currentTarget.files?.[0] ?? null); e.currentTarget.value = ""; }} />
             <button type="button" class="icon-button" id="attach" aria-label={_("Attach a file")} title={_("Attach a file")}
-                    onClick={() => picker.current?.click()}>📎</button>
+                    onClick={() => picker.current?.click()}><Icon name="attach" /></button>
           </>
         )}
         {canRecord(offered) && (
           <button type="button" class="icon-button" id="record" aria-pressed={recording.value}
                   aria-label={recording.value ? _("Stop recording") : _("Record a voice message")}
                   title={recording.value ? _("Stop recording") : _("Record a voice message")}
-                  onClick={() => void toggleRecording()}>{recording.value ? "⏹" : "🎤"}</button>
+                  onClick={() => void toggleRecording()}><Icon name={recording.value ? "stop" : "microphone"} /></button>
         )}
         {mode === "public" && carries.includes("location") && (
           <button type="button" class="icon-button" id="share-location" aria-label={_("Share your location")}
                   title={_("Share your location (the text, if any, is its label)")}
-                  onClick={() => void shareLocation()}>📍</button>
+                  onClick={() => void shareLocation()}><Icon name="place" /></button>
         )}
         <button type="submit" class="button primary" id="send">{_(words.send)}</button>
       </div>
       {file.value && (
         <p class="attached" id="attached">
-          <span>📎 {file.value.name} · {formatSize(file.value.size)}</span>
+          <span><Icon name="attach" /> {file.value.name} · {formatSize(file.value.size)}</span>
           <button type="button" class="link-button" id="attached-remove" onClick={() => attach(null)}>{_("Remove")}</button>
         </p>
       )}

@@ -4,6 +4,7 @@
 import { useSignal } from "@preact/signals";
 import { insertIntoComposer } from "../actions";
 import { _, N_ } from "../i18n";
+import { Icon } from "./Icon";
 
 const EMOJI: [string, string][] = [
   ["🙂", N_("Slightly smiling face")], ["😊", N_("Smiling face")], ["😀", N_("Grinning face")], ["😉", N_("Winking face")],
@@ -22,7 +23,7 @@ export function EmojiPicker() {
     <div class="emoji-picker">
       <button type="button" class="button emoji-toggle" id="emoji-toggle" aria-expanded={open.value}
               aria-controls="emoji-grid" aria-label={_("Emoji")} title={_("Emoji")}
-              onClick={() => { open.value = !open.value; }}>🙂</button>
+              onClick={() => { open.value = !open.value; }}><Icon name="smile" /></button>
       {open.value && (
         <div class="emoji-grid" id="emoji-grid" role="group" aria-label={_("Emoji")}
              onKeyDown={(e) => { if (e.key === "Escape") { open.value = false; document.getElementById("emoji-toggle")?.focus(); } }}>

@@ -5,6 +5,7 @@ import { coordinates, formatSize, mapLink, type Place } from "@widget/files.js";
 import { LINK_ATTRIBUTES } from "@widget/text.js";
 import type { Schemas } from "../../api/client";
 import { _, locale } from "../i18n";
+import { Icon } from "./Icon";
 
 type Attachment = Schemas["AttachmentOut"];
 
@@ -27,7 +28,7 @@ export function FileItem({ file }: { file: Attachment }) {
 export function PlaceItem({ place }: { place: Place }) {
   return (
     <span class="location">
-      📍 {coordinates(place, locale)} <a href={mapLink(place)} {...LINK_ATTRIBUTES}>{_("Open the map")}</a>
+      <Icon name="place" /> {coordinates(place, locale)} <a href={mapLink(place)} {...LINK_ATTRIBUTES}>{_("Open the map")}</a>
     </span>
   );
 }

@@ -229,7 +229,7 @@ async function send(event) {
     fields.topic_id = Number($("topic").value);
   }
   const clientId = newClientMessageId();
-  const shown = file ? `📎 ${file.name}${body ? `\n${body}` : ""}` : body;
+  const shown = file ? `${file.name}${body ? `\n${body}` : ""}` : body;
   const pending = messageNode({ sender: "customer", text: shown, created_at: new Date().toISOString(),
                                 conversation_id: c ? c.id : 0, seq: 0 }, "customer");
   pending.dataset.clientId = clientId;
@@ -279,7 +279,7 @@ function offerFiles() {
 function attach(file) {
   state.file = file;
   $("attached").hidden = !file;
-  $("attached-name").textContent = file ? `📎 ${file.name} · ${formatSize(file.size)}` : "";
+  $("attached-name").textContent = file ? `${file.name} · ${formatSize(file.size)}` : "";
   if (file && state.maxFileMb && file.size > state.maxFileMb * 1024 * 1024) {
     $("composer-error").textContent = interpolate(gettext("The file is larger than %s MB."), [state.maxFileMb]);
     state.file = null;
@@ -293,8 +293,7 @@ async function toggleRecording() {
   if (state.recorder && state.recorder.recording) {
     const file = await state.recorder.stop();
     state.recorder = null;
-    button.setAttribute("aria-pressed", "false");
-    button.textContent = "🎤";
+    button.setAttribute("aria-pressed", "false");  // app.css shows the microphone again
     attach(file);
     $("body").focus();
     return;
@@ -302,8 +301,7 @@ async function toggleRecording() {
   try {
     state.recorder = new VoiceRecorder();
     await state.recorder.start();
-    button.setAttribute("aria-pressed", "true");
-    button.textContent = "⏹";
+    button.setAttribute("aria-pressed", "true");  // app.css shows "stop"
   } catch (error) {
     state.recorder = null;
     $("composer-error").textContent = gettext("The microphone cannot be used: allow it in your browser to record.");

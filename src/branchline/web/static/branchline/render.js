@@ -71,7 +71,7 @@ function attachmentNode(attachment) {
 
 function locationNode(place) {
   const box = el("span", { class: "location" });
-  box.append(el("span", {}, `📍 ${coordinates(place, locale)} `));
+  box.append(el("span", {}, `${coordinates(place, locale)} `));
   box.append(el("a", { ...LINK_ATTRIBUTES, href: mapLink(place) }, gettext("Open the map")));
   return box;
 }
