@@ -206,6 +206,7 @@ class Attachment(models.Model):
         constraints = [models.CheckConstraint(
             condition=models.Q(uploaded_by_customer__isnull=True) ^ models.Q(uploaded_by__isnull=True),
             name="attachment_one_uploader")]
+        indexes = [models.Index(fields=["created_at"], name="attachment_created")]  # the unsent sweep's range
 
 
 class Visibility(models.TextChoices):
@@ -291,6 +292,9 @@ class Message(models.Model):
             models.Index(fields=["customer", "id"], condition=models.Q(visibility="public"),
                          name="message_customer_public"),
             models.Index(fields=["author"], condition=models.Q(author__isnull=False), name="message_author"),
+            # A customer's documents (the panel's "All attachments"): only the items carrying files.
+            models.Index(fields=["customer", "id"], condition=models.Q(attachment__isnull=False),
+                         name="message_customer_files"),
             models.Index(fields=["subject"], condition=models.Q(subject__isnull=False), name="message_subject"),
         ]
 
