@@ -26,6 +26,8 @@ from ..files import display_name, sniff, sniffed_type, without_metadata
 from ..models import Attachment, FileCategory, Kind, Message, Visibility
 from ..selectors import access_conversation, conversations_visible_to, customer_open_conversation, parse_id
 
+SWEEP_WINDOW = timedelta(days=30)
+
 
 def attachments_storage():
     return storages["attachments"]
@@ -164,8 +166,11 @@ def attachments_unsent_delete(*, now=None) -> int:
     process; idempotent: a file another process deleted first is skipped). Returns how many."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.BRANCHLINE["ATTACHMENT_UNSENT_HOURS"])
     storage, deleted = attachments_storage(), 0
-    for attachment_id, stored_as in (Attachment.objects.filter(created_at__lt=cutoff, messages__isnull=True)
-                                     .values_list("id", "stored_as")[:500]):
+    # Within a month before the cutoff: the sweep runs every minute, so older unsent files exist
+    # only after a month with no server up; reading every sent file's row each minute would not do.
+    window = Attachment.objects.filter(created_at__lt=cutoff, created_at__gte=cutoff - SWEEP_WINDOW,
+                                       messages__isnull=True)
+    for attachment_id, stored_as in window.values_list("id", "stored_as")[:500]:
         try:
             with transaction.atomic():
                 # Sent meanwhile, or deleted by another process: the conditional delete says.
