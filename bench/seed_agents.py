@@ -40,8 +40,13 @@ def main():
     from django.contrib.auth.hashers import make_password
 
     from branchline.accounts.models import LineOfBusiness, Role, User
+    from branchline.connectors.actions import channel_web
+    from branchline.routing.models import ChannelGrant, Queue, QueueMember
 
     lob = LineOfBusiness.objects.get(name=a.lob)
+    # Agents take what waits in the queues they serve, from the channels they are granted
+    # (docs/adr/0019): the bench agents serve every queue of the line, on the web channel.
+    queues, web = list(Queue.objects.filter(line_of_business=lob)), channel_web()
     encoded = make_password(a.password)
     store_cls = import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
@@ -52,6 +57,9 @@ def main():
             defaults=dict(role=Role.AGENT, line_of_business=lob, first_name="Bench", last_name=f"Agent {i}",
                           password=encoded, is_active=True, max_concurrent_chats=1000),
         )
+        for queue in queues:
+            QueueMember.objects.get_or_create(user=user, queue=queue)
+        ChannelGrant.objects.get_or_create(user=user, channel=web)
         store = store_cls()
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
