@@ -53,6 +53,8 @@ from branchline.cases.models import Case, CaseHandler, CaseStatus, CaseType, Top
 from branchline.connectors.actions import channel_web
 from branchline.contacts.models import Customer
 from branchline.conversations.models import Conversation
+from branchline.routing.actions import queue_default_ensure
+from branchline.routing.models import Queue
 
 pg = connection.vendor == "postgresql"
 retail = User.objects.get(username="anna").line_of_business
@@ -62,6 +64,7 @@ Topic.objects.get_or_create(name="Treasury", defaults={"case_type": treasury_typ
 User.objects.get_or_create(username="corp.agent", defaults={"role": Role.AGENT, "line_of_business": corporate})
 for line in (retail, corporate):
     case_statuses_ensure(line.id)
+    queue_default_ensure(line.id)  # every conversation waits in (and belongs to) a queue
 channel = channel_web()
 
 def q(model, field=None):
@@ -101,8 +104,9 @@ with transaction.atomic(), connection.cursor() as c:
     c.execute("SELECT COALESCE(MAX(id), 0) FROM " + q(Customer))
     customer_base = c.fetchone()[0]
     c.execute(f"INSERT INTO {q(Customer)} (id, is_authenticated, sso_issuer, sso_subject, name, email, claims, "
-              f"created_at) SELECT {customer_base} + n, {'TRUE' if pg else '1'}, 'bench', 'bench-' || n, "
-              f"'Customer ' || n, '', '{{}}', {at('n')} FROM {series(CUSTOMERS)}")
+              f"created_at, barred_by, bar_reason, dropped_messages) "
+              f"SELECT {customer_base} + n, {'TRUE' if pg else '1'}, 'bench', 'bench-' || n, "
+              f"'Customer ' || n, '', '{{}}', {at('n')}, '', '', 0 FROM {series(CUSTOMERS)}")
     c.execute("SELECT COALESCE(MAX(id), 0) FROM " + q(Case))
     case_base = c.fetchone()[0]
     c.execute("SELECT COALESCE(MAX(id), 0) FROM " + q(Conversation))
@@ -114,12 +118,16 @@ with transaction.atomic(), connection.cursor() as c:
               f"t.line_id, bs.status_id, NULL, {at('n')}, {at('n')} "
               f"FROM {series(CASES)} JOIN bench_topic t ON t.k = n % {n_topics} "
               f"JOIN bench_status bs ON bs.line_id = t.line_id AND bs.k = (n / {n_topics}) % {n_status}")
+    queue_of_line = (f"(SELECT id FROM {q(Queue)} WHERE line_of_business_id = k.line_of_business_id "
+                     f"AND is_default = {'TRUE' if pg else '1'})")
     c.execute(f"INSERT INTO {q(Conversation)} (id, customer_id, case_id, topic_id, channel_id, line_of_business_id, "
               f"state, outbound, last_seq, last_staff_seq, watchers, customer_delivered_seq, customer_read_seq, "
-              f"agent_delivered_seq, agent_read_seq, created_at, accepted_at, ended_at, end_reason, last_message_at) "
+              f"agent_delivered_seq, agent_read_seq, created_at, accepted_at, ended_at, end_reason, last_message_at, "
+              f"queue_id, rejection, customer_active_at) "
               f"SELECT {conversation_base} + n, k.customer_id, k.id, k.topic_id, {channel.id}, k.line_of_business_id, "
               f"'ended', {'FALSE' if pg else '0'}, 0, 0, '[]', 0, 0, 0, 0, k.created_at, k.created_at, k.created_at, "
-              f"'agent', k.created_at FROM {series(CASES)} JOIN {q(Case)} k ON k.id = {case_base} + n")
+              f"'agent', k.created_at, {queue_of_line}, '', k.created_at "
+              f"FROM {series(CASES)} JOIN {q(Case)} k ON k.id = {case_base} + n")
     c.execute(f"INSERT INTO {q(CaseHandler)} (case_id, user_id, first_at) "
               f"SELECT k.id, ba.user_id, k.created_at FROM {series(CASES)} "
               f"JOIN {q(Case)} k ON k.id = {case_base} + n JOIN bench_topic t ON t.topic_id = k.topic_id "
