@@ -29,8 +29,8 @@ SOURCES = [ROOT / "src" / "branchline" / "web" / "static" / "branchline", ROOT /
 _STRING = r'"((?:[^"\\]|\\.)*)"'
 # name -> (index of the singular, index of the plural or None) among the call's string arguments
 _CALLS = {"gettext": (0, None), "gettext_noop": (0, None), "ngettext": (0, 1), "_": (0, None),
-          "format": (0, None), "formatN": (0, 1), "N_": (0, None)}
-_CALL = re.compile(r"(?<![\w.$])(gettext_noop|gettext|ngettext|formatN|format|N_|_)\(\s*" + _STRING
+          "format": (0, None), "formatN": (0, 1), "N_": (0, None), "pgettext": (1, None)}
+_CALL = re.compile(r"(?<![\w.$])(gettext_noop|gettext|ngettext|pgettext|formatN|format|N_|_)\(\s*" + _STRING
                    + r"(?:\s*,\s*" + _STRING + r")?")
 PLURALS = {
     "pl": "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);",
@@ -54,17 +54,18 @@ def script_template() -> polib.POFile:
         for match in _CALL.finditer(text):
             name, first, second = match.groups()
             plural_at = _CALLS[name][1]
-            msgid = _unescape(first)
+            context = _unescape(first) if name == "pgettext" else None  # pgettext(context, text)
+            msgid = _unescape(second if name == "pgettext" else first)
             line = text.count("\n", 0, match.start()) + 1
             where = (str(path.relative_to(ROOT)), str(line))
-            entry = entries.get(msgid)
+            entry = entries.get((context, msgid))
             if entry is None:
-                entry = polib.POEntry(msgid=msgid, msgstr="")
+                entry = polib.POEntry(msgid=msgid, msgstr="", msgctxt=context)
                 if plural_at is not None and second is not None:
                     entry.msgid_plural, entry.msgstr_plural = _unescape(second), {0: "", 1: "", 2: ""}
                 if "%(" in msgid:
                     entry.flags.append("python-format")
-                entries[msgid] = entry
+                entries[context, msgid] = entry
                 pot.append(entry)
             entry.occurrences.append(where)
     return pot
@@ -137,18 +138,19 @@ def problems() -> list[str]:
     pot = script_template()
     for language, domain, path in catalogs():
         po = polib.pofile(str(path))
-        translated = {e.msgid for e in po if e.translated() and not e.obsolete}
+        translated = {(e.msgctxt, e.msgid) for e in po if e.translated() and not e.obsolete}
         if domain == "djangojs":
             found += [f"{path.relative_to(ROOT)}: not translated: {e.msgid!r}"
-                      for e in pot if e.msgid not in translated]
+                      for e in pot if (e.msgctxt, e.msgid) not in translated]
         else:
             found += [f"{path.relative_to(ROOT)}: not translated: {text!r}"
-                      for text in sorted(server_texts() - translated) if text]
+                      for text in sorted(server_texts() - {msgid for _ctx, msgid in translated}) if text]
         found += [f"{path.relative_to(ROOT)}: not translated: {e.msgid!r}" for e in po.untranslated_entries()]
         found += [f"{path.relative_to(ROOT)}: fuzzy: {e.msgid!r}" for e in po.fuzzy_entries()]
         mo = path.with_suffix(".mo")
-        compiled = {e.msgid: (e.msgstr, e.msgstr_plural) for e in polib.mofile(str(mo))} if mo.exists() else {}
-        if any(compiled.get(e.msgid) != (e.msgstr, e.msgstr_plural) for e in po.translated_entries()):
+        compiled = ({(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in polib.mofile(str(mo))}
+                    if mo.exists() else {})
+        if any(compiled.get((e.msgctxt, e.msgid)) != (e.msgstr, e.msgstr_plural) for e in po.translated_entries()):
             found.append(f"{mo.relative_to(ROOT)} is older than its .po: run `make messages`")
     return found
 

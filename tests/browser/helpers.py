@@ -38,7 +38,9 @@ def bubble(page: Page, kind: str, text: str):
 
 
 def watch_errors(page: Page, label: str, errors: list[str]) -> None:
-    page.on("console", lambda m: errors.append(f"{label} console.{m.type}: {m.text}") if m.type == "error" else None)
+    # A failed request's message names no address: its location does (which call failed).
+    page.on("console", lambda m: errors.append(f"{label} console.{m.type}: {m.text} [{m.location.get('url', '')}]")
+            if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"{label} pageerror: {e}"))
 
 

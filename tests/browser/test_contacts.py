@@ -18,6 +18,7 @@ def test_a_barred_customers_next_message_never_reaches_the_console(browser, demo
     context, customer, anna, conversation = agent_takes_a_guest(browser, demo_server.url, errors, frames,
                                                                 "You are all useless [bar 1]")
 
+    anna.click("#more-actions")
     anna.click("#bar")
     dialog = anna.locator("#bar-dialog")
     expect(dialog).to_be_visible()

@@ -32,6 +32,7 @@ def test_move_to_another_queue_then_reject(browser, demo_server, artifacts_dir):
     expect(anna.locator("#detail-sub")).to_contain_text("in the Retail Banking queue")
 
     # Anna sends it to Mortgages, which she does not serve: it leaves her Pending.
+    anna.click("#more-actions")
     anna.click("#move-queue")
     dialog = anna.locator("#queue-dialog")
     expect(dialog).to_be_visible()
@@ -52,6 +53,7 @@ def test_move_to_another_queue_then_reject(browser, demo_server, artifacts_dir):
     expect(queued).to_contain_text("[secret queue note]")
 
     # He rejects it as spam.
+    ben.click("#more-actions")
     ben.click("#reject")
     reject = ben.locator("#reject-dialog")
     expect(reject).to_be_visible()

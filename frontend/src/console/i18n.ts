@@ -4,6 +4,7 @@ declare global {
   function gettext(text: string): string;
   function ngettext(singular: string, plural: string, count: number): string;
   function interpolate(format: string, values: unknown[], named?: boolean): string;
+  function pgettext(context: string, text: string): string;
 }
 
 export const _ = (text: string) => gettext(text);

@@ -1,6 +1,7 @@
 // The open conversation: who and what it is, what you may do with it (by role and by who
 // handles it), and two views: the conversation itself and the customer's whole history.
 import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
 import { accept, end, join, leave, notice, release, send, showError } from "../actions";
 import { _, duration, format, stateLabel } from "../i18n";
 import {
@@ -36,21 +37,6 @@ function Actions({ c, open }: { c: Conversation; open: (d: Dialog) => void }) {
   return (
     <div class="actions">
       {c.state === "waiting" && <button type="button" class="button primary" id="accept" onClick={() => accept(c.id)}>{_("Accept")}</button>}
-      {(c.state === "waiting" || handling) && (
-        <button type="button" class="button" id="move-queue" aria-haspopup="dialog" onClick={() => open("queue")}>
-          {_("Move to queue")}
-        </button>
-      )}
-      {(c.state === "waiting" || handling) && (
-        <button type="button" class="button" id="reject" aria-haspopup="dialog" onClick={() => open("reject")}>
-          {_("Reject")}
-        </button>
-      )}
-      {(c.state === "waiting" || handling || (c.state === "ended" && (mine || isSupervisor.value))) && !c.customer.barred && (
-        <button type="button" class="button" id="bar" aria-haspopup="dialog" onClick={() => open("bar")}>
-          {_("Bar customer")}
-        </button>
-      )}
       {isSupervisor.value && c.state === "active" && !following && (
         <button type="button" class="button" id="join" onClick={() => join(c.id)}>{_("Join")}</button>
       )}
@@ -74,6 +60,50 @@ function Actions({ c, open }: { c: Conversation; open: (d: Dialog) => void }) {
         <button type="button" class="button primary" id="continue" aria-haspopup="dialog" onClick={() => open("continue")}>
           {_("Continue conversation")}
         </button>
+      )}
+      <MoreActions items={[
+        (c.state === "waiting" || handling) && { id: "move-queue", label: _("Move to queue"), dialog: "queue" as const },
+        (c.state === "waiting" || handling) && { id: "reject", label: _("Reject"), dialog: "reject" as const },
+        (c.state === "waiting" || handling || (c.state === "ended" && (mine || isSupervisor.value))) && !c.customer.barred
+          && { id: "bar", label: _("Bar customer"), dialog: "bar" as const },
+      ]} open={open} />
+    </div>
+  );
+}
+
+// The less frequent actions (move, reject, bar) behind one "More" button: a menu button
+// (aria-haspopup, arrow keys between its items, Escape closes it and gives the focus back).
+function MoreActions({ items, open }: { items: (false | { id: string; label: string; dialog: Dialog })[];
+                                       open: (d: Dialog) => void }) {
+  const shown = useSignal(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  const present = items.filter((item): item is { id: string; label: string; dialog: Dialog } => Boolean(item));
+  useEffect(() => {
+    if (shown.value) menu.current?.querySelector<HTMLButtonElement>("button")?.focus();
+  }, [shown.value]);
+  if (!present.length) return null;
+  const close = () => { shown.value = false; button.current?.focus(); };
+  return (
+    <div class="more-actions" onKeyDown={(e) => {
+      if (e.key === "Escape" && shown.value) { e.preventDefault(); close(); }
+      if (shown.value && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+        e.preventDefault();
+        const buttons = [...(menu.current?.querySelectorAll<HTMLButtonElement>("button") ?? [])];
+        const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+        buttons[(at + (e.key === "ArrowDown" ? 1 : buttons.length - 1)) % buttons.length]?.focus();
+      }
+    }}>
+      <button type="button" class="button" id="more-actions" ref={button} aria-haspopup="menu"
+              aria-expanded={shown.value} aria-controls="more-actions-menu"
+              onClick={() => { shown.value = !shown.value; }}>{_("More")} ▾</button>
+      {shown.value && (
+        <div class="menu" id="more-actions-menu" role="menu" ref={menu} aria-labelledby="more-actions">
+          {present.map((item) => (
+            <button type="button" key={item.id} id={item.id} role="menuitem" aria-haspopup="dialog"
+                    onClick={() => { shown.value = false; open(item.dialog); }}>{item.label}</button>
+          ))}
+        </div>
       )}
     </div>
   );

@@ -2,13 +2,18 @@
 // supervisors have their own lists (In progress, Waiting, Ended); supervisors,
 // administrators and auditors also the whole line of business, live.
 import { searchEnded, selectTab, select, showError, showModule } from "../actions";
-import { _, format, N_, locale } from "../i18n";
+import { _, format, locale } from "../i18n";
 import {
   endedQuery, handles, isMine, lists, listsLoaded, module, seesWholeLine, selectedId, tab, type Conversation, type Tab,
 } from "../store";
 import { Tabs, type TabItem } from "./Tabs";
 
-const LABELS: Record<Tab, string> = { active: N_("In progress"), waiting: N_("Waiting"), ended: N_("Ended"), line: N_("Line of business") };
+// The lists' names: "tab" tells translators these name lists of conversations ("Ended" ones),
+// not one conversation's state.
+const LABELS: Record<Tab, () => string> = {
+  active: () => pgettext("tab", "In progress"), waiting: () => pgettext("tab", "Waiting"),
+  ended: () => pgettext("tab", "Ended"), line: () => pgettext("tab", "Line of business"),
+};
 const COUNTED: Tab[] = ["active", "waiting", "line"];
 
 const when = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", day: "numeric", month: "short" });
@@ -40,7 +45,7 @@ export function Sidebar() {
   const current = tab.value;
   const items = lists.value[current];
   const tabs: TabItem<Tab>[] = tabsForRole().map((id) => ({
-    id, label: _(LABELS[id]),
+    id, label: LABELS[id](),
     after: COUNTED.includes(id) && <span class="count" id={`count-${id}`}>{lists.value[id].length || ""}</span>,
   }));
   return (
