@@ -315,7 +315,8 @@ class Message(models.Model):
         lines in their reader's language use them with the same words (docs/protocol.md §18)."""
         return {"agent": author_name or (self.author.display_name if self.author_id else ""),
                 "receiver": subject_name or (self.subject.display_name if self.subject_id else ""),
-                "customer": self.body, "body": Message.line_and_note(self)[0]}
+                "customer": self.body if self.system_code == SystemCode.CUSTOMER_SIGNED_IN else "",
+                "body": Message.line_and_note(self)[0]}
 
     def text(self, author_name: str | None = None, subject_name: str | None = None) -> str:
         """What a person reads: the body, or a system line in the reader's language."""
