@@ -113,49 +113,30 @@ def _send_message(principal: Principal, frame: dict) -> tuple[dict, bool]:
     return message_for(principal, message, names={principal.id: principal.display_name}), created
 
 
-# Staff frames that change who handles a conversation (the HTTP API's state changes, and
-# transfer), answered with `action.ack` after commit.
-_STAFF_ACTIONS = {f"conversation.{name}": action for name, (action, _summary) in actions.STATE_CHANGES.items()}
-_STAFF_ACTIONS["conversation.transfer"] = actions.conversation_transfer
-_STAFF_ACTIONS["conversation.queue"] = actions.conversation_queue_set
-_STAFF_ACTIONS["conversation.reject"] = actions.conversation_reject
-_STAFF_ACTIONS["conversation.bar"] = actions.customer_bar
-_STAFF_ACTIONS["conversation.tag"] = actions.conversation_tag_set
-_STAFF_ACTIONS["customer.relate"] = actions.customer_contact_relate
-_STAFF_ACTIONS["contact.create"] = actions.contact_create
+# Staff frames that act on one conversation, answered with `action.ack` after commit: each
+# parsed by its schema (the HTTP body's, with the conversation's id), whose fields are the
+# action's own arguments. The state changes take only the conversation.
+_STAFF_ACTIONS = {f"conversation.{name}": (OnConversation, action)
+                  for name, (action, _summary) in actions.STATE_CHANGES.items()}
+_STAFF_ACTIONS.update({
+    "conversation.transfer": (TransferFrame, actions.conversation_transfer),
+    "conversation.queue": (QueueFrame, actions.conversation_queue_set),
+    "conversation.reject": (RejectFrame, actions.conversation_reject),
+    "conversation.bar": (BarFrame, actions.customer_bar),
+    "conversation.tag": (TagFrame, actions.conversation_tag_set),
+    "customer.relate": (RelateFrame, actions.customer_contact_relate),
+    "contact.create": (NewContactFrame, actions.contact_create),
+})
 
 
 def _staff_action(principal: Principal, kind: str, frame: dict) -> int:
+    """Run the frame's action; the id of the conversation it acted on."""
     if not principal.is_staff:
         raise InvalidInput(_("Unknown frame type %(type)r.") % {"type": kind}, code="unknown_type")
-    if kind == "conversation.transfer":
-        transfer = parse(TransferFrame, frame)
-        return actions.conversation_transfer(principal=principal, conversation_id=transfer.conversation_id,
-                                             to_user_id=transfer.to_user_id, note=transfer.note).id
-    if kind == "conversation.queue":
-        queue = parse(QueueFrame, frame)
-        return actions.conversation_queue_set(principal=principal, conversation_id=queue.conversation_id,
-                                              queue_id=queue.queue_id, note=queue.note).id
-    if kind == "conversation.tag":
-        tag = parse(TagFrame, frame)
-        return actions.conversation_tag_set(principal=principal, conversation_id=tag.conversation_id,
-                                            tag_id=tag.tag_id, on=tag.on).id
-    if kind == "conversation.bar":
-        bar = parse(BarFrame, frame)
-        actions.customer_bar(principal=principal, conversation_id=bar.conversation_id, reason=bar.reason)
-        return bar.conversation_id
-    if kind == "customer.relate":
-        relate = parse(RelateFrame, frame)
-        return actions.customer_contact_relate(principal=principal, conversation_id=relate.conversation_id,
-                                               contact_id=relate.contact_id).id
-    if kind == "contact.create":
-        new = parse(NewContactFrame, frame)
-        return actions.contact_create(principal=principal, **new.dict()).id
-    if kind == "conversation.reject":
-        reject = parse(RejectFrame, frame)
-        return actions.conversation_reject(principal=principal, conversation_id=reject.conversation_id,
-                                           rejection=reject.rejection, note=reject.note).id
-    return _STAFF_ACTIONS[kind](principal=principal, conversation_id=parse(OnConversation, frame).conversation_id).id
+    schema, action = _STAFF_ACTIONS[kind]
+    fields = parse(schema, frame).dict()
+    action(principal=principal, **fields)
+    return fields["conversation_id"]
 
 
 def _typing(principal: Principal, frame: dict) -> None:
