@@ -435,3 +435,12 @@ def test_documents_of_earlier_conversations_open_for_whoever_handles_the_custome
     documents = other.get(f"/api/staff/conversations/{sent.json()['message']['conversation_id']}/files?all=true").json()
     assert [m["attachment"]["name"] for m in documents] == ["first.pdf"]
     assert other.get(f"/api/staff/files/{documents[0]['attachment']['id']}").status_code == 200
+
+
+def test_a_barred_customer_attaches_nothing(world, scanning):
+    jan = Customer()
+    cid = _chat(world, jan)
+    actions.customer_bar(principal=principal(world.agent), conversation_id=cid, reason="Spam")
+    refused = jan.upload("a.pdf", PDF)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "customer_barred")
+    assert not Attachment.objects.exists() and _stored_files() == []

@@ -72,7 +72,7 @@ def test_supervisors_add_tags_to_the_list_inline_and_agents_do_not(world):
     with pytest.raises(Forbidden) as agent:
         actions.tag_create(principal=principal(world.agent), name="Mine")
     assert agent.value.code == "role_forbidden"
-    for name, code in (("", "tag_name_required"), ("x" * 51, "tag_name_too_long")):
+    for name, code in (("", "tag_name_required"), ("x" * 51, "tag_name_too_long"), ("A\x00B", "tag_name_invalid")):
         with pytest.raises(InvalidInput) as refused:
             actions.tag_create(principal=principal(world.supervisor), name=name)
         assert refused.value.code == code

@@ -109,7 +109,7 @@ def conversation_for_customer(conversation: Conversation) -> dict:
 
 
 def line_contact(customer, line_of_business_id: int | None):
-    """The contact a line related the customer to, if any (prefetched in lists: RELATED_LINKS)."""
+    """The contact a line related the customer to, if any (lists prefetch them: selectors.CONTACT_LINKS)."""
     return next((link.contact for link in customer.contact_links.all()
                  if link.line_of_business_id == line_of_business_id), None)
 

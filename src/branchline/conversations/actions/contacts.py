@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from branchline.accounts.permissions import LEADING_ROLES, Action, require_role
 from branchline.accounts.principals import Principal
 from branchline.contacts.models import Customer
-from branchline.core.errors import InvalidInput, NotFound
+from branchline.core.errors import Forbidden, InvalidInput, NotFound
 from branchline.events import Actor, publish
 
 from ..events import CustomerBarred
@@ -23,6 +23,12 @@ from ..selectors import access_conversation, parse_id
 from .lines import conversation_close, kept_as_handled, staff_user, system_line
 
 REASON_MAX = 500
+
+
+def barred_refusal() -> Forbidden:
+    """What a barred customer is told when they write or attach a file (nothing of it is kept)."""
+    return Forbidden(_("You cannot send messages here. Please contact the bank another way."),
+                     code="customer_barred")
 
 
 def _clean_reason(reason) -> str:

@@ -17,6 +17,7 @@ from branchline.accounts.permissions import Action
 from branchline.accounts.principals import Principal
 from branchline.connectors.actions import channel_web
 from branchline.connectors.models import Channel
+from branchline.contacts.models import Customer
 from branchline.core import ratelimit, scanner
 from branchline.core.errors import Conflict, InvalidInput, NotFound, TooLarge
 from branchline.events import Actor, publish
@@ -25,6 +26,7 @@ from ..events import FileOpened, FileRefused
 from ..files import display_name, sniff, sniffed_type, without_metadata
 from ..models import Attachment, FileCategory, Kind, Message, Visibility
 from ..selectors import access_conversation, conversations_visible_to, customer_open_conversation, parse_id
+from .contacts import barred_refusal
 
 SWEEP_WINDOW = timedelta(days=30)
 
@@ -71,7 +73,7 @@ def attachment_upload(*, principal: Principal, upload, conversation_id=None) -> 
         raise InvalidInput(_("The file is empty."), code="file_empty")
     data = upload.read()
     facts = {"conversation_id": conversation.id if conversation else None, "file_name": (upload.name or "")[:200],
-             "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+             "data": data}
     found = scanner.scan(data)
     if found:
         _refused(principal, reason="infected", found=found, **facts)
@@ -89,8 +91,11 @@ def attachment_upload(*, principal: Principal, upload, conversation_id=None) -> 
 
 
 def _check_may_upload(principal: Principal) -> None:
-    """A guest uploads into their open conversation only (nobody unknown fills the disk), and
-    nobody keeps more than ATTACHMENTS_UNSENT_MAX files waiting to be sent."""
+    """A barred customer uploads nothing; a guest uploads into their open conversation only
+    (nobody unknown fills the disk); nobody keeps more than ATTACHMENTS_UNSENT_MAX files
+    waiting to be sent."""
+    if Customer.objects.filter(pk=principal.id, barred_at__isnull=False).exists():
+        raise barred_refusal()
     if not principal.authenticated_customer and customer_open_conversation(principal.id) is None:
         raise Conflict(_("Write your question first; then you can attach files."), code="conversation_required")
     waiting = Attachment.objects.filter(uploaded_by_customer_id=principal.id, messages__isnull=True).count()
@@ -98,10 +103,12 @@ def _check_may_upload(principal: Principal) -> None:
         raise Conflict(_("Send or remove the files you attached before adding more."), code="too_many_unsent_files")
 
 
-def _refused(principal: Principal, **fields) -> None:
-    """Record the refusal, in a transaction of its own: the caller's error rolls nothing back."""
+def _refused(principal: Principal, *, data: bytes, **fields) -> None:
+    """Record the refusal (what it was: its size and digest), in a transaction of its own: the
+    caller's error rolls nothing back."""
     with transaction.atomic():
-        publish(FileRefused(actor=Actor.of(principal), **fields))
+        publish(FileRefused(actor=Actor.of(principal), size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            **fields))
 
 
 def _stored(principal: Principal, data: bytes, kind, name: str, conversation) -> Attachment:

@@ -41,7 +41,7 @@ from ..models import (
 from ..selectors import access_conversation, parse_id
 from . import streams
 from .lines import conversation_close, staff_user, system_line
-from .messages import clean_body
+from .messages import clean_note
 
 
 def _limits():
@@ -135,7 +135,7 @@ def conversation_transfer(*, principal: Principal, conversation_id, to_user_id, 
     The receiver follows it from now on and may read everything before it; the sender
     stops following it but keeps it among the conversations they handled. The customer
     sees only "<receiver> joined the conversation"."""
-    note = clean_body(note) if isinstance(note, str) and note.strip() else ""
+    note = clean_note(note)
     with transaction.atomic():
         conversation = access_conversation(principal, conversation_id, Action.TRANSFER, for_update=True)
         if conversation.state == ConversationState.ENDED:

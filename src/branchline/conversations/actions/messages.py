@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..selectors import access_conversation, parse_id, participant_of
 from . import streams
-from .contacts import customer_dropped
+from .contacts import barred_refusal, customer_dropped
 from .files import attachment_to_send, check_carries
 from .lines import conversation_close
 
@@ -64,6 +64,12 @@ def clean_body(body, *, required: bool = True) -> str:
     if "\x00" in body:
         raise InvalidInput(_("The message contains a NUL character."), code="message_invalid")
     return body
+
+
+def clean_note(note) -> str:
+    """A note staff may add to an action (a transfer, a move, a rejection): empty, or text
+    under a message's rules."""
+    return clean_body(note) if isinstance(note, str) and note.strip() else ""
 
 
 def clean_client_message_id(value) -> str:
@@ -160,7 +166,7 @@ def customer_message_send(*, principal: Principal, body, client_message_id, topi
                 if stored is not None:  # a retry of what they sent before the bar
                     return stored, False
                 customer_dropped(principal.id)  # it reaches nobody; counted
-                raise _barred()
+                raise barred_refusal()
             with transaction.atomic():
                 conversation, started, existing = _conversation_start(principal, topic_id, client_message_id, actor)
                 if existing:
@@ -182,11 +188,6 @@ def _customer_retry(principal: Principal, client_message_id: str) -> Message | N
             .filter(customer_id=principal.id, sender=Sender.CUSTOMER, client_message_id=client_message_id).first())
 
 
-def _barred() -> Forbidden:
-    return Forbidden(_("You cannot send messages here. Please contact the bank another way."),
-                     code="customer_barred")
-
-
 def _conversation_start(principal: Principal, topic_id, client_message_id,
                         actor: Actor) -> tuple[Conversation | None, bool, Message | None]:
     """The customer had no open conversation: start one (and its case) on the topic.
@@ -199,7 +200,7 @@ def _conversation_start(principal: Principal, topic_id, client_message_id,
     if customer is None:
         raise NotFound()
     if customer.barred_at is not None:  # barred since the check before this transaction
-        raise _barred()
+        raise barred_refusal()
     cutoff = _post_resolve_cutoff()
     conversation = streams.allocate(_open_of_customer(), _open_params(customer.id, cutoff), public=True,
                                     customer=True)

@@ -15,11 +15,7 @@ from ..selectors import access_conversation, parse_id
 from . import streams
 from .lifecycle import _unfollow
 from .lines import conversation_close, kept_as_handled, staff_user, system_line
-from .messages import clean_body
-
-
-def _clean_note(note) -> str:
-    return clean_body(note) if isinstance(note, str) and note.strip() else ""
+from .messages import clean_note
 
 
 def conversation_queue_set(*, principal: Principal, conversation_id, queue_id, note: str = ""):
@@ -28,7 +24,7 @@ def conversation_queue_set(*, principal: Principal, conversation_id, queue_id, n
     the agent handling it (who stops following it) or a supervisor; a waiting one also from
     whoever may take it. A staff-only line names the queue, with the optional note; the
     customer sees only that they wait again."""
-    note = _clean_note(note)
+    note = clean_note(note)
     with transaction.atomic():
         conversation = access_conversation(principal, conversation_id, Action.QUEUE, for_update=True, related=False)
         if conversation.state == ConversationState.ENDED:
@@ -67,7 +63,7 @@ def conversation_reject(*, principal: Principal, conversation_id, rejection, not
     if rejection not in Rejection.values:
         raise InvalidInput(_("Choose a reason: %(reasons)s.") % {"reasons": ", ".join(Rejection.values)},
                            code="rejection_invalid")
-    note = _clean_note(note)
+    note = clean_note(note)
     if rejection == Rejection.OTHER and not note:
         raise InvalidInput(_("Say why in the note."), code="note_required")
     with transaction.atomic():

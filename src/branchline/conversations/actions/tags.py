@@ -21,6 +21,8 @@ NAME_MAX = 50
 def _clean_name(name) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(_("Name the tag."), code="tag_name_required")
+    if "\x00" in name:
+        raise InvalidInput(_("The name contains a character that cannot be stored."), code="tag_name_invalid")
     name = " ".join(name.split())
     if len(name) > NAME_MAX:
         raise InvalidInput(_("A tag's name is at most %(max)s characters.") % {"max": NAME_MAX},
