@@ -60,11 +60,12 @@ async def heartbeat_loop() -> None:
                 log.exception("sign-in re-check failed; retrying next beat")
         if time.monotonic() - last_auto_close >= settings.BRANCHLINE["AUTO_CLOSE_EVERY_SECONDS"]:
             last_auto_close = time.monotonic()
-            try:
-                await db(conversations_close_inactive)
-                await db(attachments_unsent_delete)
-            except Exception:
-                log.exception("auto-close or the sweep of unsent files failed; retrying at its next turn")
+            # Each sweep on its own: one that fails does not stop the other.
+            for sweep in (conversations_close_inactive, attachments_unsent_delete):
+                try:
+                    await db(sweep)
+                except Exception:
+                    log.exception("%s failed; retrying at its next turn", sweep.__name__)
         if time.monotonic() - last_prune >= settings.BRANCHLINE["AUDIT_PRUNE_EVERY_SECONDS"]:
             last_prune = time.monotonic()
             try:
