@@ -84,11 +84,15 @@ def test_several_chats_paging_back_ending_and_signing_out(browser, demo_server):
         expect(agent.locator(f'#list button[data-id="{marias}"]')).to_have_count(1)
         expect(agent.locator("#list-panel")).to_have_attribute("aria-labelledby", "tab-ended")
 
+        assert errors == [], "errors in the console:\n" + "\n".join(errors)
         agent.click("#sign-out button")
         agent.wait_for_url(re.compile(r"/console/login/$"))
         agent.goto("/console/")
         agent.wait_for_url("**/console/login/**")  # signed out for real
-        assert errors == [], "errors in the console:\n" + "\n".join(errors)
+        # A panel's request still in flight when the session ends is answered 401, and chromium
+        # logs that whatever the page does with it: the only errors allowed after signing out.
+        cut_short = [e for e in errors if "status of 401" in e and "/api/staff/" in e]
+        assert [e for e in errors if e not in cut_short] == [], "errors in the console:\n" + "\n".join(errors)
     finally:
         jan.close()
         maria.close()
