@@ -290,6 +290,14 @@ def test_the_index_is_scoped_filtered_and_paged_by_keyset(world):
     assert client.get("/api/staff/cases", {"limit": 0}).json()["error"]["code"] == "limit_invalid"
 
 
+def test_the_list_follows_its_rules_for_every_filter_and_pair_of_filters():
+    """Against a plain reading of the rules, as each kind of staff, walked 3 at a time (the
+    same check runs on PostgreSQL: tests/scaleout/test_cases_postgres.py)."""
+    from tests.support import case_listing
+
+    assert case_listing.mismatches(case_listing.varied_cases()) == []
+
+
 def test_a_case_opens_on_its_whole_timeline_across_conversations(world):
     customer = factories.customer(authenticated=True)
     cid, case_id = _ended(world, customer)
@@ -442,17 +450,17 @@ def test_edge_values_answer_not_fail(world, params, expected):
 def test_the_date_cursor_tells_nothing_of_a_case_outside_the_list(world):
     from django.utils import timezone
 
-    from branchline.cases import selectors as cases
+    from branchline.cases import listing
 
     mine = _handled(world)[2]
     first, _ = actions.customer_message_send(principal=principal(factories.customer()), body="Hi",
                                              client_message_id="o1", topic_id=world.other_topic.id)
     theirs = Conversation.objects.get(pk=first.conversation_id).case_id  # another line's, newer than mine
     today = timezone.localdate()
-    listed = cases.cases_page(principal(world.admin), cases.CaseFilters(created_from=today), before_id=None, limit=10)
+    listed = listing.cases_page(principal(world.admin), listing.CaseFilters(created_from=today), before_id=None, limit=10)
     assert [row["id"] for row in listed] == [mine]
     # Older than theirs would be mine; a cursor from outside the list answers nothing at all.
-    assert cases.cases_page(principal(world.admin), cases.CaseFilters(created_from=today), before_id=theirs,
+    assert listing.cases_page(principal(world.admin), listing.CaseFilters(created_from=today), before_id=theirs,
                             limit=10) == []
 
 

@@ -59,6 +59,7 @@ def test_payloads_are_exactly_their_schemas(world):
 
 def test_case_rows_are_exactly_their_schema(world):
     """The Cases module's pages are sent as built (core/schemas.already_shaped)."""
+    from branchline.cases import listing
     from branchline.cases import selectors as cases
     from branchline.cases.models import Case
     from branchline.cases.schemas import CasePage, CaseRow, case_row
@@ -68,13 +69,13 @@ def test_case_rows_are_exactly_their_schema(world):
         first, _ = actions.customer_message_send(principal=principal(customer), body="Hi", client_message_id="c1",
                                                  topic_id=world.topic.id)
         actions.conversation_accept(principal=principal(world.agent), conversation_id=first.conversation_id)
-    rows = cases.cases_page(principal(world.admin), cases.CaseFilters(), before_id=None, limit=2)
+    rows = listing.cases_page(principal(world.admin), listing.CaseFilters(), before_id=None, limit=2)
     body = case_page_body(rows, 1)
     assert body["next_before_id"] == body["cases"][0]["id"]
     exactly(CasePage, body)
     for row in body["cases"]:
         exactly(CaseRow, row)
     built = [case_row(case) for case in Case.objects.select_related(*cases.RELATED).order_by("-id")]
-    assert built == case_page_body(cases.cases_page(principal(world.admin), cases.CaseFilters(), before_id=None,
+    assert built == case_page_body(listing.cases_page(principal(world.admin), listing.CaseFilters(), before_id=None,
                                                     limit=10), 10)["cases"]
     assert [r["customer"]["name"] for r in built] == ["Jan Kowalski", "Customer"]

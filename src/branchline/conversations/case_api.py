@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from branchline.accounts.auth import staff_auth
 from branchline.cases import actions as case_actions
+from branchline.cases import listing
 from branchline.cases import selectors as cases
 from branchline.cases.schemas import (
     CasePage,
@@ -84,10 +85,10 @@ class CasesQuery(Schema):
 def staff_cases(request, query: Query[CasesQuery]):
     if not 1 <= query.limit <= PAGE_MAX:
         raise InvalidInput(_("limit must be between 1 and %(max)s.") % {"max": PAGE_MAX}, code="limit_invalid")
-    filters = cases.CaseFilters(status_id=query.status_id, case_type_id=query.case_type_id, agent_id=query.agent_id,
+    filters = listing.CaseFilters(status_id=query.status_id, case_type_id=query.case_type_id, agent_id=query.agent_id,
                                 created_from=query.created_from, created_to=query.created_to, q=query.q,
                                 resolved=query.resolved, tag_id=query.tag_id)
-    found = cases.cases_page(request.principal, filters, before_id=query.before_id, limit=query.limit + 1)
+    found = listing.cases_page(request.principal, filters, before_id=query.before_id, limit=query.limit + 1)
     return already_shaped(case_page_body(found, query.limit))
 
 

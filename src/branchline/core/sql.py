@@ -75,6 +75,29 @@ class Columns:
                                   [values[f.attname] for f in self.model._meta.concrete_fields if f.attname in values])
 
 
+class Reader:
+    """Whole rows of a statement whose SELECT list is several Columns side by side, each row
+    one dict of {prefix + attname: value}, converted as the ORM would. The conversions are
+    looked up once per page, not once per row: reading the connection's vendor through
+    Django's connection proxy costs more than converting a row that needs nothing."""
+
+    def __init__(self, *parts: tuple[Columns, str]):
+        self.parts = parts
+        self.keys = tuple(prefix + attname for columns, prefix in parts for attname in columns.attnames)
+
+    def rows(self, found: list[tuple]) -> list[dict]:
+        conversions = [(prefix + attname, expression, converters) for columns, prefix in self.parts
+                       for attname, expression, converters in columns._for_connection()]
+        keys, rows = self.keys, []
+        for found_row in found:
+            row = dict(zip(keys, found_row))
+            for key, expression, converters in conversions:
+                for convert in converters:
+                    row[key] = convert(row[key], expression, connection)
+            rows.append(row)
+        return rows
+
+
 _statements: dict[tuple, str] = {}
 
 

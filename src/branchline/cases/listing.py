@@ -1,0 +1,251 @@
+"""The Cases module's list: one page of the cases a member of staff may see, newest first, as
+one statement (core/sql.py: built once per shape of filters, prepared on PostgreSQL).
+
+Through the ORM a page cost two queries (the page, then the names of its topics, types,
+statuses and lines) and, for an agent's, a transaction with two `SET LOCAL`s around them:
+building them was a quarter of a page's server time, and planning them anew on every request
+most of PostgreSQL's (bench/README.md, "The Cases module"). Here the page's cases are chosen
+in a subquery bounded by its LIMIT, and only those rows are joined to the small tables'
+names: SQLite cannot flatten a LIMITed subquery into the joins, so its planner no longer
+walks the small tables first and sorts a million cases after.
+
+Each page is one walk down an index (docs/adr/0018): the line's `(line, id)`,
+`(line, status, id)` or `(line, case type, id)`; for one member of staff's cases their handler
+rows' `(user, case)`, each case then looked up by its key; for a range of days
+`(line, created_at)` or `created_at`, paged in `(created_at, id)` order."""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from branchline.accounts.models import LineOfBusiness
+from branchline.accounts.permissions import staff_scope
+from branchline.accounts.principals import Principal
+from branchline.contacts.models import Customer
+from branchline.core import sql
+from branchline.core.ids import MAX_ID
+
+from .models import Case, CaseHandler, CaseStatus, CaseType, Topic
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status_id: int | None = None
+    case_type_id: int | None = None
+    agent_id: int | None = None  # handled by this member of staff
+    created_from: date | None = None
+    created_to: date | None = None  # inclusive
+    q: str = ""  # the customer's name, or "#<case id>"
+    resolved: bool | None = None
+    tag_id: int | None = None  # one of its conversations carries this tag
+
+
+# What a row reads, in the statement's order, each part under the ROW_FIELDS prefix
+# (cases/schemas.py) its values go to: the case's columns and its customer's in the page's
+# subquery, the names outside it.
+_CASE = sql.Columns(Case, ("id", "customer", "topic", "case_type", "status", "line_of_business", "created_at",
+                           "updated_at", "resolved_at"), "c")
+_CUSTOMER = sql.Columns(Customer, ("name", "is_authenticated"), "cu")
+_NAMES = (sql.Columns(Topic, ("name",), "t"), sql.Columns(CaseType, ("name",), "ct"),
+          sql.Columns(CaseStatus, ("name", "is_resolved"), "s"), sql.Columns(LineOfBusiness, ("name",), "l"))
+_ROWS = sql.Reader((_CASE, ""), (_CUSTOMER, "customer__"),
+                   *zip(_NAMES, ("topic__", "case_type__", "status__", "line_of_business__")))
+
+
+def cases_page(principal: Principal, filters: CaseFilters, *, before_id: int | None, limit: int) -> list[dict]:
+    """At most `limit` of the cases the principal lists, with ids below `before_id`, newest
+    first, as ROW_FIELDS values (cases/schemas.py).
+
+    Supervisors, administrators and auditors list their line's cases; agents the ones they
+    were or are assigned to; nobody else any."""
+    if principal is None or not principal.is_staff:
+        return []
+    scope = staff_scope(principal)
+    page = _Page(filters)
+    if scope.whole_line:
+        page.lines = sorted(scope.line_of_business_ids)
+        page.handler = filters.agent_id
+    else:  # an agent: the cases they handled (and, with the agent filter, a colleague too)
+        page.handler = principal.id
+        page.colleague = filters.agent_id
+    if not scope.whole_line or page.lines:
+        return _ROWS.rows(sql.fetch(page.key(before_id), lambda: page.sql(before_id), page.params(before_id, limit)))
+    return []  # a bank-wide administrator without a line of business sees no line's cases
+
+
+class _Page:
+    """The statement for one shape of filters, and its parameters in the same order. Each
+    condition is written for a table alias, as the dated pages test their cursor case
+    against the same conditions as the rows they list."""
+
+    def __init__(self, filters: CaseFilters):
+        self.filters = filters
+        self.lines: list[int] = []  # the line(s) listed whole
+        self.handler: int | None = None  # walk this member of staff's handler rows
+        self.colleague: int | None = None  # ... of cases this one handled too
+        self.case_id = _case_number(filters.q)
+        self.name = "" if self.case_id is not None else filters.q.strip()
+        self.dated = filters.created_from is not None or filters.created_to is not None
+        to = filters.created_to
+        self.created_to = to if to is not None and to < date.max else None
+
+    def key(self, before_id) -> tuple:
+        f = self.filters
+        return ("cases_page", len(self.lines), self.handler is not None, self.colleague is not None, self.dated,
+                *(value is not None for value in (f.status_id, f.resolved, f.case_type_id, f.tag_id, self.case_id,
+                                                  f.created_from, self.created_to, before_id)), bool(self.name))
+
+    # -- the conditions, written and bound in the same order -----------------------------
+    def _conditions(self, alias: str, customer: str) -> list[str]:
+        f, where = self.filters, []
+        if self.lines:
+            where.append(f"{_col(Case, 'line_of_business', alias)} IN ({', '.join(['%s'] * len(self.lines))})")
+        if f.status_id is not None:
+            where.append(f"{_col(Case, 'status', alias)} = %s")
+        if f.resolved is not None:
+            where.append(f"EXISTS (SELECT 1 FROM {sql.table(CaseStatus)} rs WHERE {_col(CaseStatus, 'id', 'rs')} = "
+                         f"{_col(Case, 'status', alias)} AND {_col(CaseStatus, 'is_resolved', 'rs')} = %s)")
+        if f.case_type_id is not None:
+            where.append(f"{_col(Case, 'case_type', alias)} = %s")
+        if self.case_id is not None:
+            where.append(f"{_col(Case, 'id', alias)} = %s")
+        if self.name:
+            name = connection.ops.lookup_cast("icontains", "CharField") % _col(Customer, "name", customer)
+            where.append(f"{_col(Customer, 'is_authenticated', customer)} = %s AND "
+                         f"{name} {connection.operators['icontains'] % '%s'}")
+        if f.tag_id is not None:
+            # Conversations sit above cases in the layers (docs/adr/0018): reached by relation.
+            Conversation = Case._meta.get_field("conversations").related_model  # noqa: N806
+            tags = Conversation.tags.through
+            where.append(f"EXISTS (SELECT 1 FROM {sql.table(Conversation)} tv JOIN {sql.table(tags)} tt ON "
+                         f"{_col(tags, 'conversation', 'tt')} = {_col(Conversation, 'id', 'tv')} WHERE "
+                         f"{_col(Conversation, 'case', 'tv')} = {_col(Case, 'id', alias)} AND "
+                         f"{_col(tags, 'tag', 'tt')} = %s)")
+        if self.dated:
+            # An agent's range of days tests each case of the range for their handler row.
+            for n, user in enumerate((self.handler, self.colleague)):
+                if user is not None:
+                    where.append(_handled_by(f"h{n}", _col(Case, "id", alias)))
+            if f.created_from is not None:
+                where.append(f"{_col(Case, 'created_at', alias)} >= %s")
+            if self.created_to is not None:
+                where.append(f"{_col(Case, 'created_at', alias)} < %s")
+        return where
+
+    def _condition_params(self) -> list:
+        f, params = self.filters, [*self.lines]
+        params += [value for value in (f.status_id, f.resolved, f.case_type_id, self.case_id) if value is not None]
+        if self.name:
+            params += [True, f"%{connection.ops.prep_for_like_query(self.name)}%"]
+        if f.tag_id is not None:
+            params.append(f.tag_id)
+        if self.dated:
+            params += [user for user in (self.handler, self.colleague) if user is not None]
+            if f.created_from is not None:
+                params.append(_datetime(f.created_from))
+            if self.created_to is not None:
+                params.append(_datetime(self.created_to + timedelta(days=1)))
+        return params
+
+    # -- the statement -------------------------------------------------------------------
+    def sql(self, before_id) -> str:
+        inner = self._dated_sql(before_id) if self.dated else self._walk_sql(before_id)
+        order = f"p.{sql.quote(_field(Case, 'id').column)} DESC"
+        if self.dated:
+            order = f"p.{sql.quote(_field(Case, 'created_at').column)} DESC, {order}"
+        joins = " ".join(f"JOIN {sql.table(columns.model)} {columns.alias} ON "
+                         f"{_col(columns.model, 'id', columns.alias)} = p.{sql.quote(_field(Case, field).column)}"
+                         for columns, field in zip(_NAMES, ("topic", "case_type", "status", "line_of_business")))
+        names = ", ".join(columns.sql() for columns in _NAMES)
+        return f"SELECT p.*, {names} FROM ({inner}) p {joins} ORDER BY {order}"
+
+    def _selected(self) -> str:
+        return (f"SELECT {_CASE.sql()}, {_CUSTOMER.sql()} FROM {sql.table(Case)} c JOIN {sql.table(Customer)} cu ON "
+                f"{_col(Customer, 'id', 'cu')} = {_col(Case, 'customer', 'c')}")
+
+    def _walk_sql(self, before_id) -> str:
+        where = self._conditions("c", "cu")
+        if self.handler is None:  # the line's cases, down (line, [status | case type,] id)
+            if before_id is not None:
+                where.append(f"{_col(Case, 'id', 'c')} < %s")
+            return f"{self._selected()} WHERE {' AND '.join(where)} ORDER BY {_col(Case, 'id', 'c')} DESC LIMIT %s"
+        # One member of staff's cases, down their handler rows (user, case).
+        outer = [f"{_col(CaseHandler, 'user', 'h')} = %s"]
+        if self.colleague is not None:
+            outer.append(_handled_by("hc", _col(CaseHandler, "case", "h")))
+        if before_id is not None:
+            outer.append(f"{_col(CaseHandler, 'case', 'h')} < %s")
+        key = f"{_col(Case, 'id', 'c')} = {_col(CaseHandler, 'case', 'h')}"
+        if connection.vendor == "postgresql":
+            # Each case looked up by its key, in a LATERAL subquery that OFFSET 0 keeps the
+            # planner from flattening: left to itself it merge-joins the handler rows with the
+            # cases' primary key and reads every case between two of theirs (0.4-6 s for a
+            # deep page at a million cases; ~1 ms this way).
+            cases = f"CROSS JOIN LATERAL ({self._selected()} WHERE {' AND '.join([key, *where])} OFFSET 0) c"
+            columns = ", ".join(f"c.{sql.quote(field.column)}" for field in _CASE.fields)
+            columns += ", " + ", ".join(f"c.{sql.quote(field.column)}" for field in _CUSTOMER.fields)
+        else:  # SQLite's planner does nested loops down the outer index already
+            cases = (f"JOIN {sql.table(Case)} c ON {key} JOIN {sql.table(Customer)} cu ON "
+                     f"{_col(Customer, 'id', 'cu')} = {_col(Case, 'customer', 'c')}")
+            columns = f"{_CASE.sql()}, {_CUSTOMER.sql()}"
+            outer += where
+        return (f"SELECT {columns} FROM {sql.table(CaseHandler)} h {cases} WHERE {' AND '.join(outer)} "
+                f"ORDER BY {_col(CaseHandler, 'case', 'h')} DESC LIMIT %s")
+
+    def _dated_sql(self, before_id) -> str:
+        """A range of days walks the creation times' index newest first: id order would walk
+        every case newer than the range first (a million, for last year's). The cursor is
+        still the last case's id; a case outside this very list gives an empty page, so no
+        other case's time is told."""
+        where = self._conditions("c", "cu")
+        if before_id is not None:
+            cursor = (f"(SELECT {_col(Case, 'created_at', 'k')} FROM {sql.table(Case)} k JOIN {sql.table(Customer)} "
+                      f"kc ON {_col(Customer, 'id', 'kc')} = {_col(Case, 'customer', 'k')} WHERE "
+                      f"{' AND '.join([f'{_col(Case, 'id', 'k')} = %s', *self._conditions('k', 'kc')])})")
+            created, case_id = _col(Case, "created_at", "c"), _col(Case, "id", "c")
+            where.append(f"{created} <= {cursor} AND ({created} < {cursor} OR {case_id} < %s)")
+        return (f"{self._selected()} WHERE {' AND '.join(where)} "
+                f"ORDER BY {_col(Case, 'created_at', 'c')} DESC, {_col(Case, 'id', 'c')} DESC LIMIT %s")
+
+    def params(self, before_id, limit: int) -> list:
+        conditions = self._condition_params()
+        if self.dated:
+            params = [*conditions]
+            if before_id is not None:
+                cursor = [before_id, *conditions]
+                params += [*cursor, *cursor, before_id]
+            return [*params, limit]
+        if self.handler is None:
+            return [*conditions, *([before_id] if before_id is not None else []), limit]
+        outer = [self.handler, *([self.colleague] if self.colleague is not None else []),
+                 *([before_id] if before_id is not None else [])]
+        if connection.vendor == "postgresql":  # the conditions sit in the LATERAL subquery, first
+            return [*conditions, *outer, limit]
+        return [*outer, *conditions, limit]
+
+
+def _handled_by(alias: str, case_id: str) -> str:
+    return (f"EXISTS (SELECT 1 FROM {sql.table(CaseHandler)} {alias} WHERE {_col(CaseHandler, 'case', alias)} = "
+            f"{case_id} AND {_col(CaseHandler, 'user', alias)} = %s)")
+
+
+def _case_number(q: str) -> int | None:
+    """The case id asked for with "#<id>" (0, which no case has, beyond the ids' range)."""
+    q = q.strip()
+    if q.startswith("#") and q[1:].isdecimal() and q[1:].isascii():
+        number = int(q[1:])
+        return number if 0 < number <= MAX_ID else 0
+    return None
+
+
+def _datetime(day: date):
+    return connection.ops.adapt_datetimefield_value(timezone.make_aware(datetime.combine(day, time.min)))
+
+
+def _field(model, name: str):
+    return model._meta.get_field(name)
+
+
+def _col(model, name: str, alias: str) -> str:
+    return sql.column(model, name, alias)
