@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -192,9 +193,10 @@ def scenarios(facts: dict, rng: random.Random) -> list[tuple[str, str, callable]
     ]
 
 
-async def readers(url: str, headers: dict, params, n: int, duration: float, mode: str, rate: float = 1.0,
+async def readers(urls: list[str], headers: dict, params, n: int, duration: float, mode: str, rate: float = 1.0,
                   period: float = 0.5) -> list[float]:
-    """n readers for `duration`, each on its own connection, in one of three modes:
+    """n readers for `duration`, each on its own connection to one of the server processes
+    (dealt round-robin, as a load balancer would), in one of three modes:
     "open": each asks `rate` pages a second, out of step with the others;
     "burst": all n ask at the same instant, every `period` seconds (n requests at once:
     how long the last of them waits);
@@ -214,7 +216,7 @@ async def readers(url: str, headers: dict, params, n: int, duration: float, mode
         if "created_from" not in query and len(json.loads(body)["cases"]) != PAGE:
             raise RuntimeError(f"a short page for {query}: {body[:300]!r}")
 
-    async def reader():
+    async def reader(url: str):
         connection = HttpConnection(url, headers)
         try:
             if mode == "burst":
@@ -235,8 +237,27 @@ async def readers(url: str, headers: dict, params, n: int, duration: float, mode
         finally:
             await connection.close()
 
-    await asyncio.gather(*(reader() for _ in range(n)))
+    await asyncio.gather(*(reader(urls[i % len(urls)]) for i in range(n)))
     return latencies
+
+
+def cpu_ticks(servers: list[ServerProcess]) -> dict[str, int]:
+    """CPU used so far by the server processes, by PostgreSQL's and by the whole machine (the
+    load generator, Redis and the kernel included), in clock ticks."""
+    postgres = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    name, fields = fh.read().rsplit(")", 1)
+            except OSError:
+                continue
+            if name.endswith("(postgres"):
+                postgres += int(fields.split()[11]) + int(fields.split()[12])
+    with open("/proc/stat") as fh:
+        times = [int(value) for value in fh.readline().split()[1:]]
+    return {"server": sum(tree_cpu_ticks(server.proc.pid) for server in servers), "postgres": postgres,
+            "machine": sum(times) - times[3] - times[4]}  # all but idle and iowait
 
 
 def run_setup(name: str, a) -> list[dict]:
@@ -257,20 +278,27 @@ def run_setup(name: str, a) -> list[dict]:
     results = []
     try:
         facts = seed(env, a.cases)
-        workers = ("--workers", str(a.processes)) if a.processes > 1 else ()
-        with ServerProcess(env, log_path=tmp / "server.log", uvicorn_args=workers) as server:
-            headers = {who: signed_in(server.url, who) for who in ("admin", "anna")}
+        # Separate processes on ports of their own, as README.md deploys them behind a load
+        # balancer. (One uvicorn --workers N shares its listening socket: whichever process
+        # wakes first accepts, and measured here all 20 keep-alive connections often went to
+        # one of two processes, leaving the other idle.)
+        with ExitStack() as stack:
+            servers = [stack.enter_context(ServerProcess(env, log_path=tmp / f"server-{n}.log"))
+                       for n in range(a.processes)]
+            urls = [server.url for server in servers]
+            headers = {who: signed_in(urls[0], who) for who in ("admin", "anna")}
             rng = random.Random(7)
             for label, who, params in scenarios(facts, rng):
-                asyncio.run(readers(server.url, headers[who], params, 2, 1.0, "closed"))  # warm up
+                asyncio.run(readers(urls, headers[who], params, 2 * len(urls), 1.0, "closed"))  # warm up
                 for mode in a.modes:
-                    ticks = tree_cpu_ticks(server.proc.pid)
-                    lat = asyncio.run(readers(server.url, headers[who], params, a.readers, a.duration, mode,
+                    before = cpu_ticks(servers)
+                    lat = asyncio.run(readers(urls, headers[who], params, a.readers, a.duration, mode,
                                               rate=a.rate, period=a.period))
-                    ticks = tree_cpu_ticks(server.proc.pid) - ticks
+                    used = {part: (ticks - before[part]) / CLK_TCK * 1000 / max(1, len(lat))
+                            for part, ticks in cpu_ticks(servers).items()}
                     row = summary(f"{name} {label} ({mode})", lat, a.duration)
                     row.update(readers=a.readers, cases=a.cases, processes=a.processes, mode=mode,
-                               server_cpu_ms_per_page=round(ticks / CLK_TCK * 1000 / max(1, len(lat)), 2))
+                               **{f"{part}_cpu_ms_per_page": round(ms, 2) for part, ms in used.items()})
                     log(json.dumps(row))
                     results.append(row)
     finally:
@@ -299,11 +327,12 @@ def main() -> None:
     out = HERE / "results" / f"cases-{stamp}.jsonl"
     out.parent.mkdir(exist_ok=True)
     out.write_text("".join(json.dumps(r) + "\n" for r in results))
-    print("| setup | readers | pages/s | p50 | p99 | p99.9 | server CPU per page |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| setup | readers | pages/s | p50 | p99 | p99.9 | CPU per page: server | PostgreSQL | machine |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r['setup']} | {r['readers']} | {r['pages_per_s']} | {r['p50_ms']} ms | {r['p99_ms']} ms | "
-              f"{r['p999_ms']} ms | {r['server_cpu_ms_per_page']} ms |")
+              f"{r['p999_ms']} ms | {r['server_cpu_ms_per_page']} ms | {r['postgres_cpu_ms_per_page']} ms | "
+              f"{r['machine_cpu_ms_per_page']} ms |")
     log(f"results in {out}")
 
 
