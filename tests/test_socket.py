@@ -9,14 +9,13 @@ from datetime import timedelta
 import httpx
 import pytest
 import websockets
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from branchline.accounts.actions import customer_session_start
-from branchline.accounts.models import IpAllowList
+from branchline.accounts.models import IpAllowList, WebSession
 from branchline.accounts.staff_sessions import ACTIVE_AT, SessionStore
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
@@ -602,15 +601,15 @@ def test_a_staff_members_frames_keep_their_session_from_idling_out(live, world):
     store[ACTIVE_AT] -= 120  # last active two minutes ago
     store.save()
     soon = timezone.now() + timedelta(minutes=2)
-    Session.objects.filter(pk=key).update(expire_date=soon)
+    WebSession.objects.filter(pk=key).update(expire_date=soon)
     agent = Peer(live, cookie=f"sessionid={key}")
     assert agent.next()["type"] == "ready"
     agent.send(type="ping", ref="p")  # automatic: not activity
     agent.until(lambda f: f["type"] == "pong")
-    assert Session.objects.get(pk=key).expire_date == soon
+    assert WebSession.objects.get(pk=key).expire_date == soon
     agent.send(type="typing", conversation_id=1, is_typing=True, ref="t")  # the person: activity
     agent.until(lambda f: f.get("ref") == "t")
-    assert Session.objects.get(pk=key).expire_date > soon + timedelta(minutes=10)
+    assert WebSession.objects.get(pk=key).expire_date > soon + timedelta(minutes=10)
 
 
 def test_an_open_socket_is_closed_when_its_allow_list_changes(live, world):

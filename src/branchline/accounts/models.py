@@ -1,7 +1,10 @@
 """Staff users, their roles and lines of business, and customer sign-in sessions."""
 import hashlib
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +49,19 @@ def token_digest(token: str) -> str:
     # Tokens are 256-bit random values, so a plain SHA-256 is enough to make a stolen
     # database useless for impersonation (no need for a slow password hash).
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class WebSession(AbstractBaseSession):
+    """A browser's session (SESSION_ENGINE = accounts.staff_sessions): Django's database
+    session with the signed-in member of staff's id in a column of its own, so that a
+    request reads its session and its user in one statement, and a user who is deleted
+    takes their sessions along."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    @classmethod
+    def get_session_store_class(cls):
+        return import_module(settings.SESSION_ENGINE).SessionStore  # staff_sessions, which imports this module
 
 
 class CustomerSession(models.Model):

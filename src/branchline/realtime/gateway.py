@@ -12,7 +12,6 @@ from importlib import import_module
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user
 from django.http import HttpRequest
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
@@ -104,7 +103,7 @@ def _staff_user(session_key: str):
     """The active member of staff signed in by this session, or Unauthorized."""
     request = HttpRequest()
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    user = get_user(request)
+    user = staff_sessions.signed_in_user(request)
     if not user.is_authenticated or not user.is_active:
         raise Unauthorized()
     return user

@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "branchline.core.middleware.ApiErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "branchline.accounts.staff_sessions.AuthenticationMiddleware",  # user read with the session
     "branchline.accounts.staff_sessions.StaffActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
