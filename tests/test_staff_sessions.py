@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.utils import timezone
 
@@ -100,6 +101,16 @@ def test_a_session_row_without_its_user_column_still_signs_in(world):
     assert _me(client) == 200  # the user named in the session's data, read on its own
 
 
+def test_a_session_naming_a_user_who_is_gone_still_saves():
+    store = SessionStore()
+    store[SESSION_KEY] = str(10**9)
+    store.save()  # no foreign key refuses it: that browser's requests go on (signed out)
+    assert WebSession.objects.get(pk=store.session_key).user_id == 10**9
+    browser = Client()
+    browser.cookies["sessionid"] = store.session_key
+    assert _me(browser) == 401
+
+
 def test_deleting_a_user_ends_their_sessions(world):
     from tests import factories
 
@@ -114,14 +125,14 @@ def test_deleting_a_user_ends_their_sessions(world):
 
 
 def test_the_upgrade_keeps_live_sessions_signed_in(world):
-    """Migration 0012 copies live sessions from django.contrib.sessions' table."""
+    """Migration 0012 moves live sessions from django.contrib.sessions' table, and back."""
     import importlib
 
     from django.apps import apps
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore as DjangoStore
 
-    copy = importlib.import_module("branchline.accounts.migrations.0012_web_sessions").copy_live_sessions
+    module = importlib.import_module("branchline.accounts.migrations.0012_web_sessions")
     stores = {}
     for name, user_id, expires in (("live", world.agent.pk, 600), ("stale", world.agent.pk, -600),
                                    ("nobody", 10**9, 600), ("guest", None, 600)):
@@ -133,10 +144,13 @@ def test_the_upgrade_keeps_live_sessions_signed_in(world):
         store.save()
         stores[name] = store.session_key
     WebSession.objects.all().delete()
-    copy(apps, None)
+    module.move_live_sessions(apps, None)
     copied = dict(WebSession.objects.values_list("session_key", "user_id"))
     assert copied == {stores["live"]: world.agent.pk, stores["nobody"]: None, stores["guest"]: None}
     assert WebSession.objects.get(pk=stores["live"]).get_decoded()["_auth_user_id"] == str(world.agent.pk)
+    assert not DjangoStore.get_model_class().objects.exists()  # nothing left behind in the old table
+    module.move_sessions_back(apps, None)  # a rollback finds them where it looks
+    assert set(DjangoStore.get_model_class().objects.values_list("pk", flat=True)) == set(copied)
     other = Client()
     other.cookies["sessionid"] = stores["live"]
     assert _me(other) == 200  # still signed in, now through the new table

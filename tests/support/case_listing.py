@@ -30,6 +30,7 @@ def varied_cases() -> dict:
     loans = factories.topic(line)
     anna, ben = factories.staff(line), factories.staff(line)
     admin, supervisor = factories.staff(line, role=Role.ADMIN), factories.staff(line, role=Role.SUPERVISOR)
+    auditor = factories.staff(line, role=Role.AUDITOR)
     case_statuses_ensure(line.id)
     resolved = CaseStatus.objects.filter(line_of_business=line, is_resolved=True).first()
     tag = Tag.objects.create(name=f"Tag {line.id}", line_of_business=line)
@@ -55,7 +56,8 @@ def varied_cases() -> dict:
     elsewhere, _ = actions.customer_message_send(principal=principal(factories.customer(authenticated=True,
                                                                                         name="Jan Obcy")),
                                                  body="Hi", client_message_id="other", topic_id=other.id)
-    return {"other_case": Conversation.objects.get(pk=elsewhere.conversation_id).case_id, "line": line, "anna": anna, "ben": ben, "admin": admin, "supervisor": supervisor, "tag": tag,
+    return {"other_case": Conversation.objects.get(pk=elsewhere.conversation_id).case_id, "line": line,
+            "auditor": auditor, "anna": anna, "ben": ben, "admin": admin, "supervisor": supervisor, "tag": tag,
             "resolved": resolved, "types": [cards.case_type_id, loans.case_type_id], "today": timezone.localdate()}
 
 
@@ -136,7 +138,7 @@ def mismatches(world: dict) -> list[str]:
     """What the list gives that the rules do not say, for every combination and viewer."""
     wrong = []
     cases = _cases(world)
-    for user in (world["admin"], world["supervisor"], world["anna"], world["ben"]):
+    for user in (world["admin"], world["supervisor"], world["auditor"], world["anna"], world["ben"]):
         for filters in combinations(world):
             want, got = expected(user, filters, cases), walked(user, filters)
             if want != got:

@@ -57,7 +57,11 @@ class WebSession(AbstractBaseSession):
     request reads its session and its user in one statement, and a user who is deleted
     takes their sessions along."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # No database constraint: a session saved while its user is being deleted, or naming one
+    # who is gone, must not fail every request of that browser; Django still deletes a
+    # deleted user's sessions, and a row naming nobody reads no user.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                             db_constraint=False)
 
     @classmethod
     def get_session_store_class(cls):

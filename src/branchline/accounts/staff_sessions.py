@@ -51,10 +51,10 @@ class SessionStore(db.SessionStore):
         return WebSession
 
     def create_model_instance(self, data):
-        session = super().create_model_instance(data)
-        user_id = str(data.get(SESSION_KEY, ""))
-        session.user_id = int(user_id) if user_id.isdecimal() and user_id.isascii() else None
-        return session
+        return _naming_user(super().create_model_instance(data), data)
+
+    async def acreate_model_instance(self, data):
+        return _naming_user(await super().acreate_model_instance(data), data)
 
     def _get_session_from_db(self):
         found = sql.fetch(("staff_session",), _session_sql,
@@ -73,6 +73,13 @@ class SessionStore(db.SessionStore):
         for the read that fetched it (a later look at the same store reads the user anew)."""
         user, self._user = getattr(self, "_user", None), None
         return user if user is not None and str(user.pk) == str(user_id) else None
+
+
+def _naming_user(session: WebSession, data: dict) -> WebSession:
+    """The row names the user its data signs in (login() stores the id as text)."""
+    user_id = str(data.get(SESSION_KEY, ""))
+    session.user_id = int(user_id) if user_id.isdecimal() and user_id.isascii() else None
+    return session
 
 
 # The session whose user auth.get_user is reading, for StaffBackend.get_user: set only for

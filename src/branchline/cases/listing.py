@@ -49,6 +49,9 @@ _CASE = sql.Columns(Case, ("id", "customer", "topic", "case_type", "status", "li
 _CUSTOMER = sql.Columns(Customer, ("name", "is_authenticated"), "cu")
 _NAMES = (sql.Columns(Topic, ("name",), "t"), sql.Columns(CaseType, ("name",), "ct"),
           sql.Columns(CaseStatus, ("name", "is_resolved"), "s"), sql.Columns(LineOfBusiness, ("name",), "l"))
+# The LIMITs written into statements: a page of the console (50) and one more row, and the
+# API's other sizes up to its largest (100 and one more).
+_LIMITS = (11, 26, 51, 101)
 _ROWS = sql.Reader((_CASE, ""), (_CUSTOMER, "customer__"),
                    *zip(_NAMES, ("topic__", "case_type__", "status__", "line_of_business__")))
 
@@ -70,7 +73,7 @@ def cases_page(principal: Principal, filters: CaseFilters, *, before_id: int | N
         page.handler = principal.id
         page.colleague = filters.agent_id
     if not scope.whole_line or page.lines:
-        return _ROWS.rows(sql.fetch(page.key(), page.sql, page.params()))
+        return _ROWS.rows(sql.fetch(page.key(), page.sql, page.params()))[:limit]
     return []  # a bank-wide administrator without a line of business sees no line's cases
 
 
@@ -84,8 +87,9 @@ class _Page:
         # Written into the statement, not bound: told the LIMIT, PostgreSQL's plan for any
         # parameters costs what each custom plan did, so after five executions it keeps
         # that generic plan instead of planning every page anew (~0.25 ms of its time, half
-        # of a page's statement). Between 1 and the page size + 1: a few statements at most.
-        self.limit = int(limit)
+        # of a page's statement). Rounded up to one of a few sizes (the rows cut to `limit`
+        # after), so that the statements stay a small fixed set whatever limits are asked.
+        self.limit = next((size for size in _LIMITS if size >= limit), int(limit))
         self.lines: list[int] = []  # the line(s) listed whole
         self.handler: int | None = None  # walk this member of staff's handler rows
         self.colleague: int | None = None  # ... of cases this one handled too
