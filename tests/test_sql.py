@@ -63,3 +63,14 @@ def test_numbers_beyond_64_bits_read_as_the_ends_of_the_range(world, client):
     _customer, token = factories.customer_with_token()
     answer = client.get("/api/customer/messages", {"before_id": 2**64}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert (answer.status_code, answer.json()["messages"]) == (200, [])
+
+
+def test_a_limit_is_written_as_one_of_a_few_sizes_and_the_rows_cut_to_it(world):
+    assert [sql.written_limit(n) for n in (1, 11, 12, 51, 101, 150, 1000, 1001, 5000)] == \
+        [11, 11, 26, 51, 101, 201, 1001, 1001, 5000]
+    conversation = _conversation_with_items(world)
+    everything = message_rows({"conversation_id": conversation.id}, order_by="staff_seq", limit=100)
+    assert len(everything) > 2
+    for limit in range(1, len(everything) + 1):
+        page = message_rows({"conversation_id": conversation.id}, order_by="staff_seq", limit=limit)
+        assert [row["id"] for row in page] == [row["id"] for row in everything[:limit]]

@@ -49,9 +49,6 @@ _CASE = sql.Columns(Case, ("id", "customer", "topic", "case_type", "status", "li
 _CUSTOMER = sql.Columns(Customer, ("name", "is_authenticated"), "cu")
 _NAMES = (sql.Columns(Topic, ("name",), "t"), sql.Columns(CaseType, ("name",), "ct"),
           sql.Columns(CaseStatus, ("name", "is_resolved"), "s"), sql.Columns(LineOfBusiness, ("name",), "l"))
-# The LIMITs written into statements: a page of the console (50) and one more row, and the
-# API's other sizes up to its largest (100 and one more).
-_LIMITS = (11, 26, 51, 101)
 _ROWS = sql.Reader((_CASE, ""), (_CUSTOMER, "customer__"),
                    *zip(_NAMES, ("topic__", "case_type__", "status__", "line_of_business__")))
 
@@ -84,12 +81,7 @@ class _Page:
 
     def __init__(self, filters: CaseFilters, before_id: int | None, limit: int):
         self.filters, self.before_id = filters, before_id
-        # Written into the statement, not bound: told the LIMIT, PostgreSQL's plan for any
-        # parameters costs what each custom plan did, so after five executions it keeps
-        # that generic plan instead of planning every page anew (~0.25 ms of its time, half
-        # of a page's statement). Rounded up to one of a few sizes (the rows cut to `limit`
-        # after), so that the statements stay a small fixed set whatever limits are asked.
-        self.limit = next((size for size in _LIMITS if size >= limit), int(limit))
+        self.limit = sql.written_limit(limit)  # the rows are cut to `limit` after
         self.lines: list[int] = []  # the line(s) listed whole
         self.handler: int | None = None  # walk this member of staff's handler rows
         self.colleague: int | None = None  # ... of cases this one handled too

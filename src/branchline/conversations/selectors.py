@@ -59,7 +59,7 @@ class MessageRow(dict):
             raise AttributeError(name) from None
 
 
-def _rows_sql(lookups: tuple[str, ...], order_by: str) -> str:
+def _rows_sql(lookups: tuple[str, ...], order_by: str, limit: int) -> str:
     where = []
     for lookup in lookups:
         name, _, operator = lookup.partition("__")
@@ -72,7 +72,7 @@ def _rows_sql(lookups: tuple[str, ...], order_by: str) -> str:
             f"LEFT JOIN {sql.table(User)} s ON s.{user_id} = {sql.column(Message, 'subject_id', 'm')} "
             f"LEFT JOIN {sql.table(Attachment)} f ON f.{sql.column(Attachment, 'id')} = "
             f"{sql.column(Message, 'attachment_id', 'm')} "
-            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s")
+            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {limit}")
 
 
 def _bounded(value):
@@ -90,7 +90,9 @@ def message_rows(filters: dict, *, order_by: str, limit: int) -> list[MessageRow
     lookups = tuple(filters)
     params = [_bounded(Message._meta.get_field(lookup.partition("__")[0]).get_db_prep_value(value, connection))
               for lookup, value in filters.items()]
-    found = sql.fetch(("message_rows", lookups, order_by), lambda: _rows_sql(lookups, order_by), [*params, limit])
+    written = sql.written_limit(limit)
+    found = sql.fetch(("message_rows", lookups, order_by, written), lambda: _rows_sql(lookups, order_by, written),
+                      params)[:limit]
     width, named = len(MESSAGE_FIELDS), len(_NAMED)
     rows, names = [], {}
     for found_row in found:

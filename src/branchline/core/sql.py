@@ -98,6 +98,20 @@ class Reader:
         return rows
 
 
+# A statement's LIMIT is written into its text, not bound. Bound, it leaves PostgreSQL
+# planning the statement anew at every execution: the generic plan assumes a tenth of the
+# rows and so looks dearer than each custom plan, and the plan cache never keeps it (the
+# Cases list: 0 generic plans in 12 pages, 0.60 ms a statement; written in, 0.33 ms).
+# Rounded up to one of these sizes, the rows cut after, so the statements stay a small fixed
+# set whatever sizes are asked: a page (50) and one more row, the API's largest pages.
+LIMITS = (11, 26, 51, 101, 201, 1001)
+
+
+def written_limit(limit: int) -> int:
+    """The LIMIT to write into a statement that must return up to `limit` rows."""
+    return next((size for size in LIMITS if size >= limit), int(limit))
+
+
 _statements: dict[tuple, str] = {}
 
 
