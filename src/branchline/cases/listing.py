@@ -70,14 +70,15 @@ def cases_page(principal: Principal, filters: CaseFilters, *, before_id: int | N
         page.handler = principal.id
         page.colleague = filters.agent_id
     if not scope.whole_line or page.lines:
-        return _ROWS.rows(sql.fetch(page.key(), page.sql, page.params()))[:limit]
+        params = page.params()
+        return _ROWS.rows(sql.fetch(page.key(params), page.sql, params)[:limit])
     return []  # a bank-wide administrator without a line of business sees no line's cases
 
 
 class _Page:
-    """The statement for one shape of filters, and its parameters in the same order. Each
-    condition is written for a table alias, as the dated pages test their cursor case
-    against the same conditions as the rows they list."""
+    """The statement for one shape of filters, and its named parameters: each condition
+    names the values it reads, so the dated pages test their cursor case against the same
+    conditions (written for another table alias) with the same values."""
 
     def __init__(self, filters: CaseFilters, before_id: int | None, limit: int):
         self.filters, self.before_id = filters, before_id
@@ -91,31 +92,45 @@ class _Page:
         to = filters.created_to
         self.created_to = to if to is not None and to < date.max else None
 
-    def key(self) -> tuple:
-        f, before_id = self.filters, self.before_id
-        return ("cases_page", self.limit, len(self.lines), self.handler is not None, self.colleague is not None,
-                self.dated,
-                *(value is not None for value in (f.status_id, f.resolved, f.case_type_id, f.tag_id, self.case_id,
-                                                  f.created_from, self.created_to, before_id)), bool(self.name))
+    def params(self) -> dict:
+        """The values the statement names; one absent (None) leaves its condition out."""
+        f = self.filters
+        values = {f"line{n}": line for n, line in enumerate(self.lines)}
+        values.update(status=f.status_id, resolved=f.resolved, case_type=f.case_type_id, case_id=self.case_id,
+                      tag=f.tag_id, handler=self.handler, colleague=self.colleague, before=self.before_id)
+        if self.name:
+            values.update(signed_in=True, name=f"%{connection.ops.prep_for_like_query(self.name)}%")
+        if f.created_from is not None:
+            values["created_from"] = _datetime(f.created_from)
+        if self.created_to is not None:
+            values["created_before"] = _datetime(self.created_to + timedelta(days=1))
+        return {name: value for name, value in values.items() if value is not None}
 
-    # -- the conditions, written and bound in the same order -----------------------------
+    def key(self, params: dict) -> tuple:
+        """What tells one statement from another: the values it names (always in the same
+        order), whether it walks a range of days (`created_to` beyond any date names none)
+        and its LIMIT."""
+        return ("cases_page", self.limit, self.dated, *params)
+
+    # -- the conditions --------------------------------------------------------------------
     def _conditions(self, alias: str, customer: str) -> list[str]:
         f, where = self.filters, []
         if self.lines:
-            where.append(f"{_col(Case, 'line_of_business', alias)} IN ({', '.join(['%s'] * len(self.lines))})")
+            lines = ", ".join(f"%(line{n})s" for n in range(len(self.lines)))
+            where.append(f"{_col(Case, 'line_of_business', alias)} IN ({lines})")
         if f.status_id is not None:
-            where.append(f"{_col(Case, 'status', alias)} = %s")
+            where.append(f"{_col(Case, 'status', alias)} = %(status)s")
         if f.resolved is not None:
             where.append(f"EXISTS (SELECT 1 FROM {sql.table(CaseStatus)} rs WHERE {_col(CaseStatus, 'id', 'rs')} = "
-                         f"{_col(Case, 'status', alias)} AND {_col(CaseStatus, 'is_resolved', 'rs')} = %s)")
+                         f"{_col(Case, 'status', alias)} AND {_col(CaseStatus, 'is_resolved', 'rs')} = %(resolved)s)")
         if f.case_type_id is not None:
-            where.append(f"{_col(Case, 'case_type', alias)} = %s")
+            where.append(f"{_col(Case, 'case_type', alias)} = %(case_type)s")
         if self.case_id is not None:
-            where.append(f"{_col(Case, 'id', alias)} = %s")
+            where.append(f"{_col(Case, 'id', alias)} = %(case_id)s")
         if self.name:
             name = connection.ops.lookup_cast("icontains", "CharField") % _col(Customer, "name", customer)
-            where.append(f"{_col(Customer, 'is_authenticated', customer)} = %s AND "
-                         f"{name} {connection.operators['icontains'] % '%s'}")
+            where.append(f"{_col(Customer, 'is_authenticated', customer)} = %(signed_in)s AND "
+                         f"{name} {connection.operators['icontains'] % '%(name)s'}")
         if f.tag_id is not None:
             # Conversations sit above cases in the layers (docs/adr/0018): reached by relation.
             Conversation = Case._meta.get_field("conversations").related_model  # noqa: N806
@@ -123,32 +138,17 @@ class _Page:
             where.append(f"EXISTS (SELECT 1 FROM {sql.table(Conversation)} tv JOIN {sql.table(tags)} tt ON "
                          f"{_col(tags, 'conversation', 'tt')} = {_col(Conversation, 'id', 'tv')} WHERE "
                          f"{_col(Conversation, 'case', 'tv')} = {_col(Case, 'id', alias)} AND "
-                         f"{_col(tags, 'tag', 'tt')} = %s)")
+                         f"{_col(tags, 'tag', 'tt')} = %(tag)s)")
         if self.dated:
             # An agent's range of days tests each case of the range for their handler row.
-            for n, user in enumerate((self.handler, self.colleague)):
-                if user is not None:
-                    where.append(_handled_by(f"h{n}", _col(Case, "id", alias)))
+            for user in ("handler", "colleague"):
+                if getattr(self, user) is not None:
+                    where.append(_handled_by(f"{alias}_{user}", _col(Case, "id", alias), user))
             if f.created_from is not None:
-                where.append(f"{_col(Case, 'created_at', alias)} >= %s")
+                where.append(f"{_col(Case, 'created_at', alias)} >= %(created_from)s")
             if self.created_to is not None:
-                where.append(f"{_col(Case, 'created_at', alias)} < %s")
+                where.append(f"{_col(Case, 'created_at', alias)} < %(created_before)s")
         return where
-
-    def _condition_params(self) -> list:
-        f, params = self.filters, [*self.lines]
-        params += [value for value in (f.status_id, f.resolved, f.case_type_id, self.case_id) if value is not None]
-        if self.name:
-            params += [True, f"%{connection.ops.prep_for_like_query(self.name)}%"]
-        if f.tag_id is not None:
-            params.append(f.tag_id)
-        if self.dated:
-            params += [user for user in (self.handler, self.colleague) if user is not None]
-            if f.created_from is not None:
-                params.append(_datetime(f.created_from))
-            if self.created_to is not None:
-                params.append(_datetime(self.created_to + timedelta(days=1)))
-        return params
 
     # -- the statement -------------------------------------------------------------------
     def sql(self) -> str:
@@ -170,15 +170,15 @@ class _Page:
         where = self._conditions("c", "cu")
         if self.handler is None:  # the line's cases, down (line, [status | case type,] id)
             if self.before_id is not None:
-                where.append(f"{_col(Case, 'id', 'c')} < %s")
+                where.append(f"{_col(Case, 'id', 'c')} < %(before)s")
             return (f"{self._selected()} WHERE {' AND '.join(where)} ORDER BY {_col(Case, 'id', 'c')} DESC "
                     f"LIMIT {self.limit}")
         # One member of staff's cases, down their handler rows (user, case).
-        outer = [f"{_col(CaseHandler, 'user', 'h')} = %s"]
+        outer = [f"{_col(CaseHandler, 'user', 'h')} = %(handler)s"]
         if self.colleague is not None:
-            outer.append(_handled_by("hc", _col(CaseHandler, "case", "h")))
+            outer.append(_handled_by("hc", _col(CaseHandler, "case", "h"), "colleague"))
         if self.before_id is not None:
-            outer.append(f"{_col(CaseHandler, 'case', 'h')} < %s")
+            outer.append(f"{_col(CaseHandler, 'case', 'h')} < %(before)s")
         key = f"{_col(Case, 'id', 'c')} = {_col(CaseHandler, 'case', 'h')}"
         if connection.vendor == "postgresql":
             # Each case looked up by its key, in a LATERAL subquery that OFFSET 0 keeps the
@@ -186,8 +186,7 @@ class _Page:
             # cases' primary key and reads every case between two of theirs (0.4-6 s for a
             # deep page at a million cases; ~1 ms this way).
             cases = f"CROSS JOIN LATERAL ({self._selected()} WHERE {' AND '.join([key, *where])} OFFSET 0) c"
-            columns = ", ".join(f"c.{sql.quote(field.column)}" for field in _CASE.fields)
-            columns += ", " + ", ".join(f"c.{sql.quote(field.column)}" for field in _CUSTOMER.fields)
+            columns = ", ".join(f"c.{sql.quote(field.column)}" for field in (*_CASE.fields, *_CUSTOMER.fields))
         else:  # SQLite's planner does nested loops down the outer index already
             cases = (f"JOIN {sql.table(Case)} c ON {key} JOIN {sql.table(Customer)} cu ON "
                      f"{_col(Customer, 'id', 'cu')} = {_col(Case, 'customer', 'c')}")
@@ -205,32 +204,17 @@ class _Page:
         if self.before_id is not None:
             cursor = (f"(SELECT {_col(Case, 'created_at', 'k')} FROM {sql.table(Case)} k JOIN {sql.table(Customer)} "
                       f"kc ON {_col(Customer, 'id', 'kc')} = {_col(Case, 'customer', 'k')} WHERE "
-                      f"{' AND '.join([f'{_col(Case, 'id', 'k')} = %s', *self._conditions('k', 'kc')])})")
+                      f"{' AND '.join([f'{_col(Case, 'id', 'k')} = %(before)s', *self._conditions('k', 'kc')])})")
             created, case_id = _col(Case, "created_at", "c"), _col(Case, "id", "c")
-            where.append(f"{created} <= {cursor} AND ({created} < {cursor} OR {case_id} < %s)")
+            where.append(f"{created} <= {cursor} AND ({created} < {cursor} OR {case_id} < %(before)s)")
         return (f"{self._selected()} WHERE {' AND '.join(where)} "
                 f"ORDER BY {_col(Case, 'created_at', 'c')} DESC, {_col(Case, 'id', 'c')} DESC LIMIT {self.limit}")
 
-    def params(self) -> list:
-        conditions, before_id = self._condition_params(), self.before_id
-        if self.dated:
-            params = [*conditions]
-            if before_id is not None:
-                cursor = [before_id, *conditions]
-                params += [*cursor, *cursor, before_id]
-            return params
-        if self.handler is None:
-            return [*conditions, *([before_id] if before_id is not None else [])]
-        outer = [self.handler, *([self.colleague] if self.colleague is not None else []),
-                 *([before_id] if before_id is not None else [])]
-        if connection.vendor == "postgresql":  # the conditions sit in the LATERAL subquery, first
-            return [*conditions, *outer]
-        return [*outer, *conditions]
 
-
-def _handled_by(alias: str, case_id: str) -> str:
+def _handled_by(alias: str, case_id: str, user: str) -> str:
+    """The case named by `case_id` was handled by the member of staff the parameter `user` names."""
     return (f"EXISTS (SELECT 1 FROM {sql.table(CaseHandler)} {alias} WHERE {_col(CaseHandler, 'case', alias)} = "
-            f"{case_id} AND {_col(CaseHandler, 'user', alias)} = %s)")
+            f"{case_id} AND {_col(CaseHandler, 'user', alias)} = %({user})s)")
 
 
 def _case_number(q: str) -> int | None:

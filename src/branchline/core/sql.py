@@ -122,7 +122,9 @@ def statement(key: tuple, build) -> str:
     return found if found is not None else _statements.setdefault(key, build())
 
 
-def fetch(key: tuple, build, params: list) -> list[tuple]:
+def fetch(key: tuple, build, params: list | dict) -> list[tuple]:
+    """The rows of the statement `build()` returns, with `params` bound (positional `%s`, or
+    named `%(name)s` from a dict)."""
     with _cursor() as cursor:
         cursor.execute(statement(key, build), params)
         return cursor.fetchall()
