@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -122,12 +123,14 @@ def staff_cookie(url: str) -> dict:
     return {"Cookie": f"sessionid={staff.cookies['sessionid']}"}
 
 
-async def readers(url: str, path: str, headers: dict, ids: list[int], n: int, rate: float | None,
+async def readers(urls: list[str], path: str, headers: dict, ids: list[int], n: int, rate: float | None,
                   duration: float) -> list[float]:
+    """n readers, each on its own connection to one of the server processes (dealt
+    round-robin, as a load balancer would)."""
     latencies: list[float] = []
     deadline = time.monotonic() + duration
 
-    async def reader():
+    async def reader(url: str):
         rng = random.Random()
         connection = HttpConnection(url, headers)  # each reader its own keep-alive connection, as a browser tab
         if rate:  # readers start out of step, or all of them would ask in the same instant
@@ -145,7 +148,7 @@ async def readers(url: str, path: str, headers: dict, ids: list[int], n: int, ra
         finally:
             await connection.close()
 
-    await asyncio.gather(*(reader() for _ in range(n)))
+    await asyncio.gather(*(reader(urls[i % len(urls)]) for i in range(n)))
     return latencies
 
 
@@ -206,24 +209,29 @@ def run_setup(name: str, a) -> list[dict]:
     results = []
     try:
         last_conversation, token = seed(env)
-        workers = ("--workers", str(a.processes)) if a.processes > 1 else ()
-        with ServerProcess(env, log_path=tmp / "server.log", uvicorn_args=workers) as server:
-            cookie = staff_cookie(server.url)
-            ids_page = httpx.get(server.url + "/api/customer/messages", params={"limit": 1},
+        # Processes on ports of their own, as README.md deploys them behind a load balancer:
+        # one `uvicorn --workers N` lets whichever process wakes first accept, and all the
+        # keep-alive connections often went to one of them (bench/README.md, the Cases list).
+        with ExitStack() as stack:
+            servers = [stack.enter_context(ServerProcess(env, log_path=tmp / f"server-{n}.log"))
+                       for n in range(a.processes)]
+            urls = [server.url for server in servers]
+            cookie = staff_cookie(urls[0])
+            ids_page = httpx.get(urls[0] + "/api/customer/messages", params={"limit": 1},
                                  headers={"Authorization": f"Bearer {token}"}).json()["messages"][0]["id"]
             # Page boundaries anywhere in the history (ids are dense enough: bulk-inserted).
             ids = [ids_page - k for k in range(0, MESSAGES - 2 * PAGE * 2, 997)]
             views = [("customer", "/api/customer/messages", {"Authorization": f"Bearer {token}"}),
                      ("staff", f"/api/staff/conversations/{last_conversation}/history", cookie)]
-            pid = server.proc.pid
+            pids = [server.proc.pid for server in servers]
             for view, path, headers in views:
-                asyncio.run(readers(server.url, path, headers, ids, 5, a.rate, 2))  # warm up
+                asyncio.run(readers(urls, path, headers, ids, 5 * len(urls), a.rate, 2))  # warm up
                 for mode, rate in (("open", a.rate), ("closed", None)):
                     label = f"{name} {view} {mode}" + (f" {a.processes}proc" if a.processes > 1 else "")
-                    profiler = profile(a, pid, label) if a.profile else None
-                    ticks, client = tree_cpu_ticks(pid), time.process_time()
-                    lat = asyncio.run(readers(server.url, path, headers, ids, a.readers, rate, a.duration))
-                    ticks, client = tree_cpu_ticks(pid) - ticks, time.process_time() - client
+                    profiler = profile(a, pids[0], label) if a.profile else None  # the first process
+                    ticks, client = sum(map(tree_cpu_ticks, pids)), time.process_time()
+                    lat = asyncio.run(readers(urls, path, headers, ids, a.readers, rate, a.duration))
+                    ticks, client = sum(map(tree_cpu_ticks, pids)) - ticks, time.process_time() - client
                     if profiler:
                         profiler.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
                         profiler.wait(30)
@@ -259,7 +267,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="beside PostgreSQL")
     parser.add_argument("--pg-user", default=os.environ.get("PGUSER", "root"))
     parser.add_argument("--processes", type=int, default=1,
-                        help="server processes sharing the port (uvicorn --workers), as a deployment runs one per core")
+                        help="server processes, each on its own port, the readers dealt round-robin "
+                             "(a deployment runs one per core behind a load balancer)")
     parser.add_argument("--profile", action="store_true", help="py-spy record the server in each phase")
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "/tmp/benchvenv/bin/py-spy")
     a = parser.parse_args()

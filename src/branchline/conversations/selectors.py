@@ -40,6 +40,7 @@ MESSAGE_FIELDS = ("id", "conversation_id", "seq", "staff_seq", "sender", "kind",
                   "subject_id", "body", "system_code", "client_message_id", "created_at", "attachment_id",
                   "latitude", "longitude")
 _MESSAGE = sql.Columns(Message, MESSAGE_FIELDS, "m")
+_MESSAGES = sql.Reader((_MESSAGE, ""))  # a page's messages, converted with one look-up of the engine
 _ATTACHMENT = sql.Columns(Attachment, ("id", "name", "content_type", "category", "size"), "f")
 _NAMED = ("id", "username", "first_name", "last_name")  # what User.display_name reads
 _AUTHOR, _SUBJECT = sql.Columns(User, _NAMED, "a"), sql.Columns(User, _NAMED, "s")
@@ -95,8 +96,8 @@ def message_rows(filters: dict, *, order_by: str, limit: int) -> list[MessageRow
                       params)[:limit]
     width, named = len(MESSAGE_FIELDS), len(_NAMED)
     rows, names = [], {}
-    for found_row in found:
-        row = MessageRow(_MESSAGE.values(found_row))
+    for found_row, values in zip(found, _MESSAGES.rows(found)):
+        row = MessageRow(values)
         for user_id, user, start in ((row["author_id"], _AUTHOR, width), (row["subject_id"], _SUBJECT, width + named)):
             if user_id is not None and user_id not in names:
                 names[user_id] = user.instance(found_row, start).display_name

@@ -76,8 +76,9 @@ class Columns:
 
 
 class Reader:
-    """Whole rows of a statement whose SELECT list is several Columns side by side, each row
-    one dict of {prefix + attname: value}, converted as the ORM would. The conversions are
+    """Rows of a statement whose SELECT list starts with several Columns side by side, each
+    row one dict of {prefix + attname: value}, converted as the ORM would (columns after
+    these are left to the caller). The conversions are
     looked up once per page, not once per row: reading the connection's vendor through
     Django's connection proxy costs more than converting a row that needs nothing."""
 
