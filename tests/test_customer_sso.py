@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from branchline.accounts import oidc
 from branchline.accounts.actions import customer_session_start, sign_ins_purge
-from branchline.accounts.models import ClaimMapping, CustomerSession, SsoSignIn, token_digest
+from branchline.accounts.models import ClaimMapping, CustomerSession, SsoSignIn, WebSession, token_digest
 from branchline.contacts.models import Customer
 from branchline.conversations import actions
 from branchline.conversations.models import Conversation, Message
@@ -576,7 +576,7 @@ def test_a_claim_mapping_that_cannot_be_right_is_refused_and_changes_nothing(sso
     assert list(ClaimMapping.objects.values_list("claim", "label")) == before
 
 
-def test_ended_sign_ins_are_purged_after_their_keeping_time(db):
+def test_ended_sign_ins_and_expired_staff_sessions_are_purged_after_their_keeping_time(db):
     now = timezone.now()
     jan = Customer.objects.create(is_authenticated=True, sso_issuer="https://bank", sso_subject="jan")
     fresh, old, revoked_long_ago = (customer_session_start(customer=jan) for _ in range(3))
@@ -584,7 +584,10 @@ def test_ended_sign_ins_are_purged_after_their_keeping_time(db):
     CustomerSession.objects.filter(token_hash=token_digest(revoked_long_ago)).update(revoked_at=now - timedelta(days=31))
     SsoSignIn.objects.create(state_hash="a" * 64, expires_at=now - timedelta(days=2))
     SsoSignIn.objects.create(state_hash="b" * 64, expires_at=now - timedelta(hours=1))  # an app token's, still guarding
-    assert sign_ins_purge(now=now) == 3
+    WebSession.objects.create(session_key="expired", session_data="", expire_date=now - timedelta(seconds=1))
+    WebSession.objects.create(session_key="live", session_data="", expire_date=now + timedelta(minutes=5))
+    assert sign_ins_purge(now=now) == 4
+    assert list(WebSession.objects.values_list("session_key", flat=True)) == ["live"]
     assert list(CustomerSession.objects.values_list("token_hash", flat=True)) == [token_digest(fresh)]
     assert list(SsoSignIn.objects.values_list("state_hash", flat=True)) == ["b" * 64]
     assert sign_ins_purge(now=now) == 0

@@ -19,7 +19,7 @@ from branchline.events import Actor, publish
 
 from .. import allow_lists, staff_sessions
 from ..events import AccessRefused, AllowListChanged, SessionEnded
-from ..models import CustomerSession, IpAllowList, SsoSignIn, token_digest
+from ..models import CustomerSession, IpAllowList, SsoSignIn, WebSession, token_digest
 from ..permissions import require_administrator
 from .budgets import sign_in_budgets
 from .second_factor import pending_start, second_factor_step
@@ -86,12 +86,13 @@ def sign_ins_purge(*, now=None) -> int:
     """Forget sign-in bookkeeping that can no longer matter (run by every server process's
     heartbeat; idempotent): bank sign-ins a day after they expired (an app token's row
     guards against its replay until then), customer sessions CUSTOMER_SESSIONS_KEPT_DAYS
-    after they ended. Returns the rows deleted."""
+    after they ended, browser (staff) sessions once they expired. Returns the rows deleted."""
     now = now or timezone.now()
     kept = timedelta(days=settings.BRANCHLINE["CUSTOMER_SESSIONS_KEPT_DAYS"])
     deleted = 0
     for model, ended in ((SsoSignIn, Q(expires_at__lt=now - timedelta(days=1))),
-                         (CustomerSession, Q(expires_at__lt=now - kept) | Q(revoked_at__lt=now - kept))):
+                         (CustomerSession, Q(expires_at__lt=now - kept) | Q(revoked_at__lt=now - kept)),
+                         (WebSession, Q(expire_date__lt=now))):
         ids = list(model.objects.filter(ended).values_list("pk", flat=True)[:PURGE_BATCH])
         if ids:
             deleted += model.objects.filter(pk__in=ids).delete()[0]
